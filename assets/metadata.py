@@ -1,0 +1,41 @@
+"""Stage summaries (plain dicts from the processing code) as Dagster materialisation metadata."""
+from __future__ import annotations
+
+import dagster as dg
+
+from refinery.corpus.stage import StageResult
+
+
+def _samples_md(samples: list[dict]) -> str:
+    rows = ["| id | source | text |", "|---|---|---|"]
+    for s in samples:
+        text = (s.get("text") or "").replace("\n", " ").replace("|", "\\|")[:200]
+        rows.append(f"| {s.get('id')} | {s.get('source')} | {text} |")
+    return "\n".join(rows)
+
+
+def stage_metadata(result: StageResult) -> dict:
+    s = result.summary
+    md: dict = {
+        "fingerprint": result.fingerprint[:16],
+        "reused_previous_output": result.skipped,  # True: inputs and config unchanged, nothing recomputed
+        "seconds": s.get("seconds", 0.0),
+    }
+    for key in ("files_in", "documents_out", "bytes_in", "bytes_out", "tokens"):
+        if key in s:
+            md[key] = dg.MetadataValue.int(int(s[key]))
+    if "documents_in" in s or s.get("steps"):
+        md["documents_in"] = dg.MetadataValue.int(int(s.get("documents_in", 0)))
+    md["drops_by_reason"] = dg.MetadataValue.json(s.get("drops_by_reason", {}))
+    if "quarantined" in s:
+        md["quarantined_files"] = dg.MetadataValue.int(len(s["quarantined"]))
+        md["quarantine"] = dg.MetadataValue.json(s["quarantined"][:50])
+    if "clusters" in s:
+        md["minhash_clusters"] = dg.MetadataValue.json(s["clusters"])
+    if "step_seconds" in s:
+        md["step_seconds"] = dg.MetadataValue.json(s["step_seconds"])
+    if s.get("samples"):
+        md["samples"] = dg.MetadataValue.md(_samples_md(s["samples"]))
+    for name, uri in s.get("outputs", {}).items():
+        md[f"path_{name}"] = dg.MetadataValue.path(uri)
+    return md

@@ -1,0 +1,26 @@
+"""The code location: assets and checks are discovered from the asset modules, resources come from the
+environment profile. No business logic here."""
+from __future__ import annotations
+
+import dagster as dg
+
+import assets.corpus
+import assets.corpus_checks
+from orchestration.jobs import corpus_job
+from orchestration.profiles import resources_for
+from orchestration.sensors import new_drops_sensor
+
+
+def build_definitions(env: str | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([assets.corpus]),
+        asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks]),
+        jobs=[corpus_job],
+        sensors=[new_drops_sensor],
+        resources=resources_for(env),
+        # stages parallelise inside datatrove; one process per run keeps Dagster's overhead small
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

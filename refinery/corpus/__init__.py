@@ -1,0 +1,1 @@
+"""The corpus flow: raw drops -> extracted -> filtered -> deduplicated -> tokenized shards."""

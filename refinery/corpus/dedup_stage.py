@@ -1,0 +1,138 @@
+"""The deduplication stage of one drop: exact + CCNet paragraphs, then MinHash, then (optionally) sentence
+spans, each pass reading the previous pass's output. Earlier drops' indexes make it incremental."""
+from __future__ import annotations
+
+import polars as pl
+from datatrove.pipeline.dedup.sentence_dedup import (
+    SentDedupConfig,
+    SentenceDedupFilter,
+    SentenceDedupSignature,
+    SentenceFindDedups,
+)
+
+from refinery.corpus import report
+from refinery.corpus.flow import Corpus, _upstream
+from refinery.corpus.stage import Stage, StageResult, fingerprint
+from refinery.dedup.ccnet import ExactParagraphDedup
+from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_steps
+from refinery.storage import storage_options
+
+
+def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
+    """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
+    earliest copy of a document wins whatever order drops are materialised in."""
+    lay, opts = corpus.layout, corpus.config.dedup
+    missing = [d for d in earlier_drops if not corpus.marker(d, "dedup")]
+    if missing:
+        raise RuntimeError(
+            f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
+            "materialise drops in order (a backfill over all drops does)"
+        )
+    earlier_fps = [corpus.marker(d, "dedup")["fingerprint"] for d in earlier_drops]
+    fp = fingerprint("dedup", _upstream(corpus, drop, "filter"), corpus.config.section_hash("dedup"),
+                     list(zip(earlier_drops, earlier_fps)))
+    src, out, dropped = lay.stage(drop, "filtered"), lay.stage(drop, "deduplicated"), lay.dropped(drop, "dedup")
+    clusters_uri = lay.drop(drop, "minhash_clusters")
+
+    def body(stage: Stage) -> dict:
+        passes = [p for p, on in (("exact", opts.exact or opts.paragraphs), ("minhash", opts.minhash.enabled),
+                                  ("sentences", opts.sentences.enabled)) if on]
+        steps, current = {}, src
+        for i, name in enumerate(passes):
+            target = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
+            steps[name] = _PASSES[name](corpus, stage, drop, earlier_drops, current, target, dropped)
+            current = target
+        if not passes:  # dedup switched off entirely: the filtered documents pass through
+            steps["copy"] = corpus.run(stage, "copy", [corpus.reader(src), corpus.writer(out)])
+        summary = {"passes": steps, "drops_by_reason": {}, "steps": {}}
+        for s in steps.values():
+            for reason, n in s.get("drops_by_reason", {}).items():
+                summary["drops_by_reason"][reason] = summary["drops_by_reason"].get(reason, 0) + n
+        if opts.minhash.enabled:
+            summary["clusters"] = _write_clusters(corpus, out, lay.dropped(drop, "dedup", "minhash"), clusters_uri, drop)
+        ordered = list(steps.values())
+        summary["documents_in"] = ordered[0].get("documents_in", 0)
+        summary["documents_out"] = ordered[-1].get("documents_out", 0)
+        summary["bytes_in"] = report.folder_bytes(corpus.folder(src))
+        summary["bytes_out"] = report.folder_bytes(corpus.folder(out))
+        summary["samples"] = report.samples(corpus.folder(out), corpus.config.sample_documents)
+        summary["outputs"] = {"documents": out, "dropped": dropped, "clusters": clusters_uri}
+        return summary
+
+    # the drop's index entries are outputs too: a re-run must not find its own earlier self
+    own_index = [lay.index("exact") + f"/{drop}.npy", lay.index("paragraph") + f"/{drop}.npy"]
+    return Stage(lay, drop, "dedup", fp, [out, dropped, clusters_uri],
+                 on_fresh_start=lambda: _clear(corpus, own_index, drop)).run(body)
+
+
+def _clear(corpus: Corpus, files: list[str], drop: str) -> None:
+    for uri in files:
+        folder = corpus.folder(uri.rsplit("/", 1)[0])
+        if folder.isfile(uri.rsplit("/", 1)[1]):
+            folder.rm(uri.rsplit("/", 1)[1])
+    index = corpus.folder(corpus.layout.index("minhash"))
+    if index.exists(""):
+        for f in index.list_files(glob_pattern=f"**/{drop}_*.minhash.index"):
+            index.rm(f)
+
+
+def _exact(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
+    opts = corpus.config.dedup
+    step = ExactParagraphDedup(
+        corpus.folder(corpus.layout.index("")), drop, earlier, exact=opts.exact, paragraphs=opts.paragraphs,
+        min_paragraph_chars=opts.min_paragraph_chars, exclusion_writer=corpus.writer(f"{dropped}/exact_paragraph"),
+    )
+    # one task: document order decides which copy is first (see ccnet.py)
+    return corpus.run(stage, "exact", [corpus.reader(src), step, corpus.writer(target)], tasks=1)
+
+
+def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
+    o = corpus.config.dedup.minhash
+    files = corpus.folder(src).list_files(glob_pattern="*.jsonl.gz") if corpus.folder(src).exists("") else []
+    if not files:
+        return corpus.run(stage, "minhash_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
+    tasks = max(1, min(len(files), corpus.config.execution.tasks))
+    index_uri = corpus.layout.index("minhash")
+    index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
+    steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
+                          lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
+                          exclusion_writer=corpus.writer(f"{dropped}/minhash"))
+    corpus.run(stage, "minhash_signatures", [corpus.reader(src), steps["signatures"]], tasks=tasks)
+    corpus.run(stage, "minhash_buckets", [steps["buckets"]], tasks=o.num_buckets)
+    corpus.run(stage, "minhash_cluster", [steps["cluster"]], tasks=1)
+    summary = corpus.run(stage, "minhash_filter", [corpus.reader(src), steps["filter"], corpus.writer(target)], tasks=tasks)
+    removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "MinHash" in name)
+    summary["drops_by_reason"] = {"near_duplicate": removed} if removed else {}
+    return summary
+
+
+def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
+    o = corpus.config.dedup.sentences
+    cfg = SentDedupConfig(n_sentences=o.n_sentences, min_doc_words=o.min_doc_words)
+    sigs, dups = corpus.folder(stage.scratch("sent", "sigs")), corpus.folder(stage.scratch("sent", "dups"))
+    files = corpus.folder(src).list_files(glob_pattern="*.jsonl.gz") if corpus.folder(src).exists("") else []
+    tasks = max(1, min(len(files), corpus.config.execution.tasks))
+    corpus.run(stage, "sent_signatures", [corpus.reader(src), SentenceDedupSignature(sigs, config=cfg)], tasks=tasks)
+    corpus.run(stage, "sent_find", [SentenceFindDedups(sigs, dups, config=cfg)], tasks=1)
+    return corpus.run(stage, "sent_filter", [corpus.reader(src), SentenceDedupFilter(
+        dups, config=cfg, exclusion_writer=corpus.writer(f"{dropped}/sentences")), corpus.writer(target)], tasks=tasks)
+
+
+_PASSES = {"exact": _exact, "minhash": _minhash, "sentences": _sentences}
+
+
+def _write_clusters(corpus: Corpus, kept_uri: str, removed_uri: str, target: str, drop: str) -> dict:
+    """`id, source, cluster, kept` for every document MinHash put in a cluster. A cluster without a kept
+    member matched an earlier drop's index (the earlier copy won)."""
+    rows = []
+    for uri, kept in ((kept_uri, True), (removed_uri, False)):
+        for d in report.iter_jsonl(corpus.folder(uri)):
+            cid = (d.get("metadata") or {}).get("minhash_cluster_id", -1)
+            if cid is not None and cid >= 0:
+                rows.append({"id": d["id"], "source": d["metadata"].get("source"), "cluster": f"{drop}:{cid}", "kept": kept})
+    df = pl.DataFrame(rows, schema={"id": pl.String, "source": pl.String, "cluster": pl.String, "kept": pl.Boolean})
+    df = df.with_columns(earlier_drop=~pl.col("kept").any().over("cluster")).sort("cluster", "id")
+    with corpus.folder(target).open("clusters.parquet", "wb") as f:
+        df.write_parquet(f)
+    return {"documents_in_clusters": df.height, "clusters": df["cluster"].n_unique(),
+            "matched_earlier_drops": int(df.filter(pl.col("earlier_drop")).height)}

@@ -1,0 +1,132 @@
+"""The corpus stages for one drop. Each stage is a datatrove pipeline run by an injected runner, keyed by
+a fingerprint of its input and configuration (see `stage.py`). No Dagster here: assets call these."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+from refinery.corpus import report
+from refinery.corpus.config import CorpusConfig
+from refinery.corpus.stage import PipelineRunner, Stage, StageResult, fingerprint, load_stats
+from refinery.extract.reader import RawFileReader
+from refinery.filters.build import build_filter_steps
+from refinery.storage import Layout, data_folder
+from refinery.tokenize import resolve_tokenizer
+
+JSONL = "${rank}.jsonl.gz"
+
+
+@dataclass
+class Corpus:
+    """Everything a stage needs: where things live, how they are configured, how pipelines run."""
+
+    layout: Layout
+    config: CorpusConfig
+    runner: PipelineRunner
+    raw_root: str
+    raw_endpoint_url: str | None = None
+
+    def raw_folder(self):
+        return data_folder(self.raw_root, self.raw_endpoint_url)
+
+    def folder(self, uri: str):
+        return self.layout.at(uri)
+
+    def writer(self, uri: str) -> JsonlWriter:
+        return JsonlWriter(self.folder(uri), output_filename=JSONL)
+
+    def reader(self, uri: str) -> JsonlReader:
+        return JsonlReader(self.folder(uri), glob_pattern="*.jsonl.gz")
+
+    def marker(self, drop: str, stage: str) -> dict | None:
+        return self.layout.read_json(self.layout.state(drop, "markers", f"{stage}.json"))
+
+    def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None) -> dict:
+        self.runner(pipeline, tasks or self.config.execution.tasks, self.folder(stage.log_dir(step)))
+        return report.summarise(load_stats(self.layout, stage.log_dir(step)))
+
+
+def raw_listing_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:
+    """(fingerprint, files, bytes) of a drop's raw objects: key, size and mtime/ETag."""
+    folder = corpus.raw_folder()
+    entries = folder.find(drop, detail=True) if folder.exists(drop) else {}
+    rows = sorted(
+        (k, info.get("size"), str(info.get("ETag") or info.get("mtime") or info.get("LastModified") or ""))
+        for k, info in entries.items() if info.get("type") != "directory"
+    )
+    return fingerprint(rows), len(rows), int(sum(r[1] or 0 for r in rows))
+
+
+def _upstream(corpus: Corpus, drop: str, stage: str) -> str:
+    marker = corpus.marker(drop, stage)
+    if not marker:
+        raise RuntimeError(f"stage '{stage}' has not completed for drop '{drop}': materialise it first")
+    return marker["fingerprint"]
+
+
+def extract(corpus: Corpus, drop: str) -> StageResult:
+    lay = corpus.layout
+    raw_fp, files, raw_bytes = raw_listing_fingerprint(corpus, drop)
+    fp = fingerprint("extract", raw_fp, corpus.config.section_hash("extract"))
+    out, quarantine = lay.stage(drop, "extracted"), lay.quarantine(drop)
+
+    def body(stage: Stage) -> dict:
+        reader = RawFileReader(corpus.raw_folder(), corpus.folder(quarantine), corpus.config.extract, prefix=drop)
+        summary = corpus.run(stage, "main", [reader, corpus.writer(out)], tasks=max(1, min(files, corpus.config.execution.tasks)))
+        return summary | _io_summary(corpus, files, raw_bytes, out) | {
+            "quarantined": list(report.iter_jsonl(corpus.folder(quarantine))),
+            "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
+            "outputs": {"documents": out, "quarantine": quarantine},
+        }
+
+    return Stage(lay, drop, "extract", fp, [out, quarantine]).run(body)
+
+
+def filter_(corpus: Corpus, drop: str) -> StageResult:
+    lay = corpus.layout
+    fp = fingerprint("filter", _upstream(corpus, drop, "extract"), corpus.config.section_hash("filters"))
+    src, out, dropped = lay.stage(drop, "extracted"), lay.stage(drop, "filtered"), lay.dropped(drop, "filter")
+
+    def body(stage: Stage) -> dict:
+        steps = build_filter_steps(corpus.config.filters, corpus.folder(dropped))
+        summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)])
+        return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
+            "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
+            "outputs": {"documents": out, "dropped": dropped},
+        }
+
+    return Stage(lay, drop, "filter", fp, [out, dropped]).run(body)
+
+
+def _io_summary(corpus: Corpus, files: int | None, bytes_in: int, out: str) -> dict:
+    summary = {"bytes_in": bytes_in, "bytes_out": report.folder_bytes(corpus.folder(out))}
+    if files is not None:
+        summary["files_in"] = files
+    return summary
+
+
+def tokenize(corpus: Corpus, drop: str) -> StageResult:
+    from datatrove.pipeline.tokens import DocumentTokenizer
+
+    lay, opts = corpus.layout, corpus.config.tokenize
+    fp = fingerprint("tokenize", _upstream(corpus, drop, "dedup"), corpus.config.section_hash("tokenize"))
+    src, out = lay.stage(drop, "deduplicated"), lay.stage(drop, "tokenized")
+
+    def body(stage: Stage) -> dict:
+        with tempfile.TemporaryDirectory(prefix="refinery-tok-") as scratch:
+            tokenizer = DocumentTokenizer(
+                output_folder=corpus.folder(out), local_working_dir=scratch,
+                tokenizer_name_or_path=resolve_tokenizer(opts.tokenizer), eos_token=opts.eos_token,
+                save_filename=drop, shuffle_documents=opts.shuffle, seed=opts.seed,
+                max_tokens_per_file=opts.max_tokens_per_file,
+            )
+            summary = corpus.run(stage, "main", [corpus.reader(src), tokenizer])
+        tokens = sum(int(m.get("tokens", 0)) for m in summary["steps"].values())
+        shards = corpus.folder(out).list_files(glob_pattern="*.ds") if corpus.folder(out).exists("") else []
+        return summary | {"tokens": tokens, "shards": shards, "tokenizer": opts.tokenizer,
+                          "bytes_out": report.folder_bytes(corpus.folder(out)), "outputs": {"shards": out}}
+
+    return Stage(lay, drop, "tokenize", fp, [out]).run(body)

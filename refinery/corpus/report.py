@@ -1,0 +1,70 @@
+"""Numbers a stage reports: document and byte counts, drops by reason, samples, per-step timings."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+from datatrove.io import DataFolder
+from datatrove.utils.stats import PipelineStats
+
+from refinery.corpus.stage import stats_by_step
+
+
+def folder_bytes(folder: DataFolder) -> int:
+    if not folder.exists(""):
+        return 0
+    return int(sum(info.get("size", 0) for info in folder.find("", detail=True).values()))
+
+
+def iter_jsonl(folder: DataFolder, limit: int | None = None):
+    """Documents from a datatrove JSONL(.gz) folder, streamed file by file."""
+    if not folder.exists(""):
+        return
+    n = 0
+    for name in folder.list_files(glob_pattern="*.jsonl*"):
+        with folder.open(name, "rb") as raw:
+            stream = gzip.open(raw, "rt", encoding="utf-8") if name.endswith(".gz") else io.TextIOWrapper(raw, "utf-8")
+            for line in stream:
+                if line.strip():
+                    yield json.loads(line)
+                    n += 1
+                    if limit is not None and n >= limit:
+                        return
+
+
+def samples(folder: DataFolder, n: int, max_chars: int = 400) -> list[dict]:
+    return [
+        {"id": d.get("id"), "source": (d.get("metadata") or {}).get("source"), "text": d.get("text", "")[:max_chars]}
+        for d in iter_jsonl(folder, limit=n)
+    ]
+
+
+def drops_by_reason(by_step: dict[str, dict]) -> dict[str, int]:
+    """datatrove filters count `dropped_<reason>`; a filter without reasons counts plain `dropped`."""
+    out: dict[str, int] = {}
+    for step, metrics in by_step.items():
+        reasons = {k.removeprefix("dropped_"): int(v) for k, v in metrics.items() if k.startswith("dropped_")}
+        if reasons:
+            for reason, count in reasons.items():
+                out[reason] = out.get(reason, 0) + count
+        elif metrics.get("dropped"):
+            label = step.split(":")[-1].strip()
+            out[label] = out.get(label, 0) + int(metrics["dropped"])
+    return out
+
+
+def step_timings(stats: PipelineStats) -> dict[str, float]:
+    return {s.name: round(s.time_stats.total, 3) for s in stats.stats if getattr(s, "time_stats", None)}
+
+
+def summarise(stats: PipelineStats) -> dict:
+    by_step = stats_by_step(stats)
+    out = {"steps": by_step, "drops_by_reason": drops_by_reason(by_step), "step_seconds": step_timings(stats)}
+    readers = [m for name, m in by_step.items() if "READER" in name]
+    writers = [m for name, m in by_step.items() if "WRITER" in name]
+    if readers and "documents" in readers[0]:
+        out["documents_in"] = int(readers[0]["documents"])
+    if writers:
+        out["documents_out"] = int(writers[-1].get("total", 0))
+    return out

@@ -1,0 +1,57 @@
+"""MinHash + LSH near-duplicate documents with datatrove's four stages, incremental across drops.
+
+Each drop writes its LSH index as `bucket_XXX/<drop>_NN.minhash.index`; a drop is deduplicated against
+the indexes of the drops before it only (`EarlierDropsIndex`), so the result does not depend on the
+order in which drops happen to be materialised.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+
+from datatrove.io import DataFolder
+from datatrove.pipeline.dedup.minhash import (
+    MinhashConfig,
+    MinhashDedupBuckets,
+    MinhashDedupCluster,
+    MinhashDedupFilter,
+    MinhashDedupSignature,
+)
+from datatrove.utils.hashing import HashConfig
+
+
+class EarlierDropsIndex(DataFolder):
+    """The shared index folder, seen through a filter that hides every drop not in `visible`."""
+
+    def __init__(self, path: str, visible: list[str], writer: str, **storage_options):
+        super().__init__(path, **storage_options)
+        self.visible = set(visible) | {writer}
+
+    def list_files(self, subdirectory: str = "", recursive: bool = True, glob_pattern=None, include_directories=False):
+        files = super().list_files(subdirectory, recursive, glob_pattern, include_directories)
+        return [f for f in files if posixpath.basename(f).rsplit("_", 1)[0] in self.visible]
+
+
+def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int, seed: int) -> MinhashConfig:
+    # 64-bit SHA-1 hashes, as CCNet: collisions stay negligible at billions of shingles
+    return MinhashConfig(
+        n_grams=n_grams, num_buckets=num_buckets, hashes_per_bucket=hashes_per_bucket, seed=seed,
+        hash_config=HashConfig(precision=64, hash_fc="sha1"),
+    )
+
+
+def minhash_steps(config: MinhashConfig, work: Callable[[str], DataFolder], index: DataFolder, drop: str,
+                  exclusion_writer=None) -> dict:
+    """The four datatrove steps; `work(name)` gives a scratch folder. Stages 1 and 4 each follow a reader
+    over the same input files, so document indices line up."""
+    sigs, buckets, clusters = work("signatures"), work("buckets"), work("clusters")
+    return dict(
+        signatures=MinhashDedupSignature(output_folder=sigs, config=config),
+        buckets=MinhashDedupBuckets(
+            input_folder=sigs, output_folder=buckets, config=config,
+            index_folder=index, create_index_name=drop, only_dedup_in_index=False,
+        ),
+        cluster=MinhashDedupCluster(input_folder=buckets, output_folder=clusters, config=config,
+                                    save_cluster_id=True),
+        filter=MinhashDedupFilter(input_folder=clusters, exclusion_writer=exclusion_writer, load_cluster_ids=True),
+    )

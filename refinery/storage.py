@@ -1,0 +1,98 @@
+"""One storage root URI (local folder, s3://bucket/prefix, or an FSx/POSIX mount) and every path under it.
+
+Nothing else in the code base builds storage paths: stages ask `Layout` for them.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from datatrove.io import DataFolder
+
+_PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
+
+
+def check_partition_key(key: str) -> str:
+    """Partition keys become folder names and minhash index names, so keep them path- and regex-safe."""
+    if not _PARTITION_RE.match(key):
+        raise ValueError(f"invalid drop/partition name {key!r}: use letters, digits, '.', '_', '-', '='")
+    return key
+
+
+def storage_options(uri: str, endpoint_url: str | None = None) -> dict[str, Any]:
+    """fsspec options for a URI; an S3 endpoint (MinIO, moto, VPC endpoint) is the only knob we need."""
+    if uri.startswith("s3://") and endpoint_url:
+        return {"client_kwargs": {"endpoint_url": endpoint_url}}
+    return {}
+
+
+def data_folder(uri: str, endpoint_url: str | None = None) -> DataFolder:
+    return DataFolder(uri, **storage_options(uri, endpoint_url))
+
+
+def join(*parts: str) -> str:
+    head, *rest = parts
+    return posixpath.join(head.rstrip("/"), *[p.strip("/") for p in rest if p])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Derives every corpus path from the storage root.
+
+    {root}/corpus/{drop}/{stage}/...     stage outputs (datatrove JSONL.gz, token shards)
+    {root}/corpus/{drop}/_dropped/...    documents removed by a filter or dedup, with their reason
+    {root}/corpus/{drop}/_state/...      stage markers, datatrove logs, scratch
+    {root}/corpus/_index/{kind}/...      dedup indexes of accepted documents, one set per drop
+    """
+
+    root: str
+    endpoint_url: str | None = None
+
+    def uri(self, *parts: str) -> str:
+        return join(self.root, *parts)
+
+    def folder(self, *parts: str) -> DataFolder:
+        return data_folder(self.uri(*parts), self.endpoint_url)
+
+    def at(self, uri: str) -> DataFolder:
+        """A DataFolder for a URI this layout produced (carries the endpoint options)."""
+        return data_folder(uri, self.endpoint_url)
+
+    def drop(self, drop: str, *parts: str) -> str:
+        return self.uri("corpus", check_partition_key(drop), *parts)
+
+    def stage(self, drop: str, stage: str) -> str:
+        return self.drop(drop, stage)
+
+    def dropped(self, drop: str, stage: str, reason: str = "") -> str:
+        return self.drop(drop, "_dropped", stage, reason)
+
+    def quarantine(self, drop: str) -> str:
+        return self.drop(drop, "_quarantine")
+
+    def state(self, drop: str, *parts: str) -> str:
+        return self.drop(drop, "_state", *parts)
+
+    def index(self, kind: str) -> str:
+        return self.uri("corpus", "_index", kind)
+
+    def read_json(self, uri: str) -> dict | None:
+        folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
+        name = posixpath.basename(uri)
+        if not folder.isfile(name):
+            return None
+        with folder.open(name, "rt") as f:
+            return json.load(f)
+
+    def write_json(self, uri: str, payload: dict) -> None:
+        folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
+        with folder.open(posixpath.basename(uri), "wt") as f:
+            json.dump(payload, f, indent=2, sort_keys=True, default=str)
+
+    def remove(self, uri: str) -> None:
+        folder = data_folder(uri, self.endpoint_url)
+        if folder.exists(""):
+            folder.rm("", recursive=True)

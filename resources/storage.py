@@ -1,0 +1,38 @@
+"""Where raw drops come from and where every output goes. Local folders by default; s3:// URIs (optionally
+with an endpoint: MinIO, a VPC endpoint, moto in tests) or an FSx/POSIX mount path in production."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from refinery.storage import Layout, check_partition_key, data_folder
+
+
+def _absolute(uri: str) -> str:
+    return uri if "://" in uri else str(Path(uri).expanduser().resolve())
+
+
+class StorageResource(dg.ConfigurableResource):
+    root: str = "data"  # storage root for every output (a folder, s3://bucket/prefix or a mount)
+    raw_root: str = "samples/raw"  # raw documents: one sub-folder (or prefix) per drop
+    endpoint_url: str | None = None  # S3-compatible endpoint for both, when not AWS itself
+
+    def layout(self) -> Layout:
+        return Layout(_absolute(self.root), self.endpoint_url)
+
+    def raw_uri(self) -> str:
+        return _absolute(self.raw_root)
+
+    def list_drops(self) -> list[str]:
+        """Immediate sub-folders of the raw root holding at least one file, sorted: drop order is name
+        order, so dated folders (2026-11-01/) dedup oldest-first."""
+        folder = data_folder(self.raw_uri(), self.endpoint_url)
+        if not folder.exists(""):
+            return []
+        drops = []
+        for name in folder.ls("", detail=False):
+            key = name.rstrip("/").rsplit("/", 1)[-1]
+            if folder.isdir(key) and folder.find(key, maxdepth=None):
+                drops.append(check_partition_key(key))
+        return sorted(drops)
