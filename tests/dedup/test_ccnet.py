@@ -1,0 +1,60 @@
+from datatrove.data import Document
+from datatrove.io import get_datafolder
+from datatrove.pipeline.writers import JsonlWriter
+
+from refinery.corpus.report import iter_jsonl
+from refinery.dedup.ccnet import ExactParagraphDedup, paragraph_key, sha1_64
+from refinery.dedup.hash_index import load_hashes
+
+BOILER = "This paragraph is repeated in many documents of the corpus verbatim."
+
+
+def _docs(*texts, prefix="d"):
+    return [Document(text=t, id=f"{prefix}{i}", metadata={"source": f"{prefix}{i}.txt"}) for i, t in enumerate(texts)]
+
+
+def _run(tmp_path, drop, earlier, docs, **kw):
+    step = ExactParagraphDedup(str(tmp_path / "index"), drop, earlier,
+                               exclusion_writer=JsonlWriter(str(tmp_path / f"dropped-{drop}")), **kw)
+    return list(step.run(iter(docs))), step
+
+
+def test_sha1_64_is_first_8_bytes_of_sha1():
+    import hashlib
+    import struct
+
+    assert sha1_64("abc") == struct.unpack("<Q", hashlib.sha1(b"abc").digest()[:8])[0]
+
+
+def test_paragraph_normalisation_ignores_case_digits_punctuation():
+    assert paragraph_key("Invoice 2024, Paid!") == paragraph_key("invoice 1999 paid")
+    assert paragraph_key("Invoice paid") != paragraph_key("Invoice unpaid")
+
+
+def test_exact_and_paragraph_dedup_within_a_drop(tmp_path):
+    a = f"Alpha introduction about pumps and valves.\n{BOILER}\nAlpha closing words are unique here."
+    b = f"Beta starts with something different entirely.\n{BOILER}\nBeta ends with its own sentence too."
+    kept, step = _run(tmp_path, "d1", [], _docs(a, a, b, BOILER))
+    assert [d.id for d in kept] == ["d0", "d2"]  # d1 exact copy, d3 only a repeated paragraph
+    assert BOILER in kept[0].text and BOILER not in kept[1].text
+    assert kept[1].metadata["duplicate_paragraphs_removed"] == 1
+    dropped = {d["id"]: d["metadata"]["filter_reason"] for d in iter_jsonl(get_datafolder(str(tmp_path / "dropped-d1")))}
+    assert dropped == {"d1": "exact_duplicate", "d3": "all_paragraphs_duplicate"}
+
+
+def test_short_lines_are_never_removed(tmp_path):
+    a = "Summary\nFirst document body sentence that is long enough."
+    b = "Summary\nSecond document body sentence that is long enough."
+    kept, _ = _run(tmp_path, "d1", [], _docs(a, b), min_paragraph_chars=20)
+    assert all(d.text.startswith("Summary\n") for d in kept)
+
+
+def test_incremental_earlier_drop_wins_and_later_drops_are_invisible(tmp_path):
+    shared = f"A document that arrives in both drops with identical text.\n{BOILER}"
+    _run(tmp_path, "2026-01", [], _docs(shared, prefix="a"))
+    assert load_hashes(get_datafolder(str(tmp_path / "index")), ["exact/2026-01"]).size == 1
+    kept, _ = _run(tmp_path, "2026-02", ["2026-01"], _docs(shared, f"New text in the second drop only.\n{BOILER}", prefix="b"))
+    assert [d.id for d in kept] == ["b1"] and BOILER not in kept[0].text
+    # re-running the earlier drop ignores the later drop's index: the earlier copy stays
+    kept, _ = _run(tmp_path, "2026-01", [], _docs(shared, prefix="a"))
+    assert [d.id for d in kept] == ["a0"]

@@ -1,0 +1,71 @@
+import random
+
+from datatrove.data import Document
+from datatrove.io import get_datafolder
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+
+from refinery.corpus.report import iter_jsonl
+from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_steps
+from refinery.runners import local_runner
+
+WORDS = ("pump valve sensor alarm shift report engineer incident ticket policy retention backup network "
+         "latency storage budget quarter review customer contract invoice audit deploy release").split()
+
+
+def _text(seed: int, n: int = 300) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) + str(rng.randint(0, 99)) for _ in range(n))
+
+
+def _near(text: str, edits: int, seed: int) -> str:
+    words, rng = text.split(), random.Random(seed)
+    for _ in range(edits):
+        words[rng.randrange(len(words))] = "edited"
+    return " ".join(words)
+
+
+def _write(folder, docs):
+    w = JsonlWriter(str(folder), output_filename="${rank}.jsonl.gz")
+    with w:
+        for d in docs:
+            w.write(d, 0)
+
+
+def _dedup(tmp_path, drop, earlier, docs):
+    src, out = tmp_path / drop / "in", tmp_path / drop / "out"
+    _write(src, docs)
+    cfg = minhash_config(5, 20, 8, 1)
+    index = EarlierDropsIndex(str(tmp_path / "index"), earlier, drop)
+    steps = minhash_steps(cfg, lambda n: get_datafolder(str(tmp_path / drop / "work" / n)), index, drop,
+                          exclusion_writer=JsonlWriter(str(tmp_path / drop / "removed")))
+    run = local_runner(workers=1)
+    logs = lambda s: get_datafolder(str(tmp_path / drop / "logs" / s))  # noqa: E731
+    run([JsonlReader(str(src)), steps["signatures"]], 1, logs("sig"))
+    run([steps["buckets"]], 20, logs("buckets"))
+    run([steps["cluster"]], 1, logs("cluster"))
+    run([JsonlReader(str(src)), steps["filter"], JsonlWriter(str(out))], 1, logs("filter"))
+    return [d["id"] for d in iter_jsonl(get_datafolder(str(out)))], list(iter_jsonl(get_datafolder(str(tmp_path / drop / "removed"))))
+
+
+def test_near_duplicates_clustered_within_and_across_drops(tmp_path):
+    base = _text(1)
+    first = [Document(text=base, id="a0", metadata={}), Document(text=_near(base, 5, 2), id="a1", metadata={}),
+             Document(text=_text(3), id="a2", metadata={})]
+    kept, removed = _dedup(tmp_path, "d1", [], first)
+    assert kept == ["a0", "a2"]
+    assert [r["id"] for r in removed] == ["a1"] and removed[0]["metadata"]["minhash_cluster_id"] >= 0
+
+    second = [Document(text=_near(base, 4, 9), id="b0", metadata={}), Document(text=_text(4), id="b1", metadata={})]
+    kept, removed = _dedup(tmp_path, "d2", ["d1"], second)
+    assert kept == ["b1"] and [r["id"] for r in removed] == ["b0"]
+
+
+def test_index_view_hides_drops_that_are_not_earlier(tmp_path):
+    root = tmp_path / "index" / "bucket_000"
+    root.mkdir(parents=True)
+    for name in ("d1_00", "d2_00", "d3_00", "d_x_00"):
+        (root / f"{name}.minhash.index").write_bytes(b"")
+    view = EarlierDropsIndex(str(tmp_path / "index"), ["d1", "d_x"], "d2")
+    assert view.list_files("bucket_000") == ["bucket_000/d1_00.minhash.index", "bucket_000/d2_00.minhash.index",
+                                             "bucket_000/d_x_00.minhash.index"]
