@@ -1,0 +1,31 @@
+"""Deduplication options (a section of the corpus configuration)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MinhashOptions(_Strict):
+    enabled: bool = True
+    n_grams: int = 5  # word 5-gram shingles after datatrove's text normalisation
+    # 20 bands x 8 rows: P(candidate) >= 0.97 at Jaccard 0.8, ~0 below 0.4 (bench/near_dup.py measures it)
+    num_buckets: int = 20
+    hashes_per_bucket: int = 8
+    seed: int = 1
+
+
+class SentenceDedupOptions(_Strict):
+    enabled: bool = False  # finer than documents but can leave incoherent paragraphs (Llama 3 does it)
+    n_sentences: int = 3  # spans of this many sentences are hashed and removed when repeated
+    min_doc_words: int = 50  # documents left shorter than this are dropped
+
+
+class DedupOptions(_Strict):
+    exact: bool = True  # whole-document hash (whitespace-trimmed text)
+    paragraphs: bool = True  # CCNet: first 64 bits of SHA-1 of each normalised paragraph (line)
+    min_paragraph_chars: int = 20  # shorter lines (headings, table rules) are never removed
+    minhash: MinhashOptions = Field(default_factory=MinhashOptions)
+    sentences: SentenceDedupOptions = Field(default_factory=SentenceDedupOptions)
