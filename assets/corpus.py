@@ -1,6 +1,5 @@
 """Corpus flow assets: one partition per raw drop. Each asset resolves its drop, calls one processing stage
 and reports what it did; the stages themselves live in `refinery.corpus` and never import dagster."""
-from __future__ import annotations
 
 import dagster as dg
 
@@ -20,8 +19,8 @@ def _corpus(storage: StorageResource, compute: ComputeResource, settings: Corpus
     return flow.Corpus(storage.layout(), settings.config(), compute.runner(), storage.raw_uri(), storage.endpoint_url)
 
 
-_COMMON = dict(partitions_def=drops, group_name="corpus", kinds={"datatrove"},
-               backfill_policy=dg.BackfillPolicy.multi_run(1))
+# one drop per run (Dagster's default for dynamic partitions): a drop's dedup depends on the drops before it
+_COMMON = dict(partitions_def=drops, group_name="corpus", kinds={"datatrove"})
 
 
 @dg.asset(deps=[raw_documents], **_COMMON,

@@ -1,5 +1,4 @@
 """Asset checks on the corpus outputs: they read the stage's documents and report the first offenders."""
-from __future__ import annotations
 
 import dagster as dg
 

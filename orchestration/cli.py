@@ -82,7 +82,7 @@ def _print_report(report: dict) -> None:
             print(f"  {asset:<24} {counts}{'  (unchanged, reused)' if md.get('reused_previous_output') else ''}")
             drops = md.get("drops_by_reason") or {}
             if drops:
-                print(f"  {'':<24} dropped: {', '.join(f'{k}={v}' for k, v in sorted(drops.items()))}")
+                print(f"  {'':<24} drops by reason: {', '.join(f'{k}={v}' for k, v in sorted(drops.items()))}")
             for key, path in md.items():
                 if key.startswith("path_"):
                     print(f"  {'':<24} {key[5:]}: {path}")

@@ -1,5 +1,4 @@
 """New raw drops become partitions and get a corpus run; backfills of old drops go through the UI/CLI."""
-from __future__ import annotations
 
 import dagster as dg
 

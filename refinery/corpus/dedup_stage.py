@@ -1,5 +1,7 @@
-"""The deduplication stage of one drop: exact + CCNet paragraphs, then MinHash, then (optionally) sentence
-spans, each pass reading the previous pass's output. Earlier drops' indexes make it incremental."""
+"""The deduplication stage of one drop: exact documents, MinHash near-duplicate documents, CCNet paragraphs,
+then (optionally) sentence spans, each pass reading the previous pass's output. Whole-document passes go
+first so a near-duplicate document is removed whole instead of being cut down to the few paragraphs that
+differ. Earlier drops' indexes make every pass incremental."""
 from __future__ import annotations
 
 import polars as pl
@@ -35,8 +37,8 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     clusters_uri = lay.drop(drop, "minhash_clusters")
 
     def body(stage: Stage) -> dict:
-        passes = [p for p, on in (("exact", opts.exact or opts.paragraphs), ("minhash", opts.minhash.enabled),
-                                  ("sentences", opts.sentences.enabled)) if on]
+        passes = [p for p, on in (("exact", opts.exact), ("minhash", opts.minhash.enabled),
+                                  ("paragraphs", opts.paragraphs), ("sentences", opts.sentences.enabled)) if on]
         steps, current = {}, src
         for i, name in enumerate(passes):
             target = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
@@ -76,14 +78,21 @@ def _clear(corpus: Corpus, files: list[str], drop: str) -> None:
             index.rm(f)
 
 
-def _exact(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
-    opts = corpus.config.dedup
+def _hashes(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped, kind: str) -> dict:
     step = ExactParagraphDedup(
-        corpus.folder(corpus.layout.index("")), drop, earlier, exact=opts.exact, paragraphs=opts.paragraphs,
-        min_paragraph_chars=opts.min_paragraph_chars, exclusion_writer=corpus.writer(f"{dropped}/exact_paragraph"),
+        corpus.folder(corpus.layout.index("")), drop, earlier, exact=kind == "exact", paragraphs=kind == "paragraphs",
+        min_paragraph_chars=corpus.config.dedup.min_paragraph_chars, exclusion_writer=corpus.writer(f"{dropped}/{kind}"),
     )
     # one task: document order decides which copy is first (see ccnet.py)
-    return corpus.run(stage, "exact", [corpus.reader(src), step, corpus.writer(target)], tasks=1)
+    return corpus.run(stage, kind, [corpus.reader(src), step, corpus.writer(target)], tasks=1)
+
+
+def _exact(*args) -> dict:
+    return _hashes(*args, kind="exact")
+
+
+def _paragraphs(*args) -> dict:
+    return _hashes(*args, kind="paragraphs")
 
 
 def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
@@ -118,7 +127,7 @@ def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped
         dups, config=cfg, exclusion_writer=corpus.writer(f"{dropped}/sentences")), corpus.writer(target)], tasks=tasks)
 
 
-_PASSES = {"exact": _exact, "minhash": _minhash, "sentences": _sentences}
+_PASSES = {"exact": _exact, "minhash": _minhash, "paragraphs": _paragraphs, "sentences": _sentences}
 
 
 def _write_clusters(corpus: Corpus, kept_uri: str, removed_uri: str, target: str, drop: str) -> dict:

@@ -6,9 +6,6 @@ import io
 import json
 
 from datatrove.io import DataFolder
-from datatrove.utils.stats import PipelineStats
-
-from refinery.corpus.stage import stats_by_step
 
 
 def folder_bytes(folder: DataFolder) -> int:
@@ -54,13 +51,10 @@ def drops_by_reason(by_step: dict[str, dict]) -> dict[str, int]:
     return out
 
 
-def step_timings(stats: PipelineStats) -> dict[str, float]:
-    return {s.name: round(s.time_stats.total, 3) for s in stats.stats if getattr(s, "time_stats", None)}
-
-
-def summarise(stats: PipelineStats) -> dict:
-    by_step = stats_by_step(stats)
-    out = {"steps": by_step, "drops_by_reason": drops_by_reason(by_step), "step_seconds": step_timings(stats)}
+def summarise(by_step: dict[str, dict]) -> dict:
+    """Summary of one datatrove run from its merged stats (see `stage.load_stats`)."""
+    out = {"steps": by_step, "drops_by_reason": drops_by_reason(by_step),
+           "step_seconds": {name: m.get("_seconds", 0) for name, m in by_step.items()}}
     readers = [m for name, m in by_step.items() if "READER" in name]
     writers = [m for name, m in by_step.items() if "WRITER" in name]
     if readers and "documents" in readers[0]:

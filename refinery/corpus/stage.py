@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from datatrove.io import DataFolder
-from datatrove.utils.stats import PipelineStats
 
 from refinery.storage import Layout
 
@@ -74,25 +73,23 @@ class Stage:
         return StageResult(self.name, self.drop, self.fp, False, summary)
 
 
-def load_stats(layout: Layout, log_dir: str) -> PipelineStats:
-    """Merge every task's stats, including tasks finished by an earlier (killed) attempt."""
+def _total(value) -> float:
+    # datatrove serialises a metric as its bare total, or as a dict with "total" when it has a spread
+    return value.get("total", 0) if isinstance(value, dict) else (value or 0)
+
+
+def load_stats(layout: Layout, log_dir: str) -> dict[str, dict[str, float]]:
+    """{step name: {metric: total, "_seconds": time}} summed over every task's stats file, including tasks
+    finished by an earlier (killed) attempt of the same stage."""
     folder = layout.at(log_dir)
-    total = PipelineStats()
+    merged: dict[str, dict[str, float]] = {}
     if not folder.exists("stats"):
-        return total
+        return merged
     for name in folder.list_files("stats", glob_pattern="*.json"):
         with folder.open(name, "rt") as f:
-            total = total + PipelineStats.from_json(json.load(f))
-    return total
-
-
-def stats_by_step(stats: PipelineStats) -> dict[str, dict[str, float]]:
-    """{step name: {metric: total}} — the form metadata and summaries use."""
-    out: dict[str, dict[str, float]] = {}
-    for step in stats.stats:
-        metrics = {}
-        for key, metric in step.stats.items():
-            value = metric.total if hasattr(metric, "total") else metric
-            metrics[key] = round(value, 3) if isinstance(value, float) else value
-        out[step.name] = metrics
-    return out
+            for step in json.load(f):
+                metrics = merged.setdefault(step["name"], {})
+                for key, value in step.get("stats", {}).items():
+                    metrics[key] = metrics.get(key, 0) + _total(value)
+                metrics["_seconds"] = metrics.get("_seconds", 0) + _total(step.get("time_stats", 0))
+    return {step: {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()} for step, m in merged.items()}

@@ -1,4 +1,4 @@
-"""Exact-document and CCNet paragraph deduplication in one streaming datatrove block.
+"""Exact-document and CCNet paragraph deduplication as a streaming datatrove block (either or both).
 
 CCNet (Wenzek et al.) hashes every normalised paragraph with the first 64 bits of SHA-1 and drops the
 repeats. We do the same, against this drop and every earlier drop's index, so the earliest copy wins.
@@ -82,5 +82,7 @@ class ExactParagraphDedup(PipelineStep):
                 self.stat_update("forwarded")
                 yield doc
         # the index is written only after the whole drop went through, so a killed run leaves none
-        save_hashes(self.index, f"exact/{self.drop}", docs.current)
-        save_hashes(self.index, f"paragraph/{self.drop}", paras.current)
+        if self.exact:
+            save_hashes(self.index, f"exact/{self.drop}", docs.current)
+        if self.paragraphs:
+            save_hashes(self.index, f"paragraph/{self.drop}", paras.current)

@@ -1,0 +1,45 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples" / "raw"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Fake AWS credentials from the start: datatrove's forkserver workers inherit the environment of the
+# moment the forkserver starts, which may be before an S3 test runs. Endpoints are passed explicitly.
+for _key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    os.environ.setdefault(_key, "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def sample_raw(tmp_path) -> Path:
+    """A private copy of the bundled sample corpus (two drops), so tests can add files to it."""
+    dst = tmp_path / "raw"
+    shutil.copytree(SAMPLES, dst)
+    return dst
+
+
+@pytest.fixture
+def dagster_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    for var in ("REFINERY_ROOT", "REFINERY_RAW", "REFINERY_CONFIG", "REFINERY_S3_ENDPOINT", "REFINERY_ENV"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def moto_s3(monkeypatch):
+    """A moto S3 server on a free loopback port (in-process mock_aws breaks s3fs's async client)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
