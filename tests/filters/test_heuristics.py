@@ -1,0 +1,80 @@
+"""datatrove's Gopher, C4 and FineWeb rules through our wrappers, with the defaults from FilterOptions."""
+from refinery.filters.build import build_filter_steps
+from refinery.filters.heuristics import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
+from refinery.filters.options import C4QualityOptions, FilterOptions
+from tests.filters.texts import ENGLISH, MEMO, REPETITIVE, UNPUNCTUATED, WORD_SALAD
+
+
+def step(cls):
+    return next(s for s in build_filter_steps(FilterOptions()) if isinstance(s, cls))
+
+
+def test_gopher_repetition(make_doc):
+    f = step(GopherRepetition)
+    assert f.filter_batch([make_doc(ENGLISH), make_doc(REPETITIVE)]) == [True, (False, "dup_line_frac")]
+    # one long line repeating a phrase: caught by the n-gram rules instead
+    phrase = " ".join(["best cheap watches online"] * 40)
+    keep, reason = f.filter_batch([make_doc(phrase)])[0]
+    assert not keep and reason.startswith(("top_", "duplicated_"))
+
+
+def test_gopher_repetition_rejects_any_short_text(make_doc):
+    # a datatrove quirk, hence gopher_quality running first and the note in GopherRepetitionOptions
+    short = make_doc("Meeting moved to Thursday at noon in room four, please update your calendars.")
+    keep, reason = step(GopherRepetition).filter(short)
+    assert not keep and reason.startswith("top_")
+    assert step(GopherQuality).filter(short) == (False, "gopher_short_doc")
+    assert GopherRepetition(top_n_grams=()).filter(short) is True
+
+
+def test_gopher_quality(make_doc):
+    f = step(GopherQuality)
+    out = f.filter_batch([make_doc(ENGLISH), make_doc("Thanks for the update, see you on Monday."),
+                          make_doc(WORD_SALAD), make_doc("- item one\n" + "\n".join(f"- the {w} item and more"
+                                                                                   for w in WORD_SALAD.split()))])
+    assert out == [True, (False, "gopher_short_doc"), (False, "gopher_enough_stop_words"),
+                   (False, "gopher_too_many_bullets")]
+
+
+def test_c4_defaults_keep_business_documents_intact(make_doc):
+    f = step(C4Quality)
+    doc = make_doc(MEMO)
+    assert f.filter(doc) is True
+    # headings and bullets without final punctuation survive (C4's own defaults would delete them)
+    for line in ("Project Apollo Status", "Budget", "- Forecast unchanged"):
+        assert line in doc.text
+
+
+def test_c4_document_rules(make_doc):
+    f = step(C4Quality)
+    assert f.filter(make_doc(ENGLISH + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.")) == (
+        False, "lorem_ipsum")
+    assert f.filter(make_doc(ENGLISH + "\nThe config is {\"a\": 1} as usual.")) == (False, "curly_bracket")
+    # line rules: javascript/cookie lines are removed, the rest kept
+    doc = make_doc(ENGLISH + "\nPlease enable JavaScript to view this page.\nThis site uses cookies to improve it.")
+    assert f.filter(doc) is True
+    assert "JavaScript" not in doc.text and "cookies" not in doc.text and "warehouse project" in doc.text
+    # nothing left after the line rules: dropped rather than kept empty
+    assert f.filter(make_doc("Enable javascript.\nWe use cookies.")) == (False, "too_few_sentences")
+
+
+def test_c4_strict_web_settings_drop_short_memos(make_doc):
+    strict = C4QualityOptions(filter_no_terminal_punct=True, min_num_sentences=5, min_words_per_line=3)
+    f = C4Quality(**strict.model_dump(exclude={"enabled"}))
+    assert f.filter(make_doc(MEMO)) == (False, "too_few_sentences")
+
+
+def test_fineweb_quality(make_doc):
+    f = step(FineWebQuality)
+    short_lines = "\n".join(f"Item {w}." for w in WORD_SALAD.split())
+    dup_lines = ENGLISH + "\n" + "\n".join(["Confidential - internal use only."] * 3)
+    out = f.filter_batch([make_doc(ENGLISH), make_doc(UNPUNCTUATED), make_doc(short_lines), make_doc(dup_lines)])
+    assert out == [True, (False, "line_punct_ratio"), (False, "short_line_ratio"), (False, "char_dup_ratio")]
+
+
+def test_bare_false_gets_the_filter_name(make_doc):
+    class Bare(GopherQuality):
+        def filter(self, doc):
+            return False
+
+    assert Bare().filter_batch([make_doc("x")]) == [(False, "gopher_quality")]
