@@ -19,7 +19,7 @@ def iter_jsonl(folder: DataFolder, limit: int | None = None):
     if not folder.exists(""):
         return
     n = 0
-    for name in folder.list_files(glob_pattern="*.jsonl*"):
+    for name in (f for f in folder.list_files(recursive=True) if ".jsonl" in f.rsplit("/", 1)[-1]):
         with folder.open(name, "rb") as raw:
             stream = gzip.open(raw, "rt", encoding="utf-8") if name.endswith(".gz") else io.TextIOWrapper(raw, "utf-8")
             for line in stream:
