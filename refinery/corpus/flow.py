@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 
+from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
@@ -17,6 +18,17 @@ from refinery.storage import Layout, data_folder
 from refinery.tokenize import resolve_tokenizer
 
 JSONL = "${rank}.jsonl.gz"
+
+
+class NoDocuments(PipelineStep):
+    """Reader for a stage whose input is empty (datatrove's readers raise on an empty folder)."""
+
+    type = "📖 - READER"
+    name = "∅ no documents"
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        self.stat_update("documents", value=0)
+        yield from data or ()
 
 
 @dataclass
@@ -38,8 +50,11 @@ class Corpus:
     def writer(self, uri: str) -> JsonlWriter:
         return JsonlWriter(self.folder(uri), output_filename=JSONL)
 
-    def reader(self, uri: str) -> JsonlReader:
-        return JsonlReader(self.folder(uri), glob_pattern="*.jsonl.gz")
+    def reader(self, uri: str) -> PipelineStep:
+        folder = self.folder(uri)
+        if not (folder.exists("") and folder.list_files(glob_pattern="*.jsonl.gz")):
+            return NoDocuments()  # every document was dropped upstream: an empty stage, not an error
+        return JsonlReader(folder, glob_pattern="*.jsonl.gz")
 
     def marker(self, drop: str, stage: str) -> dict | None:
         return self.layout.read_json(self.layout.state(drop, "markers", f"{stage}.json"))
