@@ -92,6 +92,16 @@ def _print_report(report: dict) -> None:
     print(f"\nOpen the UI: DAGSTER_HOME={report['dagster_home']} refinery ui   (or: dagster dev)")
 
 
+def show_config(args: argparse.Namespace) -> int:
+    """Prints the effective configuration (defaults merged with --config) as YAML: the full reference."""
+    import yaml
+
+    from refinery.corpus.config import CorpusConfig
+
+    print(yaml.safe_dump(CorpusConfig.load(args.config).model_dump(mode="json"), sort_keys=False), end="")
+    return 0
+
+
 def ui(args: argparse.Namespace) -> int:
     _prepare_env(args)
     cmd = ["dagster", "dev", "-m", "orchestration.definitions", "--port", str(args.port)]
@@ -110,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
     c.add_argument("--json", help="also write the run summary as JSON to this file")
     c.set_defaults(func=corpus)
+    k = sub.add_parser("config", help="print the effective configuration (defaults + --config) as YAML")
+    k.add_argument("--config")
+    k.set_defaults(func=show_config)
     u = sub.add_parser("ui", help="open the Dagster UI on this project (dagster dev)")
     u.add_argument("--raw")
     u.add_argument("--root")

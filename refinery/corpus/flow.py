@@ -131,6 +131,8 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
     src, out = lay.stage(drop, "deduplicated"), lay.stage(drop, "tokenized")
 
     def body(stage: Stage) -> dict:
+        if not opts.enabled:
+            return {"tokens": 0, "shards": [], "disabled": True, "outputs": {}}
         with tempfile.TemporaryDirectory(prefix="refinery-tok-") as scratch:
             tokenizer = DocumentTokenizer(
                 output_folder=corpus.folder(out), local_working_dir=scratch,

@@ -1,0 +1,83 @@
+"""The dedup stage over prepared drops: pass order, sentence spans, cluster output, earlier-drop rules."""
+import random
+
+import polars as pl
+import pytest
+from datatrove.data import Document
+from datatrove.pipeline.writers import JsonlWriter
+
+from refinery.corpus import flow
+from refinery.corpus.config import CorpusConfig
+from refinery.corpus.dedup_stage import dedup
+from refinery.corpus.report import iter_jsonl
+from refinery.corpus.stage import Stage
+from refinery.runners import local_runner
+from refinery.storage import Layout
+
+SPAN = ("The backup job runs every night at two in the morning. It copies every database to the archive "
+        "bucket in another region. Restores are tested on the first Monday of each month.")
+
+
+WORDS = ("alarm audit backup budget contract customer deploy engineer incident invoice latency network "
+         "policy pump quarter release report retention review sensor shift storage ticket valve").split()
+
+
+def _prose(topic: str, n: int = 6) -> str:
+    """Sentences unique to `topic`: unrelated documents must not look like near-duplicates."""
+    rng = random.Random(topic)
+    return " ".join(f"The {topic} team {' '.join(rng.sample(WORDS, 6))} today." for _ in range(n))
+
+
+def _corpus(tmp_path, **dedup_opts) -> flow.Corpus:
+    config = CorpusConfig.model_validate({"dedup": dedup_opts, "execution": {"tasks": 1}})
+    return flow.Corpus(Layout(str(tmp_path / "out")), config, local_runner(1), str(tmp_path / "raw"))
+
+
+def _filtered(corpus: flow.Corpus, drop: str, texts: list[str]) -> None:
+    """Stands in for the filter stage: writes its output and its completion marker."""
+    def body(stage):
+        with JsonlWriter(corpus.layout.stage(drop, "filtered"), output_filename="${rank}.jsonl.gz") as w:
+            for i, text in enumerate(texts):
+                w.write(Document(text=text, id=f"{drop}/doc{i}", metadata={"source": f"{drop}/doc{i}.txt"}), 0)
+        return {}
+    Stage(corpus.layout, drop, "filter", f"test-{drop}-{len(texts)}", [corpus.layout.stage(drop, "filtered")]).run(body)
+
+
+def _kept(corpus, drop):
+    return {d["id"]: d["text"] for d in iter_jsonl(corpus.layout.at(corpus.layout.stage(drop, "deduplicated")))}
+
+
+def test_sentence_spans_removed_when_enabled(tmp_path):
+    corpus = _corpus(tmp_path, sentences={"enabled": True, "n_sentences": 3, "min_doc_words": 10},
+                     minhash={"enabled": False}, paragraphs=False)
+    _filtered(corpus, "d1", [f"{_prose('storage')} {SPAN}", f"{SPAN} {_prose('network')}"])
+    result = dedup(corpus, "d1", [])
+    kept = _kept(corpus, "d1")
+    assert SPAN in kept["d1/doc0"] and "Restores are tested" not in kept["d1/doc1"]
+    assert "network team" in kept["d1/doc1"]
+    assert list(result.summary["passes"]) == ["exact", "sentences"]
+
+
+def test_clusters_and_earlier_drop_wins(tmp_path):
+    corpus = _corpus(tmp_path)
+    base = _prose("billing", 12)
+    _filtered(corpus, "d1", [base, _prose("security", 12)])
+    dedup(corpus, "d1", [])
+    near = base.replace(" today.", " today!", 2)
+    _filtered(corpus, "d2", [near, _prose("payroll", 12)])
+    result = dedup(corpus, "d2", ["d1"])
+    assert set(_kept(corpus, "d2")) == {"d2/doc1"}
+    clusters = pl.read_parquet(tmp_path / "out" / "corpus" / "d2" / "minhash_clusters" / "clusters.parquet")
+    row = clusters.filter(pl.col("id") == "d2/doc0").row(0, named=True)
+    assert row["kept"] is False and row["earlier_drop"] is True
+    assert result.summary["drops_by_reason"] == {"near_duplicate": 1}
+    # the earlier drop is unaffected by the later one, and re-running it changes nothing
+    dedup(corpus, "d1", [])
+    assert set(_kept(corpus, "d1")) == {"d1/doc0", "d1/doc1"}
+
+
+def test_refuses_when_an_earlier_drop_is_not_deduplicated(tmp_path):
+    corpus = _corpus(tmp_path)
+    _filtered(corpus, "d2", [_prose("payroll")])
+    with pytest.raises(RuntimeError, match="not deduplicated yet"):
+        dedup(corpus, "d2", ["d1"])
