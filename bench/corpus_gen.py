@@ -6,20 +6,26 @@ import json
 import random
 from pathlib import Path
 
-SUBJECTS = ["The maintenance team", "Our support engineers", "The finance group", "Each site manager",
-            "The security office", "The data platform team", "Every new hire", "The operations lead"]
-VERBS = ["reviews", "documents", "measures", "approves", "schedules", "escalates", "archives", "tests"]
-OBJECTS = ["the incident reports", "the quarterly budget", "the backup procedure", "the pump inspection logs",
-           "the access requests", "the retention policy", "the release checklist", "the customer feedback"]
-TAILS = ["before the end of each week.", "with the help of the on-call engineer.", "so that nothing is lost.",
-         "and shares the results with the whole department.", "according to the written guidelines.",
-         "because the auditors asked for it last year.", "whenever a new version of the system is deployed.",
-         "and records every decision in the shared tracker."]
+ADJ = ("new old main shared internal external weekly monthly annual critical minor regional central remote "
+       "daily secure faulty backup primary secondary manual automatic local global quiet busy early late").split()
+NOUN = ("team engineer manager pump valve sensor report budget server database backup policy invoice contract "
+        "customer supplier ticket incident release network schedule audit review process warehouse truck "
+        "office laptop printer badge meeting deadline forecast quarter project roadmap feature module").split()
+VERB = ("reviews checks updates replaces moves approves rejects documents measures tests archives schedules "
+        "repairs inspects monitors configures installs removes escalates describes").split()
+PREP = "before after during with without for from into near across under behind".split()
+
+
+def sentence(rng: random.Random) -> str:
+    """Grammatical enough for the language and Gopher filters, and varied enough that unrelated documents
+    share almost no word 5-grams (so only the planted duplicates are duplicates)."""
+    return (f"The {rng.choice(ADJ)} {rng.choice(NOUN)} {rng.choice(VERB)} the {rng.choice(ADJ)} {rng.choice(NOUN)} "
+            f"{rng.choice(PREP)} the {rng.choice(NOUN)} and {rng.choice(VERB)} a {rng.choice(ADJ)} "
+            f"{rng.choice(NOUN)}.")
 
 
 def paragraph(rng: random.Random, sentences: int) -> str:
-    return " ".join(f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(TAILS)}"
-                    for _ in range(sentences))
+    return " ".join(sentence(rng) for _ in range(sentences))
 
 
 def document(rng: random.Random) -> str:

@@ -44,10 +44,11 @@ def run_bare(raw: Path, root: Path) -> tuple[float, float]:
     corpus = flow.Corpus(Layout(str(root)), CorpusConfig(), timed, str(raw))
     t0 = time.perf_counter()
     for drop in sorted(p.name for p in raw.iterdir()):
-        flow.extract(corpus, drop)
-        flow.filter_(corpus, drop)
-        dedup(corpus, drop, [])
-        flow.tokenize(corpus, drop)
+        for name, stage in (("extract", flow.extract), ("filter", flow.filter_),
+                            ("dedup", lambda c, d: dedup(c, d, [])), ("tokenize", flow.tokenize)):
+            result = stage(corpus, drop)
+            print(f"    {name:<9} {result.summary['seconds']:6.1f}s  documents out "
+                  f"{result.summary.get('documents_out', '-')}", flush=True)
     return time.perf_counter() - t0, spent[0]
 
 
