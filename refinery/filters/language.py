@@ -44,6 +44,15 @@ class OfflineFastTextLID(FastTextLID):
                 self._model = fasttext.load_model(self.model_path)
         return self._model
 
+    def predict(self, doc: Document) -> tuple[tuple[str, float], dict[str, float]]:
+        # datatrove calls score.item(): right for fasttext-numpy2-wheel (numpy scores), wrong for
+        # fasttext-predict (plain floats). Both ship a `fasttext` module and which one wins depends on
+        # install order, so accept either.
+        langs, scores = self.model.predict(doc.text.replace("\n", " "), k=self.k)
+        pairs = {lang.split("__")[2]: float(score) for lang, score in zip(langs, scores)}
+        best = max(pairs.items(), key=lambda x: x[1])
+        return best, ({lang: pairs.get(lang, 0.0) for lang in self.languages} if self.languages else pairs)
+
     def __getstate__(self):
         # the native model does not pickle; workers reload it lazily
         return {**self.__dict__, "_model": None}

@@ -61,3 +61,21 @@ def test_the_offline_guard_catches_datatrove_downloads(no_network):
         FT176LID(["en"]).model
     assert no_network and no_network[0].startswith("cached_asset_path_or_download")
     no_network.clear()  # expected here; any other test leaving an attempt fails
+
+
+@pytest.mark.parametrize("as_numpy", [True, False])
+def test_scores_from_either_fasttext_build(make_doc, as_numpy):
+    """fasttext-numpy2-wheel returns numpy scores, fasttext-predict plain floats; both packages install a
+    `fasttext` module, so the one that wins depends on install order."""
+    import numpy as np
+
+    class Model:
+        def predict(self, text, k=-1):
+            scores = [0.91, 0.05]
+            return ("__label__en", "__label__de"), np.array(scores) if as_numpy else scores
+
+    lid = OfflineFastTextLID(["en"])
+    lid._model = Model()
+    best, pairs = lid.predict(make_doc(ENGLISH))
+    assert best == ("en", 0.91) and pairs == {"en": 0.91}
+    assert isinstance(best[1], float)
