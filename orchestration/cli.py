@@ -104,8 +104,9 @@ def show_config(args: argparse.Namespace) -> int:
 
 def ui(args: argparse.Namespace) -> int:
     _prepare_env(args)
-    cmd = ["dagster", "dev", "-m", "orchestration.definitions", "--port", str(args.port)]
-    os.execvp(cmd[0], cmd)
+    # this interpreter's dagster, so it works without an activated venv
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", str(args.port)]
+    os.execv(cmd[0], cmd)
 
 
 def main(argv: list[str] | None = None) -> int:
