@@ -5,19 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from refinery.options import StrictOptions
 
 from refinery.dedup.options import DedupOptions
 from refinery.extract.options import ExtractOptions
 from refinery.filters.options import FilterOptions
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class TokenizeOptions(_Strict):
+class TokenizeOptions(StrictOptions):
     enabled: bool = True
     tokenizer: str = "default"  # a tokenizer.json path/URI, or "default" for the bundled SmolLM2 tokenizer
     eos_token: str | None = "<|endoftext|>"  # appended after each document
@@ -26,12 +26,12 @@ class TokenizeOptions(_Strict):
     seed: int = 0
 
 
-class ExecutionOptions(_Strict):
+class ExecutionOptions(StrictOptions):
     tasks: int = 2  # datatrove tasks (= output shards) per stage and drop; how many run at once is the
     # compute resource's business, not the data's
 
 
-class CorpusConfig(_Strict):
+class CorpusConfig(StrictOptions):
     extract: ExtractOptions = Field(default_factory=ExtractOptions)
     filters: FilterOptions = Field(default_factory=FilterOptions)
     dedup: DedupOptions = Field(default_factory=DedupOptions)

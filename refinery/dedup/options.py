@@ -1,14 +1,12 @@
 """Deduplication options (a section of the corpus configuration)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from refinery.options import StrictOptions
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MinhashOptions(_Strict):
+class MinhashOptions(StrictOptions):
     enabled: bool = True
     n_grams: int = 5  # word 5-gram shingles after datatrove's text normalisation
     # 20 bands x 8 rows: P(candidate) >= 0.97 at Jaccard 0.8, ~0 below 0.4 (bench/near_dup.py measures it)
@@ -17,13 +15,13 @@ class MinhashOptions(_Strict):
     seed: int = 1
 
 
-class SentenceDedupOptions(_Strict):
+class SentenceDedupOptions(StrictOptions):
     enabled: bool = False  # finer than documents but can leave incoherent paragraphs (Llama 3 does it)
     n_sentences: int = 3  # spans of this many sentences are hashed and removed when repeated
     min_doc_words: int = 50  # documents left shorter than this are dropped
 
 
-class DedupOptions(_Strict):
+class DedupOptions(StrictOptions):
     exact: bool = True  # whole-document hash (whitespace-trimmed text)
     paragraphs: bool = True  # CCNet: first 64 bits of SHA-1 of each normalised paragraph (line)
     min_paragraph_chars: int = 20  # shorter lines (headings, table rules) are never removed

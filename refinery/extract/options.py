@@ -1,14 +1,14 @@
 """Extraction settings: the `extract` section of the corpus config."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from refinery.options import StrictOptions
 
 MiB = 1024 * 1024
 
 
-class ExtractOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExtractOptions(StrictOptions):
     # Guards, checked before a file is parsed.
     max_file_bytes: int = Field(64 * MiB, gt=0)  # listed size above: quarantined unread (JSONL too, though streamed)
     max_uncompressed_bytes: int = Field(256 * MiB, gt=0)  # zip members' total or gunzipped size: above = bomb

