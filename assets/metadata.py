@@ -27,9 +27,10 @@ def stage_metadata(result: StageResult) -> dict:
     if "documents_in" in s or s.get("steps"):
         md["documents_in"] = dg.MetadataValue.int(int(s.get("documents_in", 0)))
     md["drops_by_reason"] = dg.MetadataValue.json(s.get("drops_by_reason", {}))
-    if "quarantined" in s:
-        md["quarantined_files"] = dg.MetadataValue.int(len(s["quarantined"]))
-        md["quarantine"] = dg.MetadataValue.json(s["quarantined"][:50])
+    if "quarantine" in s:
+        md["quarantined_files"] = dg.MetadataValue.int(s["quarantine"]["files"])
+        md["quarantine_by_reason"] = dg.MetadataValue.json(s["quarantine"]["by_reason"])
+        md["quarantine_first_rows"] = dg.MetadataValue.json(s["quarantine"]["first"])
     if "clusters" in s:
         md["minhash_clusters"] = dg.MetadataValue.json(s["clusters"])
     if "step_seconds" in s:

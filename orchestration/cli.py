@@ -80,6 +80,9 @@ def _print_report(report: dict) -> None:
             counts = ", ".join(f"{k}={md[k]}" for k in ("files_in", "documents_in", "documents_out", "tokens",
                                                           "quarantined_files") if k in md)
             print(f"  {asset:<24} {counts}{'  (unchanged, reused)' if md.get('reused_previous_output') else ''}")
+            quarantined = md.get("quarantine_by_reason") or {}
+            if quarantined:
+                print(f"  {'':<24} quarantined: {', '.join(f'{k}={v}' for k, v in sorted(quarantined.items()))}")
             drops = md.get("drops_by_reason") or {}
             if drops:
                 print(f"  {'':<24} drops by reason: {', '.join(f'{k}={v}' for k, v in sorted(drops.items()))}")

@@ -54,9 +54,6 @@ class Layout:
     def uri(self, *parts: str) -> str:
         return join(self.root, *parts)
 
-    def folder(self, *parts: str) -> DataFolder:
-        return data_folder(self.uri(*parts), self.endpoint_url)
-
     def at(self, uri: str) -> DataFolder:
         """A DataFolder for a URI this layout produced (carries the endpoint options)."""
         return data_folder(uri, self.endpoint_url)

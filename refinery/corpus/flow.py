@@ -92,7 +92,7 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
         reader = RawFileReader(corpus.raw_folder(), corpus.folder(quarantine), corpus.config.extract, prefix=drop)
         summary = corpus.run(stage, "main", [reader, corpus.writer(out)], tasks=max(1, min(files, corpus.config.execution.tasks)))
         return summary | _io_summary(corpus, files, raw_bytes, out) | {
-            "quarantined": list(report.iter_jsonl(corpus.folder(quarantine))),
+            "quarantine": report.quarantine_summary(report.iter_jsonl(corpus.folder(quarantine))),
             "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
             "outputs": {"documents": out, "quarantine": quarantine},
         }

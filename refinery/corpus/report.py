@@ -37,6 +37,20 @@ def samples(folder: DataFolder, n: int, max_chars: int = 400) -> list[dict]:
     ]
 
 
+def quarantine_summary(rows, listed: int = 50) -> dict:
+    """Counts of a quarantine manifest by reason; a row with a `line` is one bad record of a file whose
+    other records were kept, so only rows without one count as quarantined files."""
+    by_reason: dict[str, int] = {}
+    files, first = set(), []
+    for row in rows:
+        by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + 1
+        if "line" not in row:
+            files.add(row["source"])
+        if len(first) < listed:
+            first.append(row)
+    return {"files": len(files), "by_reason": by_reason, "first": first}
+
+
 def drops_by_reason(by_step: dict[str, dict]) -> dict[str, int]:
     """datatrove filters count `dropped_<reason>`; a filter without reasons counts plain `dropped`."""
     out: dict[str, int] = {}
