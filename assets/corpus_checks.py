@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.corpus import deduplicated_documents, filtered_documents
+from assets.corpus import deduplicated_documents, extracted_documents, filtered_documents, tokenized_shards
 from refinery.corpus import checks
 from resources import CorpusSettings, StorageResource
 
@@ -17,6 +17,19 @@ def _result(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
 def _folder(context, storage: StorageResource, stage: str):
     layout = storage.layout()
     return layout.at(layout.stage(context.partition_key, stage))
+
+
+@dg.asset_check(asset=extracted_documents, description="Document ids are unique (JSON id fields may repeat).")
+def extracted_ids_unique(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+    return _result(checks.ids_unique(_folder(context, storage, "extracted")))
+
+
+@dg.asset_check(asset=tokenized_shards, description="Each shard's index agrees with its token count.")
+def tokenized_shards_consistent(context: dg.AssetCheckExecutionContext,
+                                storage: StorageResource) -> dg.AssetCheckResult:
+    outcome = checks.token_shards_consistent(_folder(context, storage, "tokenized"))
+    return dg.AssetCheckResult(passed=outcome.passed, metadata={
+        "shards_checked": outcome.checked, "first_failures": dg.MetadataValue.json(outcome.failures)})
 
 
 @dg.asset_check(asset=filtered_documents, description="No email/phone/IP/card/SSN pattern left after redaction.")

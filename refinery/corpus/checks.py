@@ -60,3 +60,22 @@ def no_exact_duplicates(folder: DataFolder) -> CheckOutcome:
         return False
 
     return _run(folder, dup)
+
+
+def token_shards_consistent(folder: DataFolder, token_bytes: int = 2) -> CheckOutcome:
+    """Every .ds shard has its .index, and the index's last document end equals the shard's token count
+    (what datatrove's token readers rely on to cut documents)."""
+    import numpy as np
+
+    shards = folder.list_files(glob_pattern="*.ds") if folder.exists("") else []
+    failures = []
+    for shard in shards:
+        tokens = folder.size(shard) // token_bytes
+        if not folder.isfile(f"{shard}.index"):
+            failures.append(f"{shard}: no index")
+            continue
+        with folder.open(f"{shard}.index", "rb") as f:
+            ends = np.frombuffer(f.read(), dtype=np.uint64)
+        if not ends.size or int(ends[-1]) != tokens or np.any(np.diff(ends.astype(np.int64)) <= 0):
+            failures.append(f"{shard}: index ends at {int(ends[-1]) if ends.size else None}, shard has {tokens} tokens")
+    return CheckOutcome(not failures, len(shards), failures[:10])

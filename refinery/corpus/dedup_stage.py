@@ -84,7 +84,7 @@ def _hashes(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped, k
         min_paragraph_chars=corpus.config.dedup.min_paragraph_chars, exclusion_writer=corpus.writer(f"{dropped}/{kind}"),
     )
     # one task: document order decides which copy is first (see ccnet.py)
-    return corpus.run(stage, kind, [corpus.reader(src), step, corpus.writer(target)], tasks=1)
+    return corpus.run(stage, kind, [corpus.reader(src), step, corpus.writer(target, split=True)], tasks=1)
 
 
 def _exact(*args) -> dict:

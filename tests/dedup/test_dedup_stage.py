@@ -81,3 +81,15 @@ def test_refuses_when_an_earlier_drop_is_not_deduplicated(tmp_path):
     _filtered(corpus, "d2", [_prose("payroll")])
     with pytest.raises(RuntimeError, match="not deduplicated yet"):
         dedup(corpus, "d2", ["d1"])
+
+
+def test_single_task_passes_split_their_output_so_later_stages_stay_parallel(tmp_path):
+    config = CorpusConfig.model_validate({"execution": {"tasks": 2, "split_output_bytes": 600}})
+    corpus = flow.Corpus(Layout(str(tmp_path / "out")), config, local_runner(2), str(tmp_path / "raw"))
+    _filtered(corpus, "d1", [_prose(f"topic{i}") for i in range(12)])
+    dedup(corpus, "d1", [])
+    scratch = list((tmp_path / "out" / "corpus" / "d1" / "_state" / "scratch").rglob("after_exact/*.jsonl.gz"))
+    assert len(scratch) > 2  # the exact pass (one task) cut its output
+    minhash_logs = list((tmp_path / "out" / "corpus" / "d1" / "_state" / "logs").rglob("minhash_filter/completions/*"))
+    assert len(minhash_logs) == 2  # so MinHash ran on two tasks
+    assert len(_kept(corpus, "d1")) == 12
