@@ -53,7 +53,10 @@ def corpus(args: argparse.Namespace) -> int:
               "drops": {}}
     ok = True
     for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
-        result = job.execute_in_process(partition_key=drop, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=drop, instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}},
+        )
         ok &= result.success
         report["drops"][drop] = _drop_report(result)
     _print_report(report)
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--s3-endpoint", dest="s3_endpoint", help="S3-compatible endpoint URL (MinIO, moto, ...)")
     c.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
     c.add_argument("--json", help="also write the run summary as JSON to this file")
+    c.add_argument("--verbose", action="store_true", help="Dagster debug events on stderr (the UI has them all)")
     c.set_defaults(func=corpus)
     k = sub.add_parser("config", help="print the effective configuration (defaults + --config) as YAML")
     k.add_argument("--config")
