@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 from datatrove.pipeline.dedup.sentence_dedup import (
     SentDedupConfig,
+    SentenceDedupBuildIndex,
     SentenceDedupFilter,
     SentenceDedupSignature,
     SentenceFindDedups,
@@ -16,7 +17,7 @@ from refinery.corpus import report
 from refinery.corpus.flow import Corpus, _upstream
 from refinery.corpus.stage import Stage, StageResult, fingerprint
 from refinery.dedup.ccnet import ExactParagraphDedup
-from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_steps
+from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_index_owner, minhash_steps, sentence_index_owner
 from refinery.storage import storage_options
 
 
@@ -72,10 +73,12 @@ def _clear(corpus: Corpus, files: list[str], drop: str) -> None:
         folder = corpus.folder(uri.rsplit("/", 1)[0])
         if folder.isfile(uri.rsplit("/", 1)[1]):
             folder.rm(uri.rsplit("/", 1)[1])
-    index = corpus.folder(corpus.layout.index("minhash"))
-    if index.exists(""):
-        for f in index.list_files(glob_pattern=f"**/{drop}_*.minhash.index"):
-            index.rm(f)
+    for kind, owner in (("minhash", minhash_index_owner), ("sentences", sentence_index_owner)):
+        index = corpus.folder(corpus.layout.index(kind))
+        if index.exists(""):
+            for f in index.list_files():
+                if owner(f) == drop:
+                    index.rm(f)
 
 
 def _hashes(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped, kind: str) -> dict:
@@ -117,14 +120,23 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
 
 def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
     o = corpus.config.dedup.sentences
-    cfg = SentDedupConfig(n_sentences=o.n_sentences, min_doc_words=o.min_doc_words)
+    # only_dedup_in_index=False: repeats within this drop count as well as repeats of earlier drops
+    cfg = SentDedupConfig(n_sentences=o.n_sentences, min_doc_words=o.min_doc_words, only_dedup_in_index=False)
     sigs, dups = corpus.folder(stage.scratch("sent", "sigs")), corpus.folder(stage.scratch("sent", "dups"))
+    index_uri = corpus.layout.index("sentences")
+    index = EarlierDropsIndex(index_uri, earlier, drop, owner=sentence_index_owner,
+                              **storage_options(index_uri, corpus.layout.endpoint_url))
     files = corpus.folder(src).list_files(glob_pattern="*.jsonl.gz") if corpus.folder(src).exists("") else []
+    if not files:
+        return corpus.run(stage, "sent_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
     tasks = max(1, min(len(files), corpus.config.execution.tasks))
     corpus.run(stage, "sent_signatures", [corpus.reader(src), SentenceDedupSignature(sigs, config=cfg)], tasks=tasks)
-    corpus.run(stage, "sent_find", [SentenceFindDedups(sigs, dups, config=cfg)], tasks=1)
-    return corpus.run(stage, "sent_filter", [corpus.reader(src), SentenceDedupFilter(
+    corpus.run(stage, "sent_find", [SentenceFindDedups(sigs, dups, index_folder=index, config=cfg)], tasks=1)
+    summary = corpus.run(stage, "sent_filter", [corpus.reader(src), SentenceDedupFilter(
         dups, config=cfg, exclusion_writer=corpus.writer(f"{dropped}/sentences")), corpus.writer(target)], tasks=tasks)
+    # this drop's spans join the index only once it is fully deduplicated
+    corpus.run(stage, "sent_index", [SentenceDedupBuildIndex(sigs, index, index_name=drop, config=cfg)], tasks=1)
+    return summary
 
 
 _PASSES = {"exact": _exact, "minhash": _minhash, "paragraphs": _paragraphs, "sentences": _sentences}

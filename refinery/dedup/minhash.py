@@ -1,4 +1,5 @@
-"""MinHash + LSH near-duplicate documents with datatrove's four stages, incremental across drops.
+"""MinHash + LSH near-duplicate documents with datatrove's four stages, incremental across drops (and the
+index view the sentence dedup shares).
 
 Each drop writes its LSH index as `bucket_XXX/<drop>_NN.minhash.index`; a drop is deduplicated against
 the indexes of the drops before it only (`EarlierDropsIndex`), so the result does not depend on the
@@ -20,16 +21,28 @@ from datatrove.pipeline.dedup.minhash import (
 from datatrove.utils.hashing import HashConfig
 
 
-class EarlierDropsIndex(DataFolder):
-    """The shared index folder, seen through a filter that hides every drop not in `visible`."""
+def minhash_index_owner(filename: str) -> str:
+    """`bucket_003/2026-11-01_00.minhash.index` -> `2026-11-01` (datatrove's `<name>_<worker>` naming)."""
+    return posixpath.basename(filename).rsplit("_", 1)[0]
 
-    def __init__(self, path: str, visible: list[str], writer: str, **storage_options):
+
+def sentence_index_owner(filename: str) -> str:
+    """`2026-11-01..c4_index` -> `2026-11-01` (datatrove's `<name>.<ext>` with ext `.c4_index`)."""
+    return posixpath.basename(filename).split("..c4_index", 1)[0]
+
+
+class EarlierDropsIndex(DataFolder):
+    """A shared index folder seen through a filter that hides the index files of every drop not in
+    `visible` (the writer's own files stay visible so datatrove can exclude or append them itself)."""
+
+    def __init__(self, path: str, visible: list[str], writer: str, owner: Callable[[str], str] = minhash_index_owner,
+                 **storage_options):
         super().__init__(path, **storage_options)
-        self.visible = set(visible) | {writer}
+        self.visible, self.owner = set(visible) | {writer}, owner
 
     def list_files(self, subdirectory: str = "", recursive: bool = True, glob_pattern=None, include_directories=False):
         files = super().list_files(subdirectory, recursive, glob_pattern, include_directories)
-        return [f for f in files if posixpath.basename(f).rsplit("_", 1)[0] in self.visible]
+        return [f for f in files if self.owner(f) in self.visible]
 
 
 def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int, seed: int) -> MinhashConfig:

@@ -93,3 +93,17 @@ def test_single_task_passes_split_their_output_so_later_stages_stay_parallel(tmp
     minhash_logs = list((tmp_path / "out" / "corpus" / "d1" / "_state" / "logs").rglob("minhash_filter/completions/*"))
     assert len(minhash_logs) == 2  # so MinHash ran on two tasks
     assert len(_kept(corpus, "d1")) == 12
+
+
+def test_sentence_spans_from_earlier_drops_are_removed(tmp_path):
+    corpus = _corpus(tmp_path, sentences={"enabled": True, "n_sentences": 3, "min_doc_words": 10},
+                     minhash={"enabled": False}, paragraphs=False)
+    _filtered(corpus, "d1", [f"{_prose('storage')} {SPAN}"])
+    dedup(corpus, "d1", [])
+    _filtered(corpus, "d2", [f"{_prose('network')} {SPAN}", _prose("payroll")])
+    dedup(corpus, "d2", ["d1"])
+    kept = _kept(corpus, "d2")
+    assert "Restores are tested" not in kept["d2/doc0"] and "network team" in kept["d2/doc0"]
+    assert SPAN in _kept(corpus, "d1")["d1/doc0"]
+    index = list((tmp_path / "out" / "corpus" / "_index" / "sentences").iterdir())
+    assert sorted(p.name for p in index) == ["d1..c4_index", "d2..c4_index"]
