@@ -26,7 +26,27 @@ def _prepare_env(args: argparse.Namespace) -> None:
             os.environ[var] = str(value)
 
 
+def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
+    """`--raw some/folder` holding files but no drop sub-folders is one drop named after the folder: the
+    raw root becomes its parent, so `metadata.source` is still `<drop>/<file>`."""
+    from resources import StorageResource
+
+    if not args.raw:
+        return
+    storage = StorageResource(raw_root=args.raw, endpoint_url=args.s3_endpoint)
+    if storage.list_drops() or not storage.loose_files():
+        return
+    uri = storage.raw_uri().rstrip("/")
+    parent, name = uri.rsplit("/", 1)
+    if not parent or parent.endswith(":/"):
+        return  # a bucket root has no parent to stand in as raw root
+    print(f"note: {uri} has files but no drop sub-folders: processing it as drop '{name}' of raw root {parent}",
+          file=sys.stderr)
+    args.raw, args.drop, args.register_only_selected = parent, [name], True  # siblings are not drops
+
+
 def corpus(args: argparse.Namespace) -> int:
+    _flat_folder_as_one_drop(args)
     _prepare_env(args)
     import dagster as dg
 
@@ -44,9 +64,13 @@ def corpus(args: argparse.Namespace) -> int:
     if not selected:
         print(f"error: {storage.raw_uri()} has no drops (sub-folders with files)", file=sys.stderr)
         return 2
+    if loose := storage.loose_files():
+        print(f"warning: {len(loose)} file(s) directly under {storage.raw_uri()} belong to no drop and are "
+              "not processed; move them into a drop sub-folder", file=sys.stderr)
     instance = dg.DagsterInstance.get()
     known = set(instance.get_dynamic_partitions(drops_def.name))
-    instance.add_dynamic_partitions(drops_def.name, [d for d in available if d not in known])
+    register = selected if getattr(args, "register_only_selected", False) else available
+    instance.add_dynamic_partitions(drops_def.name, [d for d in register if d not in known])
 
     job = defs.resolve_job_def("corpus_job")
     report = {"root": storage.layout().root, "raw": storage.raw_uri(), "dagster_home": os.environ["DAGSTER_HOME"],

@@ -24,6 +24,13 @@ class StorageResource(dg.ConfigurableResource):
     def raw_uri(self) -> str:
         return _absolute(self.raw_root)
 
+    def loose_files(self) -> list[str]:
+        """Files directly under the raw root: they belong to no drop."""
+        folder = data_folder(self.raw_uri(), self.endpoint_url)
+        if not folder.exists(""):
+            return []
+        return [n for n in folder.ls("", detail=False) if folder.isfile(n.rstrip("/").rsplit("/", 1)[-1])]
+
     def list_drops(self) -> list[str]:
         """Immediate sub-folders of the raw root holding at least one file, sorted: drop order is name
         order, so dated folders (2026-11-01/) dedup oldest-first."""

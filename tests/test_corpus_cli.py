@@ -96,3 +96,16 @@ def test_later_drop_refuses_to_dedup_before_earlier_one(sample_raw, dagster_home
     assert rc == 1
     report = summary["drops"]["2026-11-08"]
     assert "filtered_documents" in report["assets"] and "deduplicated_documents" not in report["assets"]
+
+
+def test_a_flat_folder_is_one_drop(sample_raw, dagster_home, tmp_path):
+    flat = tmp_path / "exports" / "handbook"
+    flat.mkdir(parents=True)
+    for src in (sample_raw / "2026-11-01").rglob("*.md"):
+        (flat / src.name).write_bytes(src.read_bytes())
+    (tmp_path / "exports" / "unrelated").mkdir()  # a sibling folder must not become a drop
+    (tmp_path / "exports" / "unrelated" / "x.txt").write_text("not part of this run")
+    rc, summary = _run(flat, tmp_path / "out", tmp_path)
+    assert rc == 0 and list(summary["drops"]) == ["handbook"]
+    docs = _docs(tmp_path / "out", "handbook", "extracted")
+    assert docs and all(d["metadata"]["source"].startswith("handbook/") for d in docs)
