@@ -40,6 +40,16 @@ class StorageResource(dg.ConfigurableResource):
         drops = []
         for name in folder.ls("", detail=False):
             key = name.rstrip("/").rsplit("/", 1)[-1]
-            if folder.isdir(key) and folder.find(key, maxdepth=None):
+            if folder.isdir(key) and _has_a_file(folder, key):
                 drops.append(check_partition_key(key))
         return sorted(drops)
+
+
+def _has_a_file(folder, path: str) -> bool:
+    """Stops at the first file: the sensor runs every few minutes over possibly huge S3 prefixes."""
+    subdirs = []
+    for entry in folder.ls(path, detail=True):
+        if entry["type"] == "file":
+            return True
+        subdirs.append(entry["name"])
+    return any(_has_a_file(folder, d) for d in subdirs)
