@@ -89,6 +89,11 @@ class Layout:
         with folder.open(posixpath.basename(uri), "wt") as f:
             json.dump(payload, f, indent=2, sort_keys=True, default=str)
 
+    def remove_file(self, uri: str) -> None:
+        folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
+        if folder.isfile(posixpath.basename(uri)):
+            folder.rm(posixpath.basename(uri))
+
     def remove(self, uri: str) -> None:
         folder = data_folder(uri, self.endpoint_url)
         if folder.exists(""):

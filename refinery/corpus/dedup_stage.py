@@ -70,9 +70,7 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
 
 def _clear(corpus: Corpus, files: list[str], drop: str) -> None:
     for uri in files:
-        folder = corpus.folder(uri.rsplit("/", 1)[0])
-        if folder.isfile(uri.rsplit("/", 1)[1]):
-            folder.rm(uri.rsplit("/", 1)[1])
+        corpus.layout.remove_file(uri)
     for kind, owner in (("minhash", minhash_index_owner), ("sentences", sentence_index_owner)):
         index = corpus.folder(corpus.layout.index(kind))
         if index.exists(""):

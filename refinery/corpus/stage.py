@@ -60,6 +60,8 @@ class Stage:
             return StageResult(self.name, self.drop, self.fp, True, done["summary"])
         started = self.layout.read_json(self._started)
         if not started or started.get("fingerprint") != self.fp:
+            # first the completion marker of the old inputs: its outputs are about to go
+            self.layout.remove_file(self._marker)
             for uri in self.outputs + [self.layout.state(self.drop, "logs", self.name),
                                        self.layout.state(self.drop, "scratch", self.name)]:
                 self.layout.remove(uri)
