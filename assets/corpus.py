@@ -16,7 +16,7 @@ raw_documents = dg.AssetSpec(
     description="Raw files of a drop (HTML, PDF, DOCX, PPTX, XLSX, JSON/JSONL, Markdown, text) under the raw root.",
 )
 
-StageFn = Callable[[flow.Corpus, dg.AssetExecutionContext], StageResult]
+StageFn = Callable[[flow.Corpus, dg.AssetExecutionContext, StorageResource], StageResult]
 
 
 def _stage_asset(name: str, upstream, stage: StageFn, description: str, **kwargs) -> dg.AssetsDefinition:
@@ -27,26 +27,27 @@ def _stage_asset(name: str, upstream, stage: StageFn, description: str, **kwargs
                settings: CorpusSettings) -> dg.MaterializeResult:
         corpus = flow.Corpus(storage.layout(), settings.config(), compute.runner(), storage.raw_uri(),
                              storage.endpoint_url)
-        return dg.MaterializeResult(metadata=stage_metadata(stage(corpus, context)))
+        return dg.MaterializeResult(metadata=stage_metadata(stage(corpus, context, storage)))
 
     return _asset
 
 
 extracted_documents = _stage_asset(
-    "extracted_documents", raw_documents, lambda c, ctx: flow.extract(c, ctx.partition_key),
+    "extracted_documents", raw_documents, lambda c, ctx, _: flow.extract(c, ctx.partition_key),
     "Clean text per document (datatrove JSONL.gz), bad files quarantined with their reason.",
 )
 filtered_documents = _stage_asset(
-    "filtered_documents", extracted_documents, lambda c, ctx: flow.filter_(c, ctx.partition_key),
+    "filtered_documents", extracted_documents, lambda c, ctx, _: flow.filter_(c, ctx.partition_key),
     "Documents kept by the quality/language/toxicity filters, PII redacted; drops kept with reasons.",
 )
 deduplicated_documents = _stage_asset(
     "deduplicated_documents", filtered_documents,
-    lambda c, ctx: dedup(c, ctx.partition_key, earlier_drops(ctx.instance, ctx.partition_key)),
+    lambda c, ctx, storage: dedup(c, ctx.partition_key,
+                                  earlier_drops(ctx.instance, ctx.partition_key, storage.list_drops())),
     "Exact, MinHash near-duplicate and CCNet-paragraph duplicates removed against this and all earlier drops.",
     pool="corpus_dedup",
 )
 tokenized_shards = _stage_asset(
-    "tokenized_shards", deduplicated_documents, lambda c, ctx: flow.tokenize(c, ctx.partition_key),
+    "tokenized_shards", deduplicated_documents, lambda c, ctx, _: flow.tokenize(c, ctx.partition_key),
     "Tokenized training shards (datatrove .ds + index), loadable by datatrove's token readers.",
 )

@@ -105,6 +105,10 @@ def test_a_flat_folder_is_one_drop(sample_raw, dagster_home, tmp_path):
         (flat / src.name).write_bytes(src.read_bytes())
     (tmp_path / "exports" / "unrelated").mkdir()  # a sibling folder must not become a drop
     (tmp_path / "exports" / "unrelated" / "x.txt").write_text("not part of this run")
+    # the instance already knows a drop of another raw root, which must not count as an earlier drop here
+    import dagster as dg
+
+    dg.DagsterInstance.get().add_dynamic_partitions("drops", ["2000-01-01"])
     rc, summary = _run(flat, tmp_path / "out", tmp_path)
     assert rc == 0 and list(summary["drops"]) == ["handbook"]
     docs = _docs(tmp_path / "out", "handbook", "extracted")

@@ -33,7 +33,9 @@ def test_sensor_registers_new_drops_once(sample_raw):
     result = new_drops_sensor(dg.build_sensor_context(instance=instance, resources={"storage": storage}))
     assert [r.partition_key for r in result.run_requests] == ["2026-11-15"]
     instance.add_dynamic_partitions(drops.name, ["2026-11-15"])
-    assert earlier_drops(instance, "2026-11-08") == ["2026-11-01"]
+    assert earlier_drops(instance, "2026-11-15", storage.list_drops()) == ["2026-11-01", "2026-11-08"]
+    instance.add_dynamic_partitions(drops.name, ["2026-10-01"])  # seen by this instance, other raw root
+    assert earlier_drops(instance, "2026-11-08", storage.list_drops()) == ["2026-11-01"]
 
 
 def test_extract_and_filter_assets_materialise_one_drop(sample_raw, tmp_path):
