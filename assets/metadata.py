@@ -21,11 +21,9 @@ def stage_metadata(result: StageResult) -> dict:
         "reused_previous_output": result.skipped,  # True: inputs and config unchanged, nothing recomputed
         "seconds": s.get("seconds", 0.0),
     }
-    for key in ("files_in", "documents_out", "bytes_in", "bytes_out", "tokens"):
+    for key in ("files_in", "documents_in", "documents_out", "bytes_in", "bytes_out", "tokens"):
         if key in s:
             md[key] = dg.MetadataValue.int(int(s[key]))
-    if "documents_in" in s or s.get("steps"):
-        md["documents_in"] = dg.MetadataValue.int(int(s.get("documents_in", 0)))
     md["drops_by_reason"] = dg.MetadataValue.json(s.get("drops_by_reason", {}))
     if "quarantine" in s:
         md["quarantined_files"] = dg.MetadataValue.int(s["quarantine"]["files"])

@@ -4,6 +4,8 @@ first so a near-duplicate document is removed whole instead of being cut down to
 differ. Earlier drops' indexes make every pass incremental."""
 from __future__ import annotations
 
+import time
+
 import polars as pl
 from datatrove.pipeline.dedup.sentence_dedup import (
     SentDedupConfig,
@@ -40,14 +42,16 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     def body(stage: Stage) -> dict:
         passes = [p for p, on in (("exact", opts.exact), ("minhash", opts.minhash.enabled),
                                   ("paragraphs", opts.paragraphs), ("sentences", opts.sentences.enabled)) if on]
-        steps, current = {}, src
+        steps, current, seconds = {}, src, {}
         for i, name in enumerate(passes):
             target = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
+            t0 = time.perf_counter()
             steps[name] = _PASSES[name](corpus, stage, drop, earlier_drops, current, target, dropped)
+            seconds[name] = round(time.perf_counter() - t0, 3)
             current = target
         if not passes:  # dedup switched off entirely: the filtered documents pass through
             steps["copy"] = corpus.run(stage, "copy", [corpus.reader(src), corpus.writer(out)])
-        summary = {"passes": steps, "drops_by_reason": {}, "steps": {}}
+        summary = {"passes": steps, "drops_by_reason": {}, "steps": {}, "step_seconds": seconds}
         for s in steps.values():
             for reason, n in s.get("drops_by_reason", {}).items():
                 summary["drops_by_reason"][reason] = summary["drops_by_reason"].get(reason, 0) + n

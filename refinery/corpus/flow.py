@@ -92,6 +92,7 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
     def body(stage: Stage) -> dict:
         reader = RawFileReader(corpus.raw_folder(), corpus.folder(quarantine), corpus.config.extract, prefix=drop)
         summary = corpus.run(stage, "main", [reader, corpus.writer(out)], tasks=max(1, min(files, corpus.config.execution.tasks)))
+        summary.pop("documents_in", None)  # the reader's count is documents made; files_in is the input
         return summary | _io_summary(corpus, files, raw_bytes, out) | {
             "quarantine": report.quarantine_summary(report.iter_jsonl(corpus.folder(quarantine))),
             "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
