@@ -7,7 +7,7 @@ import dagster as dg
 from assets.metadata import stage_metadata
 from assets.partitions import drops, earlier_drops
 from refinery.corpus import flow
-from refinery.corpus.dedup_stage import dedup
+from refinery.corpus.dedup_stage import EarlierDropsNotReady, dedup
 from refinery.corpus.stage import StageResult
 from resources import ComputeResource, CorpusSettings, StorageResource
 
@@ -40,10 +40,22 @@ filtered_documents = _stage_asset(
     "filtered_documents", extracted_documents, lambda c, ctx, _: flow.filter_(c, ctx.partition_key),
     "Documents kept by the quality/language/toxicity filters, PII redacted; drops kept with reasons.",
 )
+# A backfill may start a later drop's run before an earlier one's: wait for it by retrying the step
+BACKFILL_RETRIES, BACKFILL_RETRY_SECONDS = 20, 30
+
+
+def _dedup(corpus: flow.Corpus, context: dg.AssetExecutionContext, storage: StorageResource) -> StageResult:
+    drop = context.partition_key
+    try:
+        return dedup(corpus, drop, earlier_drops(context.instance, drop, storage.list_drops()))
+    except EarlierDropsNotReady as e:
+        if "dagster/backfill" not in context.run.tags:
+            raise  # a single run: fail now with the message, nothing else will catch up
+        raise dg.RetryRequested(max_retries=BACKFILL_RETRIES, seconds_to_wait=BACKFILL_RETRY_SECONDS) from e
+
+
 deduplicated_documents = _stage_asset(
-    "deduplicated_documents", filtered_documents,
-    lambda c, ctx, storage: dedup(c, ctx.partition_key,
-                                  earlier_drops(ctx.instance, ctx.partition_key, storage.list_drops())),
+    "deduplicated_documents", filtered_documents, _dedup,
     "Exact, MinHash near-duplicate and CCNet-paragraph duplicates removed against this and all earlier drops.",
     pool="corpus_dedup",
 )

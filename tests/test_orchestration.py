@@ -55,3 +55,26 @@ def test_extract_and_filter_assets_materialise_one_drop(sample_raw, tmp_path):
     assert filtered["documents_out"].value <= md["documents_out"].value
     assert isinstance(filtered["drops_by_reason"].value, dict)
     assert "samples" in filtered
+
+
+def test_backfill_run_of_a_later_drop_retries_until_earlier_drops_are_deduplicated(sample_raw, tmp_path,
+                                                                                  monkeypatch):
+    import assets.corpus as corpus_assets
+    from assets.corpus import deduplicated_documents
+
+    monkeypatch.setattr(corpus_assets, "BACKFILL_RETRIES", 1)
+    monkeypatch.setattr(corpus_assets, "BACKFILL_RETRY_SECONDS", 0)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(drops.name, ["2026-11-01", "2026-11-08"])
+    resources = {"storage": StorageResource(root=str(tmp_path / "out"), raw_root=str(sample_raw)),
+                 "compute": ComputeResource(workers=1), "settings": CorpusSettings()}
+    selection = [extracted_documents, filtered_documents, deduplicated_documents]
+    result = dg.materialize(selection, partition_key="2026-11-08", instance=instance, resources=resources,
+                            tags={"dagster/backfill": "test"}, raise_on_error=False)
+    assert not result.success
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retried and retried[0].step_key == "deduplicated_documents"
+    # once the earlier drop is done, the same backfill run succeeds
+    assert dg.materialize(selection, partition_key="2026-11-01", instance=instance, resources=resources).success
+    assert dg.materialize(selection, partition_key="2026-11-08", instance=instance, resources=resources,
+                          tags={"dagster/backfill": "test"}).success

@@ -23,13 +23,17 @@ from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_in
 from refinery.storage import storage_options
 
 
+class EarlierDropsNotReady(RuntimeError):
+    """An earlier drop is not deduplicated yet; running now would let this drop win ties it must lose."""
+
+
 def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
     earliest copy of a document wins whatever order drops are materialised in."""
     lay, opts = corpus.layout, corpus.config.dedup
     missing = [d for d in earlier_drops if not corpus.marker(d, "dedup")]
     if missing:
-        raise RuntimeError(
+        raise EarlierDropsNotReady(
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
