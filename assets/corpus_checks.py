@@ -1,4 +1,5 @@
-"""Asset checks on the corpus outputs: they read the stage's documents and report the first offenders."""
+"""Asset checks on the corpus outputs: they stream the stage's output and report the first offenders."""
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -7,10 +8,10 @@ from refinery.corpus import checks
 from resources import CorpusSettings, StorageResource
 
 
-def _result(outcome: checks.CheckOutcome) -> dg.AssetCheckResult:
+def _result(outcome: checks.CheckOutcome, counted: str = "documents_checked") -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=outcome.passed,
-        metadata={"documents_checked": outcome.checked, "first_failures": dg.MetadataValue.json(outcome.failures)},
+        metadata={counted: outcome.checked, "first_failures": dg.MetadataValue.json(outcome.failures)},
     )
 
 
@@ -19,42 +20,36 @@ def _folder(context, storage: StorageResource, stage: str):
     return layout.at(layout.stage(context.partition_key, stage))
 
 
-@dg.asset_check(asset=extracted_documents, description="Document ids are unique (JSON id fields may repeat).")
-def extracted_ids_unique(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
-    return _result(checks.ids_unique(_folder(context, storage, "extracted")))
+def _output_check(asset, stage: str, name: str, description: str,
+                  check: Callable[..., checks.CheckOutcome], counted: str = "documents_checked"):
+    @dg.asset_check(asset=asset, name=name, description=description)
+    def _check(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+        return _result(check(_folder(context, storage, stage)), counted)
+
+    return _check
 
 
-@dg.asset_check(asset=tokenized_shards, description="Each shard's index agrees with its token count.")
-def tokenized_shards_consistent(context: dg.AssetCheckExecutionContext,
-                                storage: StorageResource) -> dg.AssetCheckResult:
-    outcome = checks.token_shards_consistent(_folder(context, storage, "tokenized"))
-    return dg.AssetCheckResult(passed=outcome.passed, metadata={
-        "shards_checked": outcome.checked, "first_failures": dg.MetadataValue.json(outcome.failures)})
+extracted_ids_unique = _output_check(
+    extracted_documents, "extracted", "extracted_ids_unique",
+    "Document ids are unique (JSON id fields may repeat).", checks.ids_unique)
+filtered_no_empty_text = _output_check(
+    filtered_documents, "filtered", "filtered_no_empty_text", "Every document has a non-empty text.",
+    checks.no_empty_text)
+deduplicated_ids_unique = _output_check(
+    deduplicated_documents, "deduplicated", "deduplicated_ids_unique", "Document ids are unique.", checks.ids_unique)
+deduplicated_no_exact_duplicates = _output_check(
+    deduplicated_documents, "deduplicated", "deduplicated_no_exact_duplicates",
+    "No two documents have the same text.", checks.no_exact_duplicates)
+deduplicated_no_empty_text = _output_check(
+    deduplicated_documents, "deduplicated", "deduplicated_no_empty_text", "Every document has a non-empty text.",
+    checks.no_empty_text)
+tokenized_shards_consistent = _output_check(
+    tokenized_shards, "tokenized", "tokenized_shards_consistent", "Each shard's index agrees with its token count.",
+    checks.token_shards_consistent, counted="shards_checked")
 
 
 @dg.asset_check(asset=filtered_documents, description="No email/phone/IP/card/SSN pattern left after redaction.")
 def filtered_no_pii_left(context: dg.AssetCheckExecutionContext, storage: StorageResource,
                          settings: CorpusSettings) -> dg.AssetCheckResult:
-    kinds = settings.config().filters.pii.kinds if settings.config().filters.pii.enabled else []
-    return _result(checks.no_pii_left(_folder(context, storage, "filtered"), kinds))
-
-
-@dg.asset_check(asset=filtered_documents, description="Every document has a non-empty text.")
-def filtered_no_empty_text(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
-    return _result(checks.no_empty_text(_folder(context, storage, "filtered")))
-
-
-@dg.asset_check(asset=deduplicated_documents, description="Document ids are unique.")
-def deduplicated_ids_unique(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
-    return _result(checks.ids_unique(_folder(context, storage, "deduplicated")))
-
-
-@dg.asset_check(asset=deduplicated_documents, description="No two documents have the same text.")
-def deduplicated_no_exact_duplicates(context: dg.AssetCheckExecutionContext,
-                                     storage: StorageResource) -> dg.AssetCheckResult:
-    return _result(checks.no_exact_duplicates(_folder(context, storage, "deduplicated")))
-
-
-@dg.asset_check(asset=deduplicated_documents, description="Every document has a non-empty text.")
-def deduplicated_no_empty_text(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
-    return _result(checks.no_empty_text(_folder(context, storage, "deduplicated")))
+    pii = settings.config().filters.pii
+    return _result(checks.no_pii_left(_folder(context, storage, "filtered"), pii.kinds if pii.enabled else []))
