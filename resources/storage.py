@@ -2,6 +2,7 @@
 with an endpoint: MinIO, a VPC endpoint, moto in tests) or an FSx/POSIX mount path in production."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dagster as dg
@@ -41,7 +42,10 @@ class StorageResource(dg.ConfigurableResource):
         for name in folder.ls("", detail=False):
             key = name.rstrip("/").rsplit("/", 1)[-1]
             if folder.isdir(key) and _has_a_file(folder, key):
-                drops.append(check_partition_key(key))
+                try:
+                    drops.append(check_partition_key(key))
+                except ValueError as e:  # one oddly named folder must not stop discovery of the others
+                    logging.getLogger(__name__).warning("skipping raw folder: %s", e)
         return sorted(drops)
 
 

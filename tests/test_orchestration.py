@@ -30,6 +30,8 @@ def test_sensor_registers_new_drops_once(sample_raw):
     (sample_raw / "2026-11-15").mkdir()
     (sample_raw / "2026-11-15" / "note.md").write_text("# New drop\n\nA new document arrived this week.\n")
     (sample_raw / "empty-folder").mkdir()
+    (sample_raw / "bad name!").mkdir()  # not a valid partition key: skipped with a warning
+    (sample_raw / "bad name!" / "a.txt").write_text("text")
     result = new_drops_sensor(dg.build_sensor_context(instance=instance, resources={"storage": storage}))
     assert [r.partition_key for r in result.run_requests] == ["2026-11-15"]
     instance.add_dynamic_partitions(drops.name, ["2026-11-15"])
