@@ -78,3 +78,28 @@ def test_bare_false_gets_the_filter_name(make_doc):
             return False
 
     assert Bare().filter_batch([make_doc("x")]) == [(False, "gopher_quality")]
+
+
+def test_c4_sentence_shortcut_decides_exactly_like_datatrove(make_doc):
+    """C4Quality skips spaCy's per-line sentence count when min_num_sentences <= 1; the decision and the
+    kept text must be what datatrove's own C4QualityFilter gives, except that datatrove counts a blank line
+    as a sentence and so keeps documents left with blank lines only, which we drop."""
+    import random
+
+    from datatrove.pipeline.filters import C4QualityFilter
+
+    rng = random.Random(0)
+    pieces = [ENGLISH, MEMO, UNPUNCTUATED, WORD_SALAD, "", "   ", "\n\n", "...", "- a bullet", "Enable javascript.",
+              "We use cookies.", "Privacy policy applies.", "x" * 1200, "Ok.", "  \t  ", "Lorem ipsum dolor."]
+    texts = ["\n".join(rng.sample(pieces, rng.randint(1, 5))) for _ in range(300)] + pieces
+    for min_sentences in (0, 1):
+        opts = C4QualityOptions(min_num_sentences=min_sentences).model_dump(exclude={"enabled"})
+        ours, theirs = C4Quality(**opts), C4QualityFilter(**opts)
+        for text in texts:
+            a, b = make_doc(text), make_doc(text)
+            got, want = ours.filter(a), theirs.filter(b)
+            if want is True and not b.text.strip() and min_sentences == 1:
+                assert got == (False, "too_few_sentences") and a.text == text
+                continue
+            assert (got is True) == (want is True) and (got is True or got == want), (text, got, want)
+            assert a.text == b.text
