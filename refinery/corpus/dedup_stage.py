@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import polars as pl
+from datatrove.pipeline.writers import JsonlWriter
 from datatrove.pipeline.dedup.sentence_dedup import (
     SentDedupConfig,
     SentenceDedupBuildIndex,
@@ -16,7 +17,7 @@ from datatrove.pipeline.dedup.sentence_dedup import (
 )
 
 from refinery.corpus import report
-from refinery.corpus.flow import Corpus, _upstream
+from refinery.corpus.flow import JSONL, Corpus, _upstream
 from refinery.corpus.stage import Stage, StageResult, fingerprint
 from refinery.dedup.ccnet import ExactParagraphDedup
 from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_index_owner, minhash_steps, sentence_index_owner
@@ -88,12 +89,17 @@ def _clear(corpus: Corpus, files: list[str], drop: str) -> None:
 
 
 def _hashes(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped, kind: str) -> dict:
+    # one task reads the drop in order; its output is cut into about `tasks` files (at most
+    # split_output_bytes each) so that the next passes can run `tasks` ways again
+    ex = corpus.config.execution
+    part = min(ex.split_output_bytes, max(1 << 20, report.folder_bytes(corpus.folder(src)) // ex.tasks + 1))
     step = ExactParagraphDedup(
         corpus.folder(corpus.layout.index("")), drop, earlier, exact=kind == "exact", paragraphs=kind == "paragraphs",
         min_paragraph_chars=corpus.config.dedup.min_paragraph_chars, exclusion_writer=corpus.writer(f"{dropped}/{kind}"),
     )
     # one task: document order decides which copy is first (see ccnet.py)
-    return corpus.run(stage, kind, [corpus.reader(src), step, corpus.writer(target, split=True)], tasks=1)
+    writer = JsonlWriter(corpus.folder(target), output_filename=JSONL, max_file_size=part)
+    return corpus.run(stage, kind, [corpus.reader(src), step, writer], tasks=1)
 
 
 def _exact(*args) -> dict:
@@ -114,7 +120,7 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
                           lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
-                          exclusion_writer=corpus.writer(f"{dropped}/minhash"))
+                          exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer)
     corpus.run(stage, "minhash_signatures", [corpus.reader(src), steps["signatures"]], tasks=tasks)
     corpus.run(stage, "minhash_buckets", [steps["buckets"]], tasks=o.num_buckets)
     corpus.run(stage, "minhash_cluster", [steps["cluster"]], tasks=1)

@@ -47,9 +47,8 @@ class Corpus:
     def folder(self, uri: str):
         return self.layout.at(uri)
 
-    def writer(self, uri: str, split: bool = False) -> JsonlWriter:
-        size = self.config.execution.split_output_bytes if split else -1
-        return JsonlWriter(self.folder(uri), output_filename=JSONL, max_file_size=size)
+    def writer(self, uri: str) -> JsonlWriter:
+        return JsonlWriter(self.folder(uri), output_filename=JSONL)
 
     def reader(self, uri: str) -> PipelineStep:
         folder = self.folder(uri)

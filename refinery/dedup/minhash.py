@@ -19,6 +19,7 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashDedupSignature,
 )
 from datatrove.utils.hashing import HashConfig
+from datatrove.utils.word_tokenizers import WordTokenizer
 
 
 def minhash_index_owner(filename: str) -> str:
@@ -45,21 +46,42 @@ class EarlierDropsIndex(DataFolder):
         return [f for f in files if self.owner(f) in self.visible]
 
 
+class WhitespaceTokenizer(WordTokenizer):
+    """Shingle words for MinHash: datatrove hashes `simplify_text(text)`, which is already lowercased and
+    stripped of punctuation, so splitting on whitespace gives the words, at a fraction of spaCy's cost
+    (spaCy tokenization was most of the signature step). Not for scripts written without spaces."""
+
+    def __init__(self):
+        super().__init__("whitespace")
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return text.split()
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        raise NotImplementedError("MinHash shingling only needs words")
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        raise NotImplementedError("MinHash shingling only needs words")
+
+
 def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int, seed: int) -> MinhashConfig:
-    # 64-bit SHA-1 hashes, as CCNet: collisions stay negligible at billions of shingles
+    # 64-bit hashes keep collisions negligible at billions of shingles; xxhash rather than SHA-1 because
+    # shingle hashing is most of the signature step's time
     return MinhashConfig(
         n_grams=n_grams, num_buckets=num_buckets, hashes_per_bucket=hashes_per_bucket, seed=seed,
-        hash_config=HashConfig(precision=64, hash_fc="sha1"),
+        hash_config=HashConfig(precision=64, hash_fc="xxhash"),
     )
 
 
 def minhash_steps(config: MinhashConfig, work: Callable[[str], DataFolder], index: DataFolder, drop: str,
-                  exclusion_writer=None) -> dict:
+                  exclusion_writer=None, language: str = "whitespace") -> dict:
     """The four datatrove steps; `work(name)` gives a scratch folder. Stages 1 and 4 each follow a reader
     over the same input files, so document indices line up."""
     sigs, buckets, clusters = work("signatures"), work("buckets"), work("clusters")
     return dict(
-        signatures=MinhashDedupSignature(output_folder=sigs, config=config),
+        signatures=MinhashDedupSignature(
+            output_folder=sigs, config=config,
+            language=WhitespaceTokenizer() if language == "whitespace" else language),
         buckets=MinhashDedupBuckets(
             input_folder=sigs, output_folder=buckets, config=config,
             index_folder=index, create_index_name=drop, only_dedup_in_index=False,

@@ -13,6 +13,9 @@ class MinhashOptions(StrictOptions):
     num_buckets: int = 20
     hashes_per_bucket: int = 8
     seed: int = 1
+    # words for shingles: "whitespace" (fast; the text is already normalised) or a language code for
+    # datatrove's spaCy/NLTK word tokenizer (needed for scripts written without spaces, e.g. zh, ja)
+    tokenizer: str = "whitespace"
 
 
 class SentenceDedupOptions(StrictOptions):
