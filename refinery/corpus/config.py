@@ -30,7 +30,7 @@ class ExecutionOptions(StrictOptions):
     tasks: int = 2  # datatrove tasks (= output shards) per stage and drop; how many run at once is the
     # compute resource's business, not the data's
     # single-task passes (exact and paragraph dedup, which must see a drop in order) cut their output into
-    # files of about this size, so the stages after them still split a large drop across `tasks`
+    # about `tasks` files of at most this size, so the stages after them still split a drop `tasks` ways
     split_output_bytes: int = Field(128 * 1024 * 1024, gt=0)
 
 
