@@ -5,6 +5,7 @@ differ. Earlier drops' indexes make every pass incremental."""
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import polars as pl
 from datatrove.pipeline.writers import JsonlWriter
@@ -17,7 +18,7 @@ from datatrove.pipeline.dedup.sentence_dedup import (
 )
 
 from refinery.corpus import report
-from refinery.corpus.flow import JSONL, Corpus, _upstream
+from refinery.corpus.flow import JSONL, Corpus, _io_summary, _upstream
 from refinery.corpus.stage import Stage, StageResult, fingerprint
 from refinery.dedup.ccnet import ExactParagraphDedup
 from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_index_owner, minhash_steps, sentence_index_owner
@@ -32,41 +33,41 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
     earliest copy of a document wins whatever order drops are materialised in."""
     lay, opts = corpus.layout, corpus.config.dedup
-    missing = [d for d in earlier_drops if not corpus.marker(d, "dedup")]
+    markers = {d: corpus.marker(d, "dedup") for d in earlier_drops}
+    missing = [d for d, m in markers.items() if not m]
     if missing:
         raise EarlierDropsNotReady(
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
-    earlier_fps = [corpus.marker(d, "dedup")["fingerprint"] for d in earlier_drops]
     fp = fingerprint("dedup", _upstream(corpus, drop, "filter"), corpus.config.section_hash("dedup"),
-                     list(zip(earlier_drops, earlier_fps)))
+                     [(d, markers[d]["fingerprint"]) for d in earlier_drops])
     src, out, dropped = lay.stage(drop, "filtered"), lay.stage(drop, "deduplicated"), lay.dropped(drop, "dedup")
     clusters_uri = lay.drop(drop, "minhash_clusters")
 
     def body(stage: Stage) -> dict:
         passes = [p for p, on in (("exact", opts.exact), ("minhash", opts.minhash.enabled),
                                   ("paragraphs", opts.paragraphs), ("sentences", opts.sentences.enabled)) if on]
-        steps, current, seconds = {}, src, {}
+        steps, outputs, current, seconds = {}, {}, src, {}
         for i, name in enumerate(passes):
-            target = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
+            outputs[name] = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
             t0 = time.perf_counter()
-            steps[name] = _PASSES[name](corpus, stage, drop, earlier_drops, current, target, dropped)
+            steps[name] = _PASSES[name](corpus, stage, drop, earlier_drops, current, outputs[name], dropped)
             seconds[name] = round(time.perf_counter() - t0, 3)
-            current = target
+            current = outputs[name]
         if not passes:  # dedup switched off entirely: the filtered documents pass through
             steps["copy"] = corpus.run(stage, "copy", [corpus.reader(src), corpus.writer(out)])
         summary = {"passes": steps, "drops_by_reason": {}, "steps": {}, "step_seconds": seconds}
         for s in steps.values():
             for reason, n in s.get("drops_by_reason", {}).items():
                 summary["drops_by_reason"][reason] = summary["drops_by_reason"].get(reason, 0) + n
-        if opts.minhash.enabled:
-            summary["clusters"] = _write_clusters(corpus, out, lay.dropped(drop, "dedup", "minhash"), clusters_uri, drop)
+        if opts.minhash.enabled:  # the MinHash pass's own output: later passes may still drop documents
+            summary["clusters"] = _write_clusters(corpus, outputs["minhash"], lay.dropped(drop, "dedup", "minhash"),
+                                                  clusters_uri, drop)
         ordered = list(steps.values())
         summary["documents_in"] = ordered[0].get("documents_in", 0)
         summary["documents_out"] = ordered[-1].get("documents_out", 0)
-        summary["bytes_in"] = report.folder_bytes(corpus.folder(src))
-        summary["bytes_out"] = report.folder_bytes(corpus.folder(out))
+        summary |= _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out)
         summary["samples"] = report.samples(corpus.folder(out), corpus.config.sample_documents)
         summary["outputs"] = {"documents": out, "dropped": dropped, "clusters": clusters_uri}
         return summary
@@ -102,20 +103,17 @@ def _hashes(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped, k
     return corpus.run(stage, kind, [corpus.reader(src), step, writer], tasks=1)
 
 
-def _exact(*args) -> dict:
-    return _hashes(*args, kind="exact")
-
-
-def _paragraphs(*args) -> dict:
-    return _hashes(*args, kind="paragraphs")
+def _input_tasks(corpus: Corpus, src: str) -> int:
+    """Tasks a multi-task pass can use on `src`: one per input file at most; 0 when `src` is empty."""
+    folder = corpus.folder(src)
+    files = folder.list_files(glob_pattern="*.jsonl.gz") if folder.exists("") else []
+    return min(len(files), corpus.config.execution.tasks)
 
 
 def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
     o = corpus.config.dedup.minhash
-    files = corpus.folder(src).list_files(glob_pattern="*.jsonl.gz") if corpus.folder(src).exists("") else []
-    if not files:
+    if not (tasks := _input_tasks(corpus, src)):
         return corpus.run(stage, "minhash_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
-    tasks = max(1, min(len(files), corpus.config.execution.tasks))
     index_uri = corpus.layout.index("minhash")
     index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
@@ -138,10 +136,8 @@ def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped
     index_uri = corpus.layout.index("sentences")
     index = EarlierDropsIndex(index_uri, earlier, drop, owner=sentence_index_owner,
                               **storage_options(index_uri, corpus.layout.endpoint_url))
-    files = corpus.folder(src).list_files(glob_pattern="*.jsonl.gz") if corpus.folder(src).exists("") else []
-    if not files:
+    if not (tasks := _input_tasks(corpus, src)):
         return corpus.run(stage, "sent_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
-    tasks = max(1, min(len(files), corpus.config.execution.tasks))
     corpus.run(stage, "sent_signatures", [corpus.reader(src), SentenceDedupSignature(sigs, config=cfg)], tasks=tasks)
     corpus.run(stage, "sent_find", [SentenceFindDedups(sigs, dups, index_folder=index, config=cfg)], tasks=1)
     summary = corpus.run(stage, "sent_filter", [corpus.reader(src), SentenceDedupFilter(
@@ -151,7 +147,8 @@ def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped
     return summary
 
 
-_PASSES = {"exact": _exact, "minhash": _minhash, "paragraphs": _paragraphs, "sentences": _sentences}
+_PASSES = {"exact": partial(_hashes, kind="exact"), "minhash": _minhash,
+           "paragraphs": partial(_hashes, kind="paragraphs"), "sentences": _sentences}
 
 
 def _write_clusters(corpus: Corpus, kept_uri: str, removed_uri: str, target: str, drop: str) -> dict:

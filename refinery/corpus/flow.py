@@ -144,8 +144,7 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
             summary = corpus.run(stage, "main", [corpus.reader(src), tokenizer])
         tokens = sum(int(m.get("tokens", 0)) for m in summary["steps"].values())
         shards = corpus.folder(out).list_files(glob_pattern="*.ds") if corpus.folder(out).exists("") else []
-        return summary | {"tokens": tokens, "shards": shards, "tokenizer": opts.tokenizer,
-                          "bytes_in": report.folder_bytes(corpus.folder(src)),
-                          "bytes_out": report.folder_bytes(corpus.folder(out)), "outputs": {"shards": out}}
+        return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
+            "tokens": tokens, "shards": shards, "tokenizer": opts.tokenizer, "outputs": {"shards": out}}
 
     return Stage(lay, drop, "tokenize", fp, [out]).run(body)
