@@ -1,0 +1,111 @@
+"""The request/response types every backend speaks. Backends translate them to their provider's API;
+nothing above the backends knows which provider answered."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Iterable, Iterator, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class LLMRequest(BaseModel):
+    """One call. `context` is the shared document text placed before the messages: providers with prompt
+    caching (Anthropic) mark it cacheable, the others prepend it to the system prompt. `prefill` is the
+    start of the assistant's answer, which the answer continues (it is not repeated in `text`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    model: str
+    messages: tuple[Message, ...]
+    system: str | None = None
+    context: str | None = None
+    temperature: float = 0.7
+    top_p: float | None = None
+    max_tokens: int = 512
+    stop: tuple[str, ...] = ()
+    prefill: str | None = None
+    seed: int | None = None
+
+    def cache_key(self) -> str:
+        """sha256 of everything that changes the answer; the same request never pays twice."""
+        payload = self.model_dump(mode="json")
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def system_with_context(self) -> str | None:
+        """For backends without a separate cacheable block: context first, then the instructions."""
+        parts = [p for p in (self.context, self.system) if p]
+        return "\n\n".join(parts) or None
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in Usage.model_fields})
+
+
+StopReason = Literal["end", "max_tokens", "stop_sequence"]
+
+
+class LLMResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    stop_reason: StopReason
+    model: str
+    usage: Usage = Field(default_factory=Usage)
+    backend: str = ""
+    cached: bool = False  # set by the client when the answer came from the request cache
+
+    @property
+    def truncated(self) -> bool:
+        return self.stop_reason == "max_tokens"
+
+
+class LLMCallError(Exception):
+    """A call that failed after the backend's own retries. `reason` is short and stable (it is counted
+    in metadata); `retryable` says whether a later run may try again (rate limits, 5xx, timeouts)."""
+
+    def __init__(self, reason: str, detail: str = "", retryable: bool = True):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.retryable = retryable
+
+
+class Backend(Protocol):
+    """What a provider implements. `complete` is one call with the provider's own retry/backoff;
+    `complete_batch` sends many at once where the provider has a cheaper bulk path (Anthropic's
+    Message Batches, batched generation on the embedded model) and yields results as they finish,
+    in any order, as (index into `requests`, response or error)."""
+
+    name: str
+    max_concurrency: int
+    supports_batch: bool
+
+    def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+    def complete_batch(self, requests: list[LLMRequest]) -> Iterator[tuple[int, LLMResponse | LLMCallError]]: ...
+
+    def close(self) -> None: ...
+
+
+def user(content: str) -> Message:
+    return Message(role="user", content=content)
+
+
+def assistant(content: str) -> Message:
+    return Message(role="assistant", content=content)
+
+
+def conversation(turns: Iterable[tuple[str, str]]) -> tuple[Message, ...]:
+    return tuple(Message(role=r, content=c) for r, c in turns)
