@@ -1,0 +1,221 @@
+"""The one client every generation method and judge calls: cache first, then the backend with bounded
+concurrency (or its bulk path), every answer persisted the moment it arrives, usage and cost counted.
+
+Structured outputs are parsed by a caller-supplied function (usually a pydantic model via
+`json_parser`); an invalid answer is repaired once by showing the model its answer and the error,
+then dropped with a reason.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from refinery.llm.cache import ResponseCache
+from refinery.llm.pricing import Pricing
+from refinery.llm.types import Backend, LLMCallError, LLMRequest, LLMResponse, Message, Usage
+
+T = TypeVar("T")
+
+REPAIR_PROMPT = (
+    "Your previous answer could not be used: {error}\n"
+    "Answer again, following the required format exactly and adding nothing else."
+)
+
+
+@dataclass
+class Outcome:
+    request: LLMRequest
+    response: LLMResponse | None = None
+    error: str | None = None  # stable reason: a call failure ("rate_limited", ...) or "invalid_output"
+    detail: str = ""
+    value: Any = None  # the parsed object, for structured calls
+    repaired: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Ledger:
+    """What a label (an asset, a method, a judge) cost: billed calls, cache hits, failures, tokens, USD."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    failures: Counter = field(default_factory=Counter)
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    invalid_outputs: int = 0
+    repaired: int = 0
+
+    def summary(self) -> dict:
+        return {
+            "calls": self.calls, "cache_hits": self.cache_hits, "failures": dict(self.failures),
+            "invalid_outputs": self.invalid_outputs, "repaired": self.repaired,
+            **self.usage.model_dump(), "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+class LLMClient:
+    def __init__(self, backend: Backend, cache: ResponseCache | None = None, pricing: Pricing | None = None,
+                 retry_failed: bool = False):
+        self.backend = backend
+        self.cache = cache
+        self.pricing = pricing or Pricing()
+        self.retry_failed = retry_failed
+        self._ledgers: dict[str, Ledger] = {}
+        self._lock = threading.Lock()
+
+    def ledger(self, label: str = "") -> Ledger:
+        with self._lock:
+            return self._ledgers.setdefault(label, Ledger())
+
+    def usage_summary(self) -> dict[str, dict]:
+        return {label: ledger.summary() for label, ledger in sorted(self._ledgers.items())}
+
+    # -- plain text -----------------------------------------------------------------------------
+    def generate(self, requests: Sequence[LLMRequest], label: str = "") -> list[Outcome]:
+        """One Outcome per request, in order. Identical requests are sent once."""
+        ledger = self.ledger(label)
+        keys = [r.cache_key() for r in requests]
+        results: dict[str, LLMResponse | LLMCallError] = {}
+        todo: dict[str, LLMRequest] = {}
+        for key, req in zip(keys, requests):
+            if key in results or key in todo:
+                continue
+            hit = self.cache.get(key) if self.cache else None
+            if isinstance(hit, LLMCallError) and hit.retryable and self.retry_failed:
+                hit = None
+            if hit is None:
+                todo[key] = req
+            else:
+                results[key] = hit
+                with self._lock:
+                    ledger.cache_hits += 1
+        for key, result in self._call(list(todo.items())):
+            results[key] = result
+            self._account(ledger, todo[key], result)
+            if self.cache:
+                self.cache.put(key, result)
+        return [self._outcome(req, results[key]) for key, req in zip(keys, requests)]
+
+    def _call(self, items: list[tuple[str, LLMRequest]]) -> Iterable[tuple[str, LLMResponse | LLMCallError]]:
+        if not items:
+            return
+        if self.backend.supports_batch:
+            for index, result in self.backend.complete_batch([req for _, req in items]):
+                yield items[index][0], result
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.backend.max_concurrency)) as pool:
+            futures = {pool.submit(self._complete_one, req): key for key, req in items}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def _complete_one(self, req: LLMRequest) -> LLMResponse | LLMCallError:
+        try:
+            return self.backend.complete(req)
+        except LLMCallError as err:
+            return err
+
+    def _account(self, ledger: Ledger, req: LLMRequest, result: LLMResponse | LLMCallError) -> None:
+        with self._lock:
+            ledger.calls += 1
+            if isinstance(result, LLMCallError):
+                ledger.failures[result.reason] += 1
+                return
+            ledger.usage = ledger.usage + result.usage
+            ledger.cost_usd += self.pricing.cost(result.model or req.model, result.usage,
+                                                 batch=self.backend.supports_batch)
+
+    @staticmethod
+    def _outcome(req: LLMRequest, result: LLMResponse | LLMCallError) -> Outcome:
+        if isinstance(result, LLMCallError):
+            return Outcome(req, error=result.reason, detail=result.detail)
+        return Outcome(req, response=result)
+
+    # -- structured -----------------------------------------------------------------------------
+    def generate_structured(self, requests: Sequence[LLMRequest], parse: Callable[[str], T], label: str = "",
+                            repair: bool = True) -> list[Outcome]:
+        """Like `generate`, with `value = parse(prefill + text)`; `parse` raises ValueError (or a pydantic
+        ValidationError) on an unusable answer. One repair round, then `error="invalid_output"`."""
+        outcomes = self.generate(requests, label)
+        failed: list[tuple[int, str]] = []
+        for i, out in enumerate(outcomes):
+            if out.ok:
+                err = _try_parse(out, parse)
+                if err:
+                    failed.append((i, err))
+        if repair and failed:
+            fixes = [_repair_request(outcomes[i], err) for i, err in failed]
+            for (i, _), fixed in zip(failed, self.generate(fixes, label)):
+                if fixed.ok and not _try_parse(fixed, parse):
+                    fixed.repaired = True
+                    fixed.request = outcomes[i].request
+                    outcomes[i] = fixed
+        ledger = self.ledger(label)
+        for i, err in failed:
+            out = outcomes[i]
+            with self._lock:
+                if out.repaired:
+                    ledger.repaired += 1
+                else:
+                    ledger.invalid_outputs += 1
+                    out.error, out.detail = "invalid_output", err
+        return outcomes
+
+
+def full_text(out: Outcome) -> str:
+    return (out.request.prefill or "") + (out.response.text if out.response else "")
+
+
+def _try_parse(out: Outcome, parse: Callable[[str], Any]) -> str | None:
+    try:
+        out.value = parse(full_text(out))
+        return None
+    except (ValueError, ValidationError) as err:
+        return _short_error(err)
+
+
+def _short_error(err: Exception) -> str:
+    if isinstance(err, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in err.errors()[:5])
+    return str(err)[:300]
+
+
+def _repair_request(out: Outcome, error: str) -> LLMRequest:
+    req = out.request
+    messages = req.messages + (Message(role="assistant", content=full_text(out) or "(empty)"),
+                               Message(role="user", content=REPAIR_PROMPT.format(error=error)))
+    return req.model_copy(update={"messages": messages})
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a model's answer: the whole text, a fenced block, or the first {...}/[...] span."""
+    candidates = [text.strip(), *(m.group(1).strip() for m in _FENCE.finditer(text))]
+    for opener, closer in ("{}", "[]"):
+        start, end = text.find(opener), text.rfind(closer)
+        if 0 <= start < end:
+            candidates.append(text[start:end + 1])
+    for cand in candidates:
+        try:
+            return json.loads(cand)
+        except ValueError:
+            continue
+    raise ValueError("no JSON object found in the answer")
+
+
+def json_parser(model: type[BaseModel]) -> Callable[[str], BaseModel]:
+    """parse= for `generate_structured`: JSON somewhere in the text, validated by a pydantic model."""
+    def parse(text: str) -> BaseModel:
+        return model.model_validate(extract_json(text))
+    return parse

@@ -1,0 +1,1 @@
+"""Synthetic SFT data from domain documents: chunking, generation methods, filters, judging, exports."""
