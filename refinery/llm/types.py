@@ -99,6 +99,14 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def chat_messages(request: LLMRequest) -> list[dict[str, str]]:
+    """OpenAI-style chat turns for backends without a separate cacheable block: one system message
+    (context, then instructions), then the conversation. The prefill is left to each backend."""
+    system = request.system_with_context()
+    head = [{"role": "system", "content": system}] if system else []
+    return head + [{"role": m.role, "content": m.content} for m in request.messages]
+
+
 def user(content: str) -> Message:
     return Message(role="user", content=content)
 

@@ -1,0 +1,94 @@
+"""OpenAI-compatible chat servers (vLLM, TGI, llama.cpp's server) through the official `openai` SDK,
+which does the retries and backoff. The context goes into the system message (these servers have no
+separate cacheable block; vLLM's automatic prefix caching still reuses a shared leading context)."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import openai
+
+from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages
+
+
+class OpenAICompatibleBackend:
+    name = "openai"
+    supports_batch = False
+
+    def __init__(self, base_url: str, api_key: str = "EMPTY", max_concurrency: int = 8, max_retries: int = 4,
+                 timeout: float = 60.0, continue_final_message: bool = True):
+        """`continue_final_message`: with a prefill, ask the server (vLLM's convention) to continue the
+        trailing assistant turn rather than open a new one; turn it off for servers that reject unknown
+        fields. llama.cpp's server continues a trailing assistant turn by itself."""
+        self.max_concurrency = max_concurrency
+        self.continue_final_message = continue_final_message
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
+
+    def __repr__(self) -> str:  # never the key
+        return f"OpenAICompatibleBackend(base_url={str(self._client.base_url)!r})"
+
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        messages: list[Any] = chat_messages(request)
+        kwargs: dict[str, Any] = {"temperature": request.temperature}
+        if request.prefill:
+            messages.append({"role": "assistant", "content": request.prefill})
+            if self.continue_final_message:
+                kwargs["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
+        if request.top_p is not None:
+            kwargs["top_p"] = request.top_p
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        try:
+            completion = self._client.chat.completions.create(
+                model=request.model, messages=messages, max_tokens=request.max_tokens, **kwargs)
+        except openai.OpenAIError as err:
+            raise call_error(err) from None
+        except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page)
+            raise LLMCallError("malformed_reply", type(err).__name__, retryable=False) from None
+        if not getattr(completion, "choices", None):
+            raise LLMCallError("malformed_reply", "no choices in the answer", retryable=False)
+        choice = completion.choices[0]
+        text = choice.message.content or ""
+        if request.prefill and text.startswith(request.prefill):  # some servers echo the continued turn
+            text = text[len(request.prefill):]
+        u = completion.usage
+        usage = Usage(input_tokens=u.prompt_tokens, output_tokens=u.completion_tokens) if u else Usage()
+        return LLMResponse(text=text, stop_reason=_stop_reason(choice, request),
+                           model=completion.model or request.model, usage=usage, backend=self.name)
+
+    def complete_batch(self, requests: list[LLMRequest]) -> Iterator[tuple[int, LLMResponse | LLMCallError]]:
+        raise NotImplementedError("OpenAI-compatible servers have no bulk path here (supports_batch=False)")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _stop_reason(choice: Any, request: LLMRequest) -> str:
+    if choice.finish_reason == "length":
+        return "max_tokens"
+    # vLLM names the stop string it hit in a non-standard `stop_reason`; other servers cannot tell.
+    if request.stop and getattr(choice, "stop_reason", None) in request.stop:
+        return "stop_sequence"
+    return "end"
+
+
+def call_error(err: openai.OpenAIError) -> LLMCallError:
+    """The SDK's exception (after its own retries) as a stable reason; never the request's headers."""
+    if isinstance(err, openai.APITimeoutError):
+        return LLMCallError("timeout", "no answer within the client timeout")
+    if isinstance(err, openai.APIConnectionError):
+        return LLMCallError("connection_error", type(err).__name__)
+    if isinstance(err, openai.APIStatusError):
+        detail = err.message[:500]  # "Error code: 429 - <the body's error message>"
+        if isinstance(err, openai.RateLimitError):
+            return LLMCallError("rate_limited", detail)
+        if err.status_code >= 500 or err.status_code in (408, 409):
+            return LLMCallError("server_error", detail)
+        if err.status_code in (401, 403):
+            return LLMCallError("auth_error", detail, retryable=False)
+        return LLMCallError("bad_request", detail, retryable=False)
+    if isinstance(err, openai.APIResponseValidationError):
+        return LLMCallError("malformed_reply", type(err).__name__, retryable=False)
+    return LLMCallError("client_error", type(err).__name__, retryable=False)
+

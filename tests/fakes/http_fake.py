@@ -1,0 +1,180 @@
+"""What the fake LLM HTTP servers share: a ThreadingHTTPServer on a free loopback port in a daemon
+thread, bearer/x-api-key auth, call records, fixed latency, in-flight counting and a script of faults
+consumed one per generation call. Subclasses route requests and shape the provider's JSON."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+# Faults a test can script. Error statuses carry `retry-after-ms: 1` so SDK retries wait 1 ms: both
+# SDKs treat `retry-after: 0` as "not given" and fall back to their 0.5 s exponential backoff.
+FAULTS = {"400", "429", "500", "overloaded", "timeout", "malformed_json"}
+MALFORMED_JSON = '{"answer": "unterminated, "score": 7,'
+
+
+class Reject(Exception):
+    """Raised by a responder to fail one request with an API error (a batch item becomes `errored`)."""
+
+    def __init__(self, status: int, error_type: str, message: str):
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+
+
+def default_responder(body: dict) -> str:
+    """A deterministic answer derived from the last user turn."""
+    last = next((m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {})
+    content = last.get("content", "")
+    if isinstance(content, list):
+        content = " ".join(block.get("text", "") for block in content)
+    return f"echo: {content}"
+
+
+def words(text: str) -> int:
+    """The fakes' token count: whitespace words, at least one."""
+    return max(1, len(text.split()))
+
+
+class FakeLLMServer:
+    """Use as a context manager. `calls` counts generation requests, `records` holds every request
+    (method, path, JSON body), `requests()` the generation bodies; `max_in_flight` is the most
+    generation requests served at once; `responder` and `latency` may be changed at any time."""
+
+    generation_path = ""  # the endpoint faults, latency and `calls` apply to
+
+    def __init__(self, responder: Callable[[dict], str] = default_responder, latency: float = 0.0,
+                 hang_seconds: float = 3.0):
+        self.responder = responder
+        self.latency = latency
+        self.hang_seconds = hang_seconds  # how long a "timeout" fault keeps the client waiting
+        self.records: list[dict] = []
+        self.max_in_flight = 0
+        self.in_flight_seconds = 0.0  # summed over generation requests: / busy window = mean concurrency
+        self.busy_window: list[float] = []  # [first request arrived, last answered] (perf_counter)
+        self._in_flight = 0
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return sum(r["path"] == self.generation_path for r in self.records)
+
+    def requests(self, path: str | None = None) -> list[dict]:
+        """Bodies of the POSTs received on `path` (default: the generation endpoint), in arrival order."""
+        with self._lock:
+            return [r["json"] for r in self.records if r["path"] == (path or self.generation_path)]
+
+    def inject(self, fault: str, times: int = 1) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {sorted(FAULTS)}")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def __enter__(self) -> "FakeLLMServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    # -- for subclasses -----------------------------------------------------------------------------
+    def route(self, method: str, path: str, body: dict | None) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON-able body or raw str, extra headers) for a non-generation request."""
+        return 404, self.error_body(404, "not_found_error", f"no route {method} {path}"), {}
+
+    def generate(self, body: dict, malformed: bool) -> Any:
+        """The JSON reply to one generation request."""
+        raise NotImplementedError
+
+    def error_body(self, status: int, error_type: str, message: str) -> dict:
+        raise NotImplementedError
+
+    def reply_text(self, body: dict, malformed: bool) -> str:
+        return MALFORMED_JSON if malformed else self.responder(body)
+
+    # -- request handling -----------------------------------------------------------------------------
+    def _handle(self, method: str, path: str, headers, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        body = json.loads(raw) if raw else None
+        with self._lock:
+            self.records.append({"method": method, "path": path, "json": body})
+        auth = headers.get("authorization", "").removeprefix("Bearer ").strip() or headers.get("x-api-key")
+        if not auth:
+            return 401, self.error_body(401, "authentication_error", "missing API key"), {}
+        if not (method == "POST" and path == self.generation_path):
+            return self.route(method, path, body)
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            started = time.perf_counter()
+            self.busy_window[:1] = self.busy_window[:1] or [started]
+        try:
+            time.sleep(self.hang_seconds if fault == "timeout" else self.latency)
+            return self._generation(body, fault)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                ended = time.perf_counter()
+                self.in_flight_seconds += ended - started
+                self.busy_window[1:] = [ended]
+
+    def _generation(self, body: dict, fault: str | None) -> tuple[int, Any, dict[str, str]]:
+        fast_retry = {"retry-after": "0", "retry-after-ms": "1"}
+        if fault == "429":
+            return 429, self.error_body(429, "rate_limit_error", "rate limited"), fast_retry
+        if fault == "500":
+            return 500, self.error_body(500, "api_error", "internal error"), fast_retry
+        if fault == "overloaded":
+            return 529, self.error_body(529, "overloaded_error", "overloaded"), fast_retry
+        if fault == "400":
+            return 400, self.error_body(400, "invalid_request_error", "bad request"), {}
+        try:
+            return 200, self.generate(body, malformed=fault == "malformed_json"), {}
+        except Reject as err:
+            return err.status, self.error_body(err.status, err.error_type, err.message), {}
+
+
+def _handler(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the SDKs' connection pools expect
+        # headers and body go out in separate writes: with Nagle on, the client's delayed ACK adds ~40 ms
+        disable_nagle_algorithm = True
+
+        def _serve(self, method: str) -> None:
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            status, payload, headers = server._handle(method, self.path.split("?")[0], self.headers, raw)
+            data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+            try:
+                self.send_response(status)
+                content_type = headers.pop("content-type", "application/json")
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a "timeout" fault)
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler

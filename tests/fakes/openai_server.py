@@ -1,0 +1,45 @@
+"""A local fake of an OpenAI-compatible chat server (vLLM, TGI, llama.cpp): POST /v1/chat/completions,
+with the faults, latency and call records of `FakeLLMServer`. Usage counts whitespace words.
+
+A request ending with an assistant turn is continued (vLLM's `continue_final_message`); with
+`echo_prefill=True` the reply repeats that turn first, as some servers do."""
+from __future__ import annotations
+
+import uuid
+
+from tests.fakes.http_fake import FakeLLMServer, words
+
+
+class FakeOpenAIServer(FakeLLMServer):
+    generation_path = "/v1/chat/completions"
+
+    def __init__(self, *args, echo_prefill: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.echo_prefill = echo_prefill
+
+    def error_body(self, status: int, error_type: str, message: str) -> dict:
+        return {"error": {"message": message, "type": error_type, "code": status}}
+
+    def generate(self, body: dict, malformed: bool) -> dict:
+        text = self.reply_text(body, malformed)
+        finish_reason, stop_reason = "stop", None
+        stops = body.get("stop") or []
+        hits = [(text.find(s), s) for s in ([stops] if isinstance(stops, str) else stops) if s in text]
+        if hits:
+            position, stop_reason = min(hits)
+            text = text[:position]
+        limit = body.get("max_tokens") or body.get("max_completion_tokens")
+        if limit and len(text.split()) > limit:
+            text, finish_reason, stop_reason = " ".join(text.split()[:limit]), "length", None
+        last = body["messages"][-1]
+        if self.echo_prefill and last["role"] == "assistant":
+            text = last["content"] + text
+        prompt_tokens = sum(words(str(m["content"])) for m in body["messages"])
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": 1767225600,
+            "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": finish_reason, "stop_reason": stop_reason, "logprobs": None}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": words(text),
+                      "total_tokens": prompt_tokens + words(text)},
+        }
