@@ -76,6 +76,14 @@ class Layout:
     def index(self, kind: str) -> str:
         return self.uri("corpus", "_index", kind)
 
+    def sft(self, *parts: str) -> str:
+        """{root}/sft/{chunks,generated/<method>,filtered/<method>,judged/<method>,dataset,review,_state}"""
+        return self.uri("sft", *parts)
+
+    def llm_cache(self) -> str:
+        """One request cache per storage root, shared by every flow: the same call is never paid twice."""
+        return self.uri("llm_cache")
+
     def read_json(self, uri: str) -> dict | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)

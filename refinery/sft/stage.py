@@ -1,0 +1,37 @@
+"""Skip-if-unchanged for SFT stages: a marker holds the fingerprint of the stage's inputs and settings.
+
+Unlike the corpus stages there is no partial resume here: a killed generation stage simply runs again,
+and every LLM answer it already received comes back from the request cache at no cost.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from refinery.storage import Layout
+
+
+def fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict]) -> dict:
+    """The stage's summary; `reused_previous_output` says whether `body` ran."""
+    marker_uri = layout.sft("_state", "markers", f"{name}.json")
+    marker = layout.read_json(marker_uri)
+    if marker and marker.get("fingerprint") == fp:
+        return {**marker["summary"], "reused_previous_output": True}
+    layout.remove_file(marker_uri)  # outputs are about to change: no stale "complete" in between
+    t0 = time.perf_counter()
+    summary = body()
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    summary["fingerprint"] = fp
+    layout.write_json(marker_uri, {"fingerprint": fp, "summary": summary, "at": time.time()})
+    return {**summary, "reused_previous_output": False}
+
+
+def marker_fingerprint(layout: Layout, name: str) -> str | None:
+    marker = layout.read_json(layout.sft("_state", "markers", f"{name}.json"))
+    return marker["fingerprint"] if marker else None
