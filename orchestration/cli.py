@@ -20,7 +20,8 @@ def _prepare_env(args: argparse.Namespace) -> None:
         shutil.copy(REPO_DAGSTER_YAML, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     for flag, var in (("raw", "REFINERY_RAW"), ("root", "REFINERY_ROOT"), ("config", "REFINERY_CONFIG"),
-                      ("s3_endpoint", "REFINERY_S3_ENDPOINT"), ("workers", "REFINERY_WORKERS")):
+                      ("s3_endpoint", "REFINERY_S3_ENDPOINT"), ("workers", "REFINERY_WORKERS"),
+                      ("llm", "REFINERY_LLM"), ("model", "REFINERY_LLM_MODEL"), ("llm_base_url", "REFINERY_LLM_BASE_URL")):
         value = getattr(args, flag, None)
         if value is not None:
             os.environ[var] = str(value)
@@ -77,10 +78,8 @@ def corpus(args: argparse.Namespace) -> int:
               "drops": {}}
     ok = True
     for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
-        result = job.execute_in_process(
-            partition_key=drop, instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}},
-        )
+        result = job.execute_in_process(partition_key=drop, instance=instance, raise_on_error=False,
+                                        run_config=_run_config(args))
         ok &= result.success
         report["drops"][drop] = _drop_report(result)
     _print_report(report)
@@ -122,13 +121,75 @@ def _print_report(report: dict) -> None:
     print(f"\nOpen the UI: DAGSTER_HOME={report['dagster_home']} refinery ui   (or: dagster dev)")
 
 
+def _run_config(args: argparse.Namespace) -> dict:
+    return {"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}}
+
+
+def sft(args: argparse.Namespace) -> int:
+    """Chunks of every deduplicated drop, each configured method's generated/filtered/judged records, then
+    the dataset. Each is a Dagster run on the persistent instance, so the UI shows them."""
+    _prepare_env(args)
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    instance = dg.DagsterInstance.get()
+    methods = args.method or defs.resources["settings"].sft_config().methods
+    runs = {"chunks": defs.resolve_job_def("sft_chunks_job").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=_run_config(args))}
+    if runs["chunks"].success:
+        for method in methods:
+            runs[method] = defs.resolve_job_def("sft_method_job").execute_in_process(
+                partition_key=method, instance=instance, raise_on_error=False, run_config=_run_config(args))
+        runs["dataset"] = defs.resolve_job_def("sft_dataset_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=_run_config(args))
+    report = {"root": defs.resources["storage"].layout().root, "dagster_home": os.environ["DAGSTER_HOME"],
+              "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: _drop_report(r) for k, r in runs.items()}}
+    _print_sft_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+    return 0 if all(r.success for r in runs.values()) else 1
+
+
+def _print_sft_report(report: dict) -> None:
+    print(f"\nllm-refinery SFT run (LLM backend: {report['llm']})\n  root:  {report['root']}")
+    for name, r in report["runs"].items():
+        print(f"\n[{name}] {'ok' if r['success'] else 'FAILED'} (run {r['run_id'][:8]})")
+        for asset, md in r["assets"].items():
+            counts = ", ".join(f"{k}={md[k]}" for k in ("chunks", "records_in", "records", "dropped", "train", "test",
+                                                          "llm_calls", "llm_cache_hits", "llm_cost_usd") if k in md)
+            print(f"  {asset:<16} {counts}{'  (unchanged, reused)' if md.get('reused_previous_output') else ''}")
+            if md.get("dropped_by_reason"):
+                print(f"  {'':<16} dropped: {', '.join(f'{k}={v}' for k, v in sorted(md['dropped_by_reason'].items()))}")
+            if asset == "sft_dataset" and md.get("path"):
+                print(f"  {'':<16} dataset: {md['path']}")
+        failed = [c for c, passed in r["checks"].items() if not passed]
+        if r["checks"]:
+            print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
+                  (f"; FAILED: {', '.join(failed)}" if failed else ""))
+
+
+def run_all(args: argparse.Namespace) -> int:
+    """The main job: the corpus flow on every drop, then the SFT flow on what it produced."""
+    code = corpus(args)
+    if code != 0:
+        print("error: the corpus flow failed; the SFT flow was not started", file=sys.stderr)
+        return code
+    args.json = None
+    return sft(args)
+
+
 def show_config(args: argparse.Namespace) -> int:
     """Prints the effective configuration (defaults merged with --config) as YAML: the full reference."""
     import yaml
 
     from refinery.corpus.config import CorpusConfig
+    from refinery.sft.config import SFTConfig
 
-    print(yaml.safe_dump(CorpusConfig.load(args.config).model_dump(mode="json"), sort_keys=False), end="")
+    effective = CorpusConfig.load(args.config).model_dump(mode="json")
+    effective["sft"] = SFTConfig.load(args.config).model_dump(mode="json")
+    print(yaml.safe_dump(effective, sort_keys=False), end="")
     return 0
 
 
@@ -139,19 +200,44 @@ def ui(args: argparse.Namespace) -> int:
     os.execv(cmd[0], cmd)
 
 
+def _llm_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", choices=["embedded", "anthropic", "openai", "sagemaker"],
+                   help="LLM backend (default embedded: offline SmolLM2-135M; anthropic reads ANTHROPIC_API_KEY)")
+    p.add_argument("--model", help="default model of generation and judging (per-method overrides in the YAML)")
+    p.add_argument("--llm-base-url", dest="llm_base_url", help="OpenAI-compatible server / Anthropic-compatible proxy")
+
+
+def _corpus_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--raw", help="raw root: a folder or s3://bucket/prefix with one sub-folder per drop")
+    p.add_argument("--drop", action="append", help="only this drop (repeatable); default: all drops")
+    p.add_argument("--s3-endpoint", dest="s3_endpoint", help="S3-compatible endpoint URL (MinIO, moto, ...)")
+    p.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
+
+
+def _common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", help="storage root for all outputs: a folder, s3://bucket/prefix or a mount")
+    p.add_argument("--config", help="YAML configuration (see README, 'Configuration')")
+    p.add_argument("--json", help="also write the run summary as JSON to this file")
+    p.add_argument("--verbose", action="store_true", help="Dagster debug events on stderr (the UI has them all)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="refinery", description="Raw documents to LLM training data.")
     sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="the main job: the corpus flow on every drop, then the SFT flow on its output")
     c = sub.add_parser("corpus", help="extract, filter, deduplicate and tokenize every drop of a raw root")
-    c.add_argument("--raw", help="raw root: a folder or s3://bucket/prefix with one sub-folder per drop")
-    c.add_argument("--root", help="storage root for all outputs: a folder, s3://bucket/prefix or a mount")
-    c.add_argument("--config", help="YAML configuration (see README, 'Configuration')")
-    c.add_argument("--drop", action="append", help="only this drop (repeatable); default: all drops")
-    c.add_argument("--s3-endpoint", dest="s3_endpoint", help="S3-compatible endpoint URL (MinIO, moto, ...)")
-    c.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
-    c.add_argument("--json", help="also write the run summary as JSON to this file")
-    c.add_argument("--verbose", action="store_true", help="Dagster debug events on stderr (the UI has them all)")
+    s = sub.add_parser("sft", help="synthetic SFT dataset from the deduplicated corpus: generate, filter, judge, export")
+    for p in (r, c, s):
+        _common_args(p)
+    for p in (r, c):
+        _corpus_args(p)
+    for p in (r, s):
+        _llm_args(p)
+        p.add_argument("--method", action="append", help="only this generation method (repeatable)")
+    s.add_argument("--raw", help="raw root the corpus drops came from (default samples/raw)")
+    r.set_defaults(func=run_all)
     c.set_defaults(func=corpus)
+    s.set_defaults(func=sft)
     k = sub.add_parser("config", help="print the effective configuration (defaults + --config) as YAML")
     k.add_argument("--config")
     k.set_defaults(func=show_config)

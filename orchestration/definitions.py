@@ -6,16 +6,18 @@ import dagster as dg
 
 import assets.corpus
 import assets.corpus_checks
-from orchestration.jobs import corpus_job
+import assets.sft
+import assets.sft_checks
+from orchestration.jobs import corpus_job, sft_chunks_job, sft_dataset_job, sft_method_job
 from orchestration.profiles import resources_for
 from orchestration.sensors import new_drops_sensor
 
 
 def build_definitions(env: str | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([assets.corpus]),
-        asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks]),
-        jobs=[corpus_job],
+        assets=dg.load_assets_from_modules([assets.corpus, assets.sft]),
+        asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks, assets.sft_checks]),
+        jobs=[corpus_job, sft_chunks_job, sft_method_job, sft_dataset_job],
         sensors=[new_drops_sensor],
         resources=resources_for(env),
         # stages parallelise inside datatrove; one process per run keeps Dagster's overhead small

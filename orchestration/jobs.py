@@ -1,6 +1,7 @@
 import dagster as dg
 
 from assets.partitions import drops
+from assets.sft import sft_methods
 
 # Runs of this job are tagged so dagster.yaml can queue them one at a time, oldest drop first: a drop is
 # deduplicated against the drops before it.
@@ -10,3 +11,14 @@ corpus_job = dg.define_asset_job(
     partitions_def=drops,
     tags={"refinery/flow": "corpus"},
 )
+
+# The SFT flow runs as three jobs because its assets are partitioned differently: the chunks (all drops),
+# one run per generation method (generated -> filtered -> judged), then the dataset over all methods.
+sft_chunks_job = dg.define_asset_job("sft_chunks_job", selection=dg.AssetSelection.assets("sft_chunks"),
+                                     tags={"refinery/flow": "sft"})
+sft_method_job = dg.define_asset_job(
+    "sft_method_job", selection=dg.AssetSelection.assets("sft_generated", "sft_filtered", "sft_judged"),
+    partitions_def=sft_methods, tags={"refinery/flow": "sft"},
+)
+sft_dataset_job = dg.define_asset_job("sft_dataset_job", selection=dg.AssetSelection.assets("sft_dataset"),
+                                      tags={"refinery/flow": "sft"})

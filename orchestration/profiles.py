@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from resources import ComputeResource, CorpusSettings, StorageResource
+from resources import ComputeResource, CorpusSettings, LLMResource, StorageResource
 
 
 def _storage() -> StorageResource:
@@ -17,12 +17,29 @@ def _storage() -> StorageResource:
     )
 
 
+def _llm() -> LLMResource:
+    """REFINERY_LLM picks the backend (embedded by default). Keys only ever come from EnvVar."""
+    backend = os.environ.get("REFINERY_LLM", "embedded")
+    keys = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+    key_var = keys.get(backend)
+    api_key = dg.EnvVar(key_var) if key_var and (backend == "anthropic" or os.environ.get(key_var)) else None
+    optional = {field: os.environ[var] for field, var in (
+        ("model", "REFINERY_LLM_MODEL"), ("base_url", "REFINERY_LLM_BASE_URL"),
+        ("endpoint_name", "REFINERY_LLM_ENDPOINT"), ("region_name", "AWS_REGION"),
+        ("aws_endpoint_url", "REFINERY_SAGEMAKER_ENDPOINT_URL")) if os.environ.get(var)}
+    if os.environ.get("REFINERY_LLM_CONCURRENCY"):
+        optional["max_concurrency"] = int(os.environ["REFINERY_LLM_CONCURRENCY"])
+    if os.environ.get("REFINERY_LLM_BATCHES"):
+        optional["use_batches"] = os.environ["REFINERY_LLM_BATCHES"] == "1"
+    return LLMResource(backend=backend, api_key=api_key, **optional)
+
+
 def resources_for(env: str | None = None) -> dict:
     env = env or os.environ.get("REFINERY_ENV", "local")
     settings = CorpusSettings(config_file=os.environ.get("REFINERY_CONFIG") or None)
     if env in ("local", "ci"):
         return {"storage": _storage(), "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "2"))),
-                "settings": settings}
+                "settings": settings, "llm": _llm()}
     if env == "prod":
         # production roots are mandatory: fail at load time rather than write to a local folder by accident
         return {
@@ -30,5 +47,6 @@ def resources_for(env: str | None = None) -> dict:
                                        endpoint_url=os.environ.get("REFINERY_S3_ENDPOINT") or None),
             "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "8"))),
             "settings": settings,
+            "llm": _llm(),
         }
     raise ValueError(f"unknown REFINERY_ENV {env!r}: expected local, ci or prod")

@@ -4,10 +4,14 @@ from __future__ import annotations
 import dagster as dg
 
 from refinery.corpus.config import CorpusConfig
+from refinery.sft.config import SFTConfig
 
 
 class CorpusSettings(dg.ConfigurableResource):
-    config_file: str | None = None  # YAML with extract/filters/dedup/tokenize/execution sections
+    config_file: str | None = None  # YAML: extract/filters/dedup/tokenize/execution sections and `sft`
 
     def config(self) -> CorpusConfig:
         return CorpusConfig.load(self.config_file)
+
+    def sft_config(self) -> SFTConfig:
+        return SFTConfig.load(self.config_file)

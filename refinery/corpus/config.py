@@ -47,6 +47,7 @@ class CorpusConfig(StrictOptions):
         if not path:
             return cls()
         data = yaml.safe_load(Path(path).read_text()) or {}
+        data.pop("sft", None)  # the SFT flow's section (refinery.sft.config)
         return cls.model_validate(data)
 
     def section_hash(self, *sections: str) -> str:

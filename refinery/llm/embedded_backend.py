@@ -82,8 +82,10 @@ class EmbeddedBackend:
     supports_batch = True
 
     def __init__(self, model_path: str | Path | None = None, max_concurrency: int = 1, batch_size: int = 8,
-                 threads: int | None = None):
+                 threads: int | None = None, repetition_penalty: float = 1.0):
         self.model_path = Path(model_path) if model_path else default_model_path()
+        # >1 curbs the 135M model's loops but also its use of the answer formats: measured worse at 1.1-1.3
+        self.repetition_penalty = repetition_penalty
         self.max_concurrency = max_concurrency
         self.batch_size = batch_size
         self.threads = threads
@@ -102,12 +104,12 @@ class EmbeddedBackend:
         return result
 
     def complete_batch(self, requests: list[LLMRequest]) -> Iterator[tuple[int, LLMResponse | LLMCallError]]:
-        """Seeded requests run alone so that they answer exactly as `complete` does; the others go in
-        batches of `batch_size` that share temperature, top_p, max_tokens and stop strings."""
+        """Batches of `batch_size` requests that share temperature, top_p, max_tokens and stop strings (a
+        batch is ~3x the throughput of one by one on CPU). A batch of seeded requests is seeded from all
+        their seeds, so it is reproducible for the same batch; answers are cached, so reruns are exact."""
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            key = ("seed", i) if r.seed is not None else (r.temperature, r.top_p, r.max_tokens, r.stop)
-            groups.setdefault(key, []).append(i)
+            groups.setdefault((r.temperature, r.top_p, r.max_tokens, r.stop), []).append(i)
         for indices in groups.values():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start:start + self.batch_size]
@@ -130,16 +132,17 @@ class EmbeddedBackend:
             error = LLMCallError("bad_request", f"prompt of {prompt_len} tokens fills the {m.context}-token context",
                                  retryable=False)
             return [error] * len(requests)
-        sampling: dict[str, Any] = {"do_sample": False}
+        sampling: dict[str, Any] = {"do_sample": False, "repetition_penalty": self.repetition_penalty}
         if first.temperature > 0:
             top_p = 1.0 if first.top_p is None else first.top_p
-            sampling = {"do_sample": True, "temperature": first.temperature, "top_p": top_p}
+            sampling.update(do_sample=True, temperature=first.temperature, top_p=top_p)
         if first.stop:
             sampling.update(stop_strings=list(first.stop), tokenizer=m.tokenizer)
         try:
             with m.lock, torch.inference_mode():
-                if first.seed is not None:
-                    torch.manual_seed(first.seed)
+                seeds = [r.seed for r in requests if r.seed is not None]
+                if seeds:
+                    torch.manual_seed(seeds[0] if len(seeds) == 1 else hash(tuple(seeds)) % 2**31)
                 output = m.model.generate(**inputs, max_new_tokens=max_new, pad_token_id=m.tokenizer.pad_token_id,
                                           **sampling)
         except RuntimeError as err:  # torch's failures (out of memory, ...): report, do not crash the run

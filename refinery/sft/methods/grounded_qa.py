@@ -55,6 +55,8 @@ def run(chunks: list[Chunk], client: LLMClient, options: GroundedQAOptions, mode
     # seeded by chunk id rather than position: a chunk keeps its cached answer when others come and go
     requests = [build_request(template, sampling, model, derive_seed(seed, METHOD, c.id), context=c.text, n=n)
                 for c in picked]
+    if n == 1:  # one pair asked for: a model that starts a second one is done with the first
+        requests = [r.model_copy(update={"stop": ("\nQuestion:",)}) for r in requests]
     result = MethodResult()
     for chunk, out in zip(picked, client.generate_structured(requests, parse_pairs, label=METHOD)):
         if (bad := failed(out, template, chunk_id=chunk.id)) is not None:

@@ -1,0 +1,29 @@
+"""Asset checks on the SFT outputs: records parse and alternate roles, no empty turn, every record judged."""
+import dagster as dg
+
+from assets.corpus_checks import _result
+from assets.sft import sft_dataset, sft_judged
+from refinery.sft import checks
+from resources import StorageResource
+
+
+def _check(asset, name: str, description: str, check, partitioned: bool):
+    @dg.asset_check(asset=asset, name=name, description=description)
+    def _asset_check(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
+        layout = storage.layout()
+        where = ("judged", context.partition_key) if partitioned else ("dataset",)
+        return _result(check(layout.at(layout.sft(*where))), counted="records_checked")
+
+    return _asset_check
+
+
+sft_dataset_schema_valid = _check(sft_dataset, "sft_dataset_schema_valid",
+                                  "Every record parses and its turns alternate user/assistant, ending with the assistant.",
+                                  checks.schema_valid, partitioned=False)
+sft_dataset_no_empty_turns = _check(sft_dataset, "sft_dataset_no_empty_turns", "No turn has empty content.",
+                                    checks.no_empty_turns, partitioned=False)
+sft_dataset_judge_coverage = _check(sft_dataset, "sft_dataset_judge_coverage",
+                                    "Judge coverage is 100%: every record carries a judgement.",
+                                    checks.judge_coverage, partitioned=False)
+sft_judged_coverage = _check(sft_judged, "sft_judged_coverage", "Every kept record of the method was judged.",
+                             checks.judge_coverage, partitioned=True)

@@ -1,0 +1,79 @@
+"""The dataset stage: every method's judged records, human reviews applied, exported for trainers
+(chat `messages` and Alpaca, Parquet and JSONL, train/test, dataset card) and for the next review round.
+
+Reviews are files a reviewer drops into `sft/review/reviewed/` (Argilla record exports or the plain
+review JSONL), applied in name order on top of the judged records; the stage is recomputed from those
+inputs each time, so importing the same file twice changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+from refinery.sft.export import export_dataset
+from refinery.sft.flow import DROPPED, RECORDS, SFT
+from refinery.sft.io import read_records, write_records
+from refinery.sft.judge import judge_summary
+from refinery.sft.records import Dropped, SFTRecord
+from refinery.sft.review import export_for_review, import_reviews
+from refinery.sft.stage import fingerprint, marker_fingerprint, run_once
+
+REVIEWED = ("review", "reviewed")
+
+
+def _review_files(sft: SFT) -> list[tuple[str, str]]:
+    """(name, content sha256) of the reviewed files, in name order."""
+    folder = sft.folder(*REVIEWED)
+    if not folder.exists(""):
+        return []
+    out = []
+    for name in sorted(f for f in folder.list_files() if f.endswith(".jsonl")):
+        with folder.open(name, "rb") as f:
+            out.append((name, hashlib.sha256(f.read()).hexdigest()))
+    return out
+
+
+def _rows(folder, name: str) -> list[dict]:
+    with folder.open(name, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def build_dataset(sft: SFT, methods: list[str]) -> dict:
+    ready = [m for m in methods if m in sft.config.methods and marker_fingerprint(sft.layout, f"judged-{m}")]
+    if not ready:
+        raise RuntimeError(f"no judged records yet for any of {sft.config.methods}: materialise sft_judged first")
+    reviews = _review_files(sft)
+    fp = fingerprint({m: marker_fingerprint(sft.layout, f"judged-{m}") for m in ready}, reviews,
+                     sft.config.export.model_dump(), sft.config.filters.model_dump(), sft.config.judge.model_dump())
+
+    def body() -> dict:
+        records: list[SFTRecord] = []
+        dropped: list[Dropped] = []
+        for method in ready:
+            records += read_records(sft.folder("judged", method), RECORDS, SFTRecord)
+            for stage in ("generated", "filtered", "judged"):
+                dropped += read_records(sft.folder(stage, method), DROPPED, Dropped)
+        review_stats = {}
+        for name, _ in reviews:
+            records, rejected, review_stats[name] = import_reviews(records, _rows(sft.folder(*REVIEWED), name))
+            dropped += rejected
+        out = sft.folder("dataset")
+        if out.exists(""):
+            out.rm("", recursive=True)  # a split that became empty must not survive from the last export
+        generation = {m: sft.config.generation.for_method(m).model_dump() for m in ready}
+        generation["default_model"] = sft.default_model
+        counts = export_dataset(records, out, sft.config.export, dropped=dropped, filter_options=sft.config.filters,
+                                judge_options=sft.config.judge, generation=generation)
+        write_records(out, RECORDS, records)  # full provenance (judgements, reviews) for checks and the DPO flow
+        chunks = {c.id: c for c in sft.chunks()}
+        export_for_review(records, sft.folder("review", "export"), chunks)
+        with out.open("README.md", "rt") as f:
+            card = f.read()
+        splits = counts["splits"]["messages"]
+        return {"records": len(records), "train": splits.get("train", 0), "test": splits.get("test", 0),
+                "by_method": dict(Counter(r.method for r in records)), "alpaca_skipped": counts["alpaca_skipped"],
+                "missing_methods": [m for m in sft.config.methods if m not in ready],
+                "judge": judge_summary(records), "review": review_stats, "card": card[:20000]}
+
+    return run_once(sft.layout, "dataset", fp, body)

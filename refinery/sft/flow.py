@@ -1,0 +1,129 @@
+"""The SFT flow's stages: chunks -> generations (per method) -> filtered -> judged -> dataset.
+
+Each stage reads its input from storage, writes JSONL records plus `dropped.jsonl` (with reasons), and
+is skipped when its fingerprint (inputs, settings, model, prompt templates) is unchanged. LLM calls go
+through one `LLMClient` per stage, whose ledger becomes the stage's usage/cost summary.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from refinery.corpus.report import iter_jsonl
+from refinery.llm.client import LLMClient
+from refinery.sft import chunking
+from refinery.sft.config import SFTConfig, templates_fingerprint
+from refinery.sft.filters import filter_records
+from refinery.sft.io import read_records, write_records
+from refinery.sft.judge import judge_records, judge_summary
+from refinery.sft import methods
+from refinery.sft.records import Chunk, Dropped, SFTRecord
+from refinery.sft.stage import fingerprint, marker_fingerprint, run_once
+from refinery.storage import Layout
+
+RECORDS, DROPPED = "records.jsonl", "dropped.jsonl"
+
+
+@dataclass
+class SFT:
+    layout: Layout
+    config: SFTConfig
+    client: Callable[[], LLMClient]  # a fresh client (and ledger) per stage
+    default_model: str
+    external_llm: bool = False  # text leaves the organisation: chunks are PII-redacted under "auto"
+
+    def folder(self, *parts: str):
+        return self.layout.at(self.layout.sft(*parts))
+
+    def chunks(self) -> list[Chunk]:
+        return list(read_records(self.folder("chunks"), RECORDS, Chunk))
+
+
+def _reasons(dropped: list[Dropped]) -> dict[str, int]:
+    return dict(Counter(d.reason for d in dropped))
+
+
+def dedup_marker(layout: Layout, drop: str) -> dict | None:
+    return layout.read_json(layout.state(drop, "markers", "dedup.json"))
+
+
+def deduplicated_drops(layout: Layout, drops: list[str]) -> dict[str, str]:
+    """drop -> URI of its deduplicated documents, for the drops whose dedup stage has completed."""
+    return {d: layout.stage(d, "deduplicated") for d in drops if dedup_marker(layout, d)}
+
+
+def build_chunks(sft: SFT, documents: dict[str, str]) -> dict:
+    """`documents`: drop -> URI of its deduplicated documents (drops whose dedup is complete)."""
+    opts = sft.config.chunking
+    redact = opts.pii_redaction == "always" or (opts.pii_redaction == "auto" and sft.external_llm)
+    upstream = {drop: dedup_marker(sft.layout, drop) for drop in documents}
+    fp = fingerprint({d: (m or {}).get("fingerprint") for d, m in upstream.items()}, opts.model_dump(), redact)
+
+    def body() -> dict:
+        chunks = [c for drop, uri in sorted(documents.items())
+                  for c in chunking.chunk_documents(iter_jsonl(sft.layout.at(uri)), opts, redact, drop)]
+        write_records(sft.folder("chunks"), RECORDS, chunks)
+        return {"chunks": len(chunks), "documents": len({c.doc_id for c in chunks}), "drops": sorted(documents),
+                "pii_redacted": redact, "chars": sum(len(c.text) for c in chunks)}
+
+    return run_once(sft.layout, "chunks", fp, body)
+
+
+def _llm_stage(sft: SFT, name: str, method: str, upstream: str, section: dict,
+               work: Callable[[LLMClient], tuple[list[SFTRecord], list[Dropped], dict]]) -> dict:
+    fp = fingerprint(marker_fingerprint(sft.layout, upstream), section, sft.default_model, templates_fingerprint(),
+                     sft.config.seed)
+
+    def body() -> dict:
+        client = sft.client()
+        records, dropped, extra = work(client)
+        out = sft.folder(name, method)
+        write_records(out, RECORDS, records)
+        write_records(out, DROPPED, dropped)
+        return {"records": len(records), "dropped": len(dropped), "dropped_by_reason": _reasons(dropped),
+                "llm": client.usage_summary(), **extra}
+
+    return run_once(sft.layout, f"{name}-{method}", fp, body)
+
+
+def generate(sft: SFT, method: str) -> dict:
+    options = sft.config.generation.for_method(method)
+
+    def work(client: LLMClient):
+        result = methods.run(method, sft.chunks(), client, options, sft.default_model, sft.config.seed)
+        templates = sorted({ref for r in result.records for ref in r.templates.values()})
+        return result.records, result.dropped, {"templates": templates}
+
+    return _llm_stage(sft, "generated", method, "chunks", options.model_dump(), work)
+
+
+def _records(sft: SFT, stage: str, method: str) -> list[SFTRecord]:
+    return list(read_records(sft.folder(stage, method), RECORDS, SFTRecord))
+
+
+def filter_(sft: SFT, method: str) -> dict:
+    options = sft.config.filters
+    fp = fingerprint(marker_fingerprint(sft.layout, f"generated-{method}"), options.model_dump())
+
+    def body() -> dict:
+        records = _records(sft, "generated", method)
+        kept, dropped = filter_records(records, options)
+        out = sft.folder("filtered", method)
+        write_records(out, RECORDS, kept)
+        write_records(out, DROPPED, dropped)
+        return {"records_in": len(records), "records": len(kept), "dropped": len(dropped),
+                "dropped_by_reason": _reasons(dropped)}
+
+    return run_once(sft.layout, f"filtered-{method}", fp, body)
+
+
+def judge(sft: SFT, method: str) -> dict:
+    options = sft.config.judge
+
+    def work(client: LLMClient):
+        chunks = {c.id: c for c in sft.chunks()}
+        judged, dropped = judge_records(_records(sft, "filtered", method), client, options, sft.default_model, chunks)
+        return judged, dropped, {"judge": judge_summary(judged, dropped)}
+
+    return _llm_stage(sft, "judged", method, f"filtered-{method}", options.model_dump(), work)

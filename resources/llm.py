@@ -1,0 +1,70 @@
+"""The LLM backend every SFT/preference asset calls. Embedded offline model by default; switching to
+Anthropic is one setting (REFINERY_LLM=anthropic, key from the ANTHROPIC_API_KEY EnvVar). The key is
+never logged: Dagster masks EnvVar values and the backends keep it out of errors and reprs."""
+from __future__ import annotations
+
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field
+
+from refinery.llm.cache import ResponseCache
+from refinery.llm.client import LLMClient
+from refinery.llm.pricing import Pricing
+from refinery.storage import Layout
+
+DEFAULT_MODELS = {"embedded": "smollm2-135m-instruct", "anthropic": "claude-haiku-4-5"}
+
+
+class LLMResource(dg.ConfigurableResource):
+    backend: Literal["embedded", "anthropic", "openai", "sagemaker"] = "embedded"
+    model: str | None = None  # default model of the methods and judges; per-method overrides in the YAML
+    api_key: str | None = None  # Anthropic / OpenAI-compatible servers
+    base_url: str | None = None  # Anthropic-compatible proxy or fake, or the OpenAI-compatible server
+    endpoint_name: str | None = None  # SageMaker
+    region_name: str | None = None
+    aws_endpoint_url: str | None = None  # SageMaker runtime endpoint override (VPC endpoint, moto)
+    max_concurrency: int = Field(8, ge=1)  # requests in flight per asset; the `llm` pool bounds assets
+    max_retries: int = Field(4, ge=0)
+    timeout: float = 60.0
+    use_batches: bool = False  # Anthropic Message Batches: half price, answers within 24 h
+    retry_failed: bool = False  # re-send requests that failed for good in an earlier run
+    external: bool | None = None  # does text leave the organisation? None: Anthropic and OpenAI yes
+
+    def default_model(self) -> str:
+        model = self.model or DEFAULT_MODELS.get(self.backend) or self.endpoint_name
+        if not model:
+            raise ValueError(f"llm.model is required for the {self.backend} backend")
+        return model
+
+    def is_external(self) -> bool:
+        return self.external if self.external is not None else self.backend in ("anthropic", "openai")
+
+    def client(self, layout: Layout, pricing: Pricing | None = None) -> LLMClient:
+        cache = ResponseCache(layout.at(layout.llm_cache()))
+        return LLMClient(self._backend(), cache, pricing, retry_failed=self.retry_failed)
+
+    def _backend(self):
+        # imported here: each SDK (and torch, for the embedded model) loads only when its backend is used
+        if self.backend == "embedded":
+            from refinery.llm.embedded_backend import EmbeddedBackend
+            return EmbeddedBackend()
+        if self.backend == "anthropic":
+            from refinery.llm.anthropic_backend import AnthropicBackend
+            if not self.api_key:
+                raise ValueError("the anthropic backend needs an API key: set ANTHROPIC_API_KEY")
+            return AnthropicBackend(api_key=self.api_key, base_url=self.base_url, max_concurrency=self.max_concurrency,
+                                    max_retries=self.max_retries, timeout=self.timeout, use_batches=self.use_batches)
+        if self.backend == "openai":
+            from refinery.llm.openai_backend import OpenAICompatibleBackend
+            if not self.base_url:
+                raise ValueError("the openai backend needs base_url (the vLLM/TGI/llama.cpp server)")
+            return OpenAICompatibleBackend(base_url=self.base_url, api_key=self.api_key or "EMPTY",
+                                           max_concurrency=self.max_concurrency, max_retries=self.max_retries,
+                                           timeout=self.timeout)
+        from refinery.llm.sagemaker_backend import SageMakerBackend
+        if not self.endpoint_name:
+            raise ValueError("the sagemaker backend needs endpoint_name")
+        return SageMakerBackend(endpoint_name=self.endpoint_name, region_name=self.region_name,
+                                endpoint_url=self.aws_endpoint_url, max_concurrency=self.max_concurrency,
+                                max_retries=self.max_retries, timeout=self.timeout)
