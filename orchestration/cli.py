@@ -134,22 +134,27 @@ def sft(args: argparse.Namespace) -> int:
     from orchestration.definitions import build_definitions
 
     defs = build_definitions()
-    instance = dg.DagsterInstance.get()
-    methods = args.method or defs.resources["settings"].sft_config().methods
-    runs = {"chunks": defs.resolve_job_def("sft_chunks_job").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=_run_config(args))}
-    if runs["chunks"].success:
-        for method in methods:
-            runs[method] = defs.resolve_job_def("sft_method_job").execute_in_process(
-                partition_key=method, instance=instance, raise_on_error=False, run_config=_run_config(args))
-        runs["dataset"] = defs.resolve_job_def("sft_dataset_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=_run_config(args))
+    runs = run_sft_jobs(defs, dg.DagsterInstance.get(), args.method, _run_config(args))
     report = {"root": defs.resources["storage"].layout().root, "dagster_home": os.environ["DAGSTER_HOME"],
               "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: _drop_report(r) for k, r in runs.items()}}
     _print_sft_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     return 0 if all(r.success for r in runs.values()) else 1
+
+
+def run_sft_jobs(defs, instance, methods: list[str] | None = None, run_config: dict | None = None) -> dict:
+    """chunks, then each method's partition (generated -> filtered -> judged), then the dataset."""
+    methods = methods or defs.resources["settings"].sft_config().methods
+    runs = {"chunks": defs.resolve_job_def("sft_chunks_job").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config)}
+    if runs["chunks"].success:
+        for method in methods:
+            runs[method] = defs.resolve_job_def("sft_method_job").execute_in_process(
+                partition_key=method, instance=instance, raise_on_error=False, run_config=run_config)
+        runs["dataset"] = defs.resolve_job_def("sft_dataset_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config)
+    return runs
 
 
 def _print_sft_report(report: dict) -> None:

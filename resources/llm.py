@@ -28,6 +28,7 @@ class LLMResource(dg.ConfigurableResource):
     max_retries: int = Field(4, ge=0)
     timeout: float = 60.0
     use_batches: bool = False  # Anthropic Message Batches: half price, answers within 24 h
+    batch_poll_seconds: float = 30.0
     retry_failed: bool = False  # re-send requests that failed for good in an earlier run
     external: bool | None = None  # does text leave the organisation? None: Anthropic and OpenAI yes
 
@@ -54,7 +55,8 @@ class LLMResource(dg.ConfigurableResource):
             if not self.api_key:
                 raise ValueError("the anthropic backend needs an API key: set ANTHROPIC_API_KEY")
             return AnthropicBackend(api_key=self.api_key, base_url=self.base_url, max_concurrency=self.max_concurrency,
-                                    max_retries=self.max_retries, timeout=self.timeout, use_batches=self.use_batches)
+                                    max_retries=self.max_retries, timeout=self.timeout, use_batches=self.use_batches,
+                                    batch_poll_seconds=self.batch_poll_seconds)
         if self.backend == "openai":
             from refinery.llm.openai_backend import OpenAICompatibleBackend
             if not self.base_url:
