@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import anthropic
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage
+from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, status_error
 
 BATCH_LIMIT = 10_000  # requests per Message Batch (the API's limit)
 
@@ -132,12 +132,5 @@ def call_error(err: anthropic.AnthropicError) -> LLMCallError:
     if isinstance(err, anthropic.APIConnectionError):
         return LLMCallError("connection_error", type(err).__name__)
     if isinstance(err, anthropic.APIStatusError):
-        detail = f"HTTP {err.status_code}: {err.api_message or type(err).__name__}"[:500]
-        if isinstance(err, anthropic.RateLimitError):
-            return LLMCallError("rate_limited", detail)
-        if err.status_code >= 500 or err.status_code in (408, 409):
-            return LLMCallError("server_error", detail)
-        if err.status_code in (401, 403):
-            return LLMCallError("auth_error", detail, retryable=False)
-        return LLMCallError("bad_request", detail, retryable=False)
+        return status_error(err.status_code, f"HTTP {err.status_code}: {err.api_message or type(err).__name__}"[:500])
     return LLMCallError("client_error", type(err).__name__, retryable=False)

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import openai
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages
+from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling, status_error
 
 
 class OpenAICompatibleBackend:
@@ -33,12 +33,7 @@ class OpenAICompatibleBackend:
             messages.append({"role": "assistant", "content": request.prefill})
             if self.continue_final_message:
                 kwargs["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
-        if request.top_p is not None:
-            kwargs["top_p"] = request.top_p
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        if request.seed is not None:
-            kwargs["seed"] = request.seed
+        kwargs.update(optional_sampling(request))
         try:
             completion = self._client.chat.completions.create(
                 model=request.model, messages=messages, max_tokens=request.max_tokens, **kwargs)
@@ -80,14 +75,7 @@ def call_error(err: openai.OpenAIError) -> LLMCallError:
     if isinstance(err, openai.APIConnectionError):
         return LLMCallError("connection_error", type(err).__name__)
     if isinstance(err, openai.APIStatusError):
-        detail = err.message[:500]  # "Error code: 429 - <the body's error message>"
-        if isinstance(err, openai.RateLimitError):
-            return LLMCallError("rate_limited", detail)
-        if err.status_code >= 500 or err.status_code in (408, 409):
-            return LLMCallError("server_error", detail)
-        if err.status_code in (401, 403):
-            return LLMCallError("auth_error", detail, retryable=False)
-        return LLMCallError("bad_request", detail, retryable=False)
+        return status_error(err.status_code, err.message[:500])  # "Error code: 429 - <the body's message>"
     if isinstance(err, openai.APIResponseValidationError):
         return LLMCallError("malformed_reply", type(err).__name__, retryable=False)
     return LLMCallError("client_error", type(err).__name__, retryable=False)

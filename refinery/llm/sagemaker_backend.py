@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages
+from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling
 
 _THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
 _AUTH = {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
@@ -67,13 +67,7 @@ class SageMakerBackend:
             messages.append({"role": "assistant", "content": request.prefill})
         body: dict[str, Any] = {"messages": messages, "max_tokens": request.max_tokens,
                                 "temperature": request.temperature}
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
-        if request.stop:
-            body["stop"] = list(request.stop)
-        if request.seed is not None:
-            body["seed"] = request.seed
-        return body
+        return body | optional_sampling(request)
 
     def _parse_messages(self, reply: dict, request: LLMRequest) -> LLMResponse:
         choice = reply["choices"][0]

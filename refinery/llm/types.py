@@ -82,6 +82,29 @@ class LLMCallError(Exception):
         self.retryable = retryable
 
 
+def status_error(status: int, detail: str) -> LLMCallError:
+    """An HTTP error status the provider's SDK gave up on, as a stable reason."""
+    if status == 429:
+        return LLMCallError("rate_limited", detail)
+    if status >= 500 or status in (408, 409):
+        return LLMCallError("server_error", detail)
+    if status in (401, 403):
+        return LLMCallError("auth_error", detail, retryable=False)
+    return LLMCallError("bad_request", detail, retryable=False)
+
+
+def optional_sampling(request: LLMRequest) -> dict:
+    """The OpenAI-style optional parameters a request sets (servers reject some of them as null)."""
+    extra: dict = {}
+    if request.top_p is not None:
+        extra["top_p"] = request.top_p
+    if request.stop:
+        extra["stop"] = list(request.stop)
+    if request.seed is not None:
+        extra["seed"] = request.seed
+    return extra
+
+
 class Backend(Protocol):
     """What a provider implements. `complete` is one call with the provider's own retry/backoff;
     `complete_batch` sends many at once where the provider has a cheaper bulk path (Anthropic's
