@@ -18,6 +18,15 @@ def test_definitions_load_with_lineage_and_checks():
     assert len(list(graph.asset_check_keys)) >= 5
     assert defs.resolve_job_def("corpus_job")
     assert defs.resolve_sensor_def("new_drops_sensor")
+    # the SFT flow hangs off the deduplicated corpus, one partition per generation method
+    assert graph.get(dg.AssetKey("sft_chunks")).parent_keys == {dg.AssetKey("deduplicated_documents")}
+    assert graph.get(dg.AssetKey("sft_dataset")).parent_keys == {dg.AssetKey("sft_judged")}
+    judged = graph.get(dg.AssetKey("sft_judged"))
+    assert set(judged.partitions_def.get_partition_keys()) == {
+        "grounded_qa", "self_instruct", "evol_instruct", "topic_tree", "conversation"}
+    assert judged.pools == {"llm"} and graph.get(dg.AssetKey("sft_generated")).pools == {"llm"}
+    for job in ("sft_chunks_job", "sft_method_job", "sft_dataset_job"):
+        assert defs.resolve_job_def(job)
 
 
 def test_sensor_registers_new_drops_once(sample_raw):
