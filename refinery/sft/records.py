@@ -58,7 +58,7 @@ class SFTRecord(BaseModel):
     chunk_id: str | None = None  # grounded methods: the chunk the answer must be supported by
     source: str | None = None
     model: str = ""
-    templates: dict[str, str] = {}  # template name -> content hash, for every template that shaped it
+    templates: dict[str, str] = {}  # template name -> "name@vN:sha256-prefix", every template that shaped it
     params: dict[str, Any] = {}  # sampling parameters
     meta: dict[str, Any] = {}  # method specifics: persona, scenario, evolution steps, topic path, seeds
     judgement: Judgement | None = None
