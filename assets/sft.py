@@ -8,7 +8,7 @@ from assets.sft_metadata import sft_metadata
 from refinery.sft import flow
 from refinery.sft.dataset import build_dataset
 from refinery.sft.methods import METHODS
-from resources import CorpusSettings, LLMResource, StorageResource
+from resources import CorpusSettings, HubResource, LLMResource, StorageResource
 
 sft_methods = dg.StaticPartitionsDefinition(list(METHODS))
 
@@ -56,7 +56,13 @@ sft_judged = _method_asset("sft_judged", sft_filtered, flow.judge,
 @dg.asset(group_name="sft", deps=[sft_judged], kinds={"parquet"},
           description="The SFT dataset: chat messages and Alpaca layouts, Parquet and JSONL, train/test split, "
                       "dataset card; human review export, and reviewed records imported back.")
-def sft_dataset(storage: StorageResource, llm: LLMResource, settings: CorpusSettings) -> dg.MaterializeResult:
+def sft_dataset(storage: StorageResource, llm: LLMResource, settings: CorpusSettings,
+                hub: HubResource) -> dg.MaterializeResult:
     sft = _sft(storage, llm, settings)
     summary = build_dataset(sft, list(METHODS))
-    return dg.MaterializeResult(metadata=sft_metadata(summary, sft.layout.sft("dataset")))
+    metadata = sft_metadata(summary, sft.layout.sft("dataset"))
+    export = sft.config.export
+    if export.hub_repo_id and not summary["reused_previous_output"]:
+        url = hub.push(sft.folder("dataset"), export.hub_repo_id, private=export.hub_private)
+        metadata["hub_commit"] = dg.MetadataValue.url(url)
+    return dg.MaterializeResult(metadata=metadata)

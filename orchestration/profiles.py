@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from resources import ComputeResource, CorpusSettings, LLMResource, StorageResource
+from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource
 
 
 def _storage() -> StorageResource:
@@ -34,12 +34,16 @@ def _llm() -> LLMResource:
     return LLMResource(backend=backend, api_key=api_key, **optional)
 
 
+def _hub() -> HubResource:
+    return HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None)
+
+
 def resources_for(env: str | None = None) -> dict:
     env = env or os.environ.get("REFINERY_ENV", "local")
     settings = CorpusSettings(config_file=os.environ.get("REFINERY_CONFIG") or None)
     if env in ("local", "ci"):
         return {"storage": _storage(), "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "2"))),
-                "settings": settings, "llm": _llm()}
+                "settings": settings, "llm": _llm(), "hub": _hub()}
     if env == "prod":
         # production roots are mandatory: fail at load time rather than write to a local folder by accident
         return {
@@ -48,5 +52,6 @@ def resources_for(env: str | None = None) -> dict:
             "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "8"))),
             "settings": settings,
             "llm": _llm(),
+            "hub": _hub(),
         }
     raise ValueError(f"unknown REFINERY_ENV {env!r}: expected local, ci or prod")

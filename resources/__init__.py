@@ -1,6 +1,7 @@
 from resources.compute import ComputeResource
 from resources.corpus_settings import CorpusSettings
+from resources.hub import HubResource
 from resources.llm import LLMResource
 from resources.storage import StorageResource
 
-__all__ = ["ComputeResource", "CorpusSettings", "LLMResource", "StorageResource"]
+__all__ = ["ComputeResource", "CorpusSettings", "HubResource", "LLMResource", "StorageResource"]

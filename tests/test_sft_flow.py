@@ -12,7 +12,7 @@ import assets.sft
 import assets.sft_checks
 from orchestration.cli import main, run_sft_jobs
 from orchestration.jobs import sft_chunks_job, sft_dataset_job, sft_method_job
-from resources import ComputeResource, CorpusSettings, LLMResource, StorageResource
+from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource
 from refinery.sft.methods import METHODS
 from refinery.storage import Layout
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -41,13 +41,14 @@ def _write_deduplicated(root) -> None:
         (root.parent / "raw" / drop / "x.txt").write_text("raw")
 
 
-def _defs(root, llm: LLMResource, config=None) -> dg.Definitions:
+def _defs(root, llm: LLMResource, config=None, hub_token=None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets.corpus, assets.sft]),
         asset_checks=dg.load_asset_checks_from_modules([assets.sft_checks]),
         jobs=[sft_chunks_job, sft_method_job, sft_dataset_job],
         resources={"storage": StorageResource(root=str(root), raw_root=str(root.parent / "raw")),
-                   "compute": ComputeResource(), "settings": CorpusSettings(config_file=config), "llm": llm},
+                   "compute": ComputeResource(), "settings": CorpusSettings(config_file=config), "llm": llm,
+                   "hub": HubResource(token=hub_token)},
         executor=dg.in_process_executor,
     )
 
@@ -171,3 +172,29 @@ def test_cli_run_with_anthropic_backend_reads_the_key_from_the_environment(sampl
         auth = [r for r in server.records if r["path"] == "/v1/messages"]
         assert auth
     assert load_dataset(str(tmp_path / "out" / "sft" / "dataset"))["train"].num_rows > 0
+
+
+def test_dataset_is_pushed_to_the_hub_when_configured(root, dagster_home, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    pushed = []
+
+    class FakeHfApi:  # the Hub is not reachable here; the client class is the seam
+        def __init__(self, token):
+            pushed.append(token)
+
+        def create_repo(self, repo_id, **kw):
+            pushed.append(repo_id)
+
+        def upload_folder(self, folder_path, **kw):
+            pushed.append(sorted(p.name for p in (tmp_path / "data" / "sft" / "dataset").rglob("*.parquet")))
+            return type("Commit", (), {"commit_url": "https://huggingface.co/datasets/acme/sft/commit/1"})()
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)
+    config = tmp_path / "refinery.yaml"
+    config.write_text("sft:\n  methods: [grounded_qa]\n  export: {hub_repo_id: acme/sft}\n")
+    with FakeAnthropicServer(responder=plausible_anthropic) as server:
+        runs = run_sft_jobs(_defs(root, _llm(server), str(config), hub_token="hf_token"), dg.DagsterInstance.get())
+    assert all(r.success for r in runs.values())
+    assert pushed[:2] == ["hf_token", "acme/sft"] and "train.parquet" in pushed[2]
+    assert _materialized(runs)["sft_dataset"]["hub_commit"].endswith("/commit/1")

@@ -38,6 +38,8 @@ class ExportOptions(StrictOptions):
     language: list[str] = Field(default_factory=lambda: ["en"])  # card metadata (ISO 639-1)
     license: str | None = None  # card metadata, e.g. "other" for internal data
     pretty_name: str | None = None
+    hub_repo_id: str | None = None  # push every new export to this Hub dataset repo (token: HF_TOKEN)
+    hub_private: bool = True
 
 
 _MESSAGES = pa.schema([
