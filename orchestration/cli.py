@@ -139,7 +139,10 @@ def sft(args: argparse.Namespace) -> int:
               "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: _drop_report(r) for k, r in runs.items()}}
     _print_sft_report(report)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+        path = Path(args.json)
+        if getattr(args, "json_append", False):  # `refinery run`: beside the corpus report
+            report = {**json.loads(path.read_text()), "sft": report}
+        path.write_text(json.dumps(report, indent=2, default=str))
     return 0 if all(r.success for r in runs.values()) else 1
 
 
@@ -181,7 +184,7 @@ def run_all(args: argparse.Namespace) -> int:
     if code != 0:
         print("error: the corpus flow failed; the SFT flow was not started", file=sys.stderr)
         return code
-    args.json = None
+    args.json_append = bool(args.json)
     return sft(args)
 
 

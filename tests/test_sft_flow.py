@@ -172,6 +172,9 @@ def test_cli_run_with_anthropic_backend_reads_the_key_from_the_environment(sampl
         auth = [r for r in server.records if r["path"] == "/v1/messages"]
         assert auth
     assert load_dataset(str(tmp_path / "out" / "sft" / "dataset"))["train"].num_rows > 0
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert set(summary["drops"]) == {"2026-11-01", "2026-11-08"} and summary["sft"]["llm"] == "anthropic"
+    assert summary["sft"]["runs"]["dataset"]["success"]
 
 
 def test_dataset_is_pushed_to_the_hub_when_configured(root, dagster_home, tmp_path, monkeypatch):
