@@ -201,3 +201,35 @@ def test_dataset_is_pushed_to_the_hub_when_configured(root, dagster_home, tmp_pa
     assert all(r.success for r in runs.values())
     assert pushed[:2] == ["hf_token", "acme/sft"] and "train.parquet" in pushed[2]
     assert _materialized(runs)["sft_dataset"]["hub_commit"].endswith("/commit/1")
+
+
+def test_sft_flow_with_the_storage_root_on_s3(tmp_path, dagster_home, moto_s3):
+    """Production layout: corpus output, request cache and exports all under s3://; a second run after the
+    stage markers are gone is answered from the S3 request cache."""
+    import boto3
+
+    local = tmp_path / "data"
+    _write_deduplicated(local)
+    s3 = boto3.client("s3", endpoint_url=moto_s3)
+    s3.create_bucket(Bucket="acme-out")
+    for path in local.rglob("*"):
+        if path.is_file():
+            s3.upload_file(str(path), "acme-out", f"refinery/{path.relative_to(local).as_posix()}")
+    storage = StorageResource(root="s3://acme-out/refinery", raw_root=str(tmp_path / "raw"), endpoint_url=moto_s3)
+
+    def defs(server):
+        d = _defs(local, _llm(server))
+        return dg.Definitions(assets=d.assets, asset_checks=d.asset_checks, jobs=d.jobs, executor=d.executor,
+                              resources={**d.resources, "storage": storage})
+
+    with FakeAnthropicServer(responder=plausible_anthropic) as server:
+        runs = run_sft_jobs(defs(server), dg.DagsterInstance.get(), methods=["grounded_qa", "conversation"])
+        assert all(r.success for r in runs.values())
+        calls = server.calls
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="acme-out")
+                for o in page.get("Contents", [])]
+        assert "refinery/sft/dataset/messages/train.parquet" in keys and "refinery/sft/dataset/README.md" in keys
+        assert any(k.startswith("refinery/llm_cache/") for k in keys)
+        storage.layout().remove(storage.layout().sft("_state"))
+        again = run_sft_jobs(defs(server), dg.DagsterInstance.get(), methods=["grounded_qa", "conversation"])
+        assert all(r.success for r in again.values()) and server.calls == calls
