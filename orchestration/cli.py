@@ -171,7 +171,8 @@ def _print_sft_report(report: dict) -> None:
             if md.get("dropped_by_reason"):
                 print(f"  {'':<16} dropped: {', '.join(f'{k}={v}' for k, v in sorted(md['dropped_by_reason'].items()))}")
             if asset == "sft_dataset" and md.get("path"):
-                print(f"  {'':<16} dataset: {md['path']}")
+                print(f"  {'':<16} dataset: {md['path']}  (datasets.load_dataset(\"{md['path']}\"); "
+                      "card: README.md there)")
         failed = [c for c, passed in r["checks"].items() if not passed]
         if r["checks"]:
             print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
