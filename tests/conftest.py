@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples" / "raw"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# datasets' cache of loaded exports stays out of the user's ~/.cache
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="refinery-test-hf-datasets-"))
 # Fake AWS credentials from the start: datatrove's forkserver workers inherit the environment of the
 # moment the forkserver starts, which may be before an S3 test runs. Endpoints are passed explicitly.
 for _key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

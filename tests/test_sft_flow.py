@@ -199,7 +199,7 @@ def test_dataset_is_pushed_to_the_hub_when_configured(root, dagster_home, tmp_pa
     with FakeAnthropicServer(responder=plausible_anthropic) as server:
         runs = run_sft_jobs(_defs(root, _llm(server), str(config), hub_token="hf_token"), dg.DagsterInstance.get())
     assert all(r.success for r in runs.values())
-    assert pushed[:2] == ["hf_token", "acme/sft"] and "train.parquet" in pushed[2]
+    assert pushed[:2] == ["hf_token", "acme/sft"] and any(n.startswith("train-") for n in pushed[2])
     assert _materialized(runs)["sft_dataset"]["hub_commit"].endswith("/commit/1")
 
 
@@ -228,7 +228,8 @@ def test_sft_flow_with_the_storage_root_on_s3(tmp_path, dagster_home, moto_s3):
         calls = server.calls
         keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket="acme-out")
                 for o in page.get("Contents", [])]
-        assert "refinery/sft/dataset/messages/train.parquet" in keys and "refinery/sft/dataset/README.md" in keys
+        assert "refinery/sft/dataset/README.md" in keys
+        assert any(k.startswith("refinery/sft/dataset/messages/train-") and k.endswith(".parquet") for k in keys)
         assert any(k.startswith("refinery/llm_cache/") for k in keys)
         storage.layout().remove(storage.layout().sft("_state"))
         again = run_sft_jobs(defs(server), dg.DagsterInstance.get(), methods=["grounded_qa", "conversation"])

@@ -1,13 +1,15 @@
 """Judged SFT records -> a Hugging Face dataset folder (local, S3 or a mount):
 
-    <out>/messages/{train,test}.{parquet,jsonl}   conversational rows, what TRL's SFTTrainer reads
-    <out>/alpaca/{train,test}.{parquet,jsonl}     instruction/input/output, single-turn records only
+    <out>/messages/{train,test}-<hash>.{parquet,jsonl}   conversational rows, what TRL's SFTTrainer reads
+    <out>/alpaca/{train,test}-<hash>.{parquet,jsonl}     instruction/input/output, single-turn records only
     <out>/README.md                               dataset card: Hub YAML (configs, task, language, size)
                                                   plus the provenance of every record
 
 `datasets.load_dataset(out)` loads the messages config with its train/test splits, and
 `load_dataset(out, "alpaca")` the other. The split is a hash of the record id, so a record stays in its
-split when the dataset is rebuilt with more records.
+split when the dataset is rebuilt with more records. File names carry a hash of their rows: `datasets`
+5.x caches a local folder by its card's `data_files` patterns, not by content, so with fixed names a
+rebuilt export (or another export in a folder of the same name) loads stale rows from the cache.
 """
 from __future__ import annotations
 
@@ -96,8 +98,9 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
     for config, splits in rows.items():
         for name, split_rows in splits.items():
             if split_rows:  # datasets cannot read a zero-row parquet file: an empty split is left out
-                _write(folder, f"{config}/{name}", split_rows, SCHEMAS[config])
-                files.setdefault(config, {})[name] = f"{config}/{name}.parquet"
+                stem = f"{config}/{name}-{_rows_hash(split_rows)}"
+                _write(folder, stem, split_rows, SCHEMAS[config])
+                files.setdefault(config, {})[name] = f"{stem}.parquet"
     counts = {"records": len(records),
               "splits": {c: {s: len(v) for s, v in splits.items()} for c, splits in rows.items()},
               "alpaca_skipped": len(records) - sum(len(v) for v in rows["alpaca"].values())}
@@ -106,6 +109,10 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
     with folder.open("README.md", "wt", encoding="utf-8") as f:
         f.write(card)
     return counts
+
+
+def _rows_hash(rows: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
 
 
 def _write(folder: DataFolder, stem: str, rows: list[dict], schema: pa.Schema) -> None:

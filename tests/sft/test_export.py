@@ -1,4 +1,5 @@
 import json
+import re
 
 import datasets
 import pyarrow.parquet as pq
@@ -78,13 +79,22 @@ def test_export_loads_with_datasets_in_both_configs(records, tmp_path):
 def test_parquet_and_jsonl_hold_the_same_rows(records, tmp_path):
     out = tmp_path / "dataset"
     export_dataset(records, data_folder(str(out)))
-    for config in ("messages", "alpaca"):
-        for split in ("train", "test"):
-            if not (out / config / f"{split}.parquet").exists():
-                continue
-            parquet = pq.read_table(out / config / f"{split}.parquet").to_pylist()
-            jsonl = [json.loads(line) for line in (out / config / f"{split}.jsonl").read_text().splitlines()]
-            assert parquet == jsonl and parquet
+    files = sorted(out.glob("*/*.parquet"))
+    assert {f.parent.name for f in files} == {"messages", "alpaca"}
+    for path in files:
+        parquet = pq.read_table(path).to_pylist()
+        jsonl = [json.loads(line) for line in path.with_suffix(".jsonl").read_text().splitlines()]
+        assert parquet == jsonl and parquet
+
+
+def test_a_rebuilt_export_never_loads_stale_rows_from_the_datasets_cache(records, tmp_path):
+    # datasets caches a local folder by its data_files patterns: content-hashed names keep exports apart
+    first, second = tmp_path / "a" / "dataset", tmp_path / "b" / "dataset"
+    export_dataset(records, data_folder(str(first)))
+    export_dataset(records[:3], data_folder(str(second)))
+    cache = str(tmp_path / "hf-cache")  # one cache for both, as on a user's machine
+    rows = [datasets.load_dataset(str(out), cache_dir=cache)["train"].num_rows for out in (first, second)]
+    assert rows[0] != rows[1]
 
 
 def test_card_front_matter_is_hub_yaml_with_provenance(records, tmp_path):
@@ -96,8 +106,10 @@ def test_card_front_matter_is_hub_yaml_with_provenance(records, tmp_path):
     assert meta["language"] == ["en"] and meta["size_categories"] == ["n<1K"] and meta["license"] == "other"
     configs = {c["config_name"]: c for c in meta["configs"]}
     assert configs["messages"]["default"] is True and "default" not in configs["alpaca"]
-    assert {f["split"]: f["path"] for f in configs["messages"]["data_files"]} == {
-        "train": "messages/train.parquet", "test": "messages/test.parquet"}
+    paths = {f["split"]: f["path"] for f in configs["messages"]["data_files"]}
+    assert set(paths) == {"train", "test"} and all(
+        re.fullmatch(rf"messages/{split}-[0-9a-f]{{10}}\.parquet", path) for split, path in paths.items())
+    assert all((out / path).is_file() for path in paths.values())
 
     p = meta["refinery"]
     assert p["records"] == 9 and p["alpaca_skipped"] == 2
@@ -195,10 +207,11 @@ def test_export_writes_through_an_s3_data_folder(records, moto_s3):
     boto3.client("s3", endpoint_url=moto_s3).create_bucket(Bucket="acme-sft")
     folder = data_folder("s3://acme-sft/dataset", endpoint_url=moto_s3)
     export_dataset(records, folder)
-    assert sorted(folder.list_files()) == sorted(
-        ["README.md"] + [f"{c}/{s}.{x}" for c in ("messages", "alpaca") for s in ("train", "test")
-                         for x in ("parquet", "jsonl")])
-    with folder.open("messages/train.parquet", "rb") as f:
+    names = sorted(folder.list_files())
+    assert names[0] == "README.md" and sorted(re.sub(r"-[0-9a-f]{10}\.", ".", n) for n in names[1:]) == sorted(
+        f"{c}/{s}.{x}" for c in ("messages", "alpaca") for s in ("train", "test") for x in ("parquet", "jsonl"))
+    train = next(n for n in names if n.startswith("messages/train-") and n.endswith(".parquet"))
+    with folder.open(train, "rb") as f:
         assert pq.read_table(f).column_names[0] == "messages"
     with folder.open("README.md", "rt") as f:
         assert "config_name: messages" in f.read()
