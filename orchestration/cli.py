@@ -179,14 +179,24 @@ def _print_sft_report(report: dict) -> None:
                   (f"; FAILED: {', '.join(failed)}" if failed else ""))
 
 
+def preference(args: argparse.Namespace) -> int:
+    from orchestration.preference_cli import preference as run_preference
+    return run_preference(args, _prepare_env, _run_config, _drop_report)
+
+
 def run_all(args: argparse.Namespace) -> int:
-    """The main job: the corpus flow on every drop, then the SFT flow on what it produced."""
+    """The main job: the corpus flow on every drop, the SFT flow on what it produced, then one preference round."""
     code = corpus(args)
     if code != 0:
         print("error: the corpus flow failed; the SFT flow was not started", file=sys.stderr)
         return code
     args.json_append = bool(args.json)
-    return sft(args)
+    code = sft(args)
+    if code != 0:
+        print("error: the SFT flow failed; the preference round was not started", file=sys.stderr)
+        return code
+    args.rounds, args.next = 0, False
+    return preference(args)
 
 
 def show_config(args: argparse.Namespace) -> int:
@@ -233,10 +243,13 @@ def _common_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="refinery", description="Raw documents to LLM training data.")
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="the main job: the corpus flow on every drop, then the SFT flow on its output")
+    r = sub.add_parser("run", help="the main job: the corpus flow on every drop, the SFT flow on its output, then "
+                                   "one preference round")
     c = sub.add_parser("corpus", help="extract, filter, deduplicate and tokenize every drop of a raw root")
     s = sub.add_parser("sft", help="synthetic SFT dataset from the deduplicated corpus: generate, filter, judge, export")
-    for p in (r, c, s):
+    pr = sub.add_parser("preference", help="a preference round: candidates, AI/human feedback, DPO/KTO data, "
+                                           "training, deployment, win rate (default: finish the latest round)")
+    for p in (r, c, s, pr):
         _common_args(p)
     for p in (r, c):
         _corpus_args(p)
@@ -244,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         _llm_args(p)
         p.add_argument("--method", action="append", help="only this generation method (repeatable)")
     s.add_argument("--raw", help="raw root the corpus drops came from (default samples/raw)")
+    _llm_args(pr)
+    pr.add_argument("--next", action="store_true", help="open the next round after the latest finished one")
+    pr.add_argument("--rounds", type=int, default=0, help="run this many new rounds, one after the other")
+    pr.add_argument("--raw", help="raw root the corpus drops came from (default samples/raw)")
+    pr.set_defaults(func=preference)
     r.set_defaults(func=run_all)
     c.set_defaults(func=corpus)
     s.set_defaults(func=sft)

@@ -6,19 +6,23 @@ import dagster as dg
 
 import assets.corpus
 import assets.corpus_checks
+import assets.preference
 import assets.sft
 import assets.sft_checks
-from orchestration.jobs import corpus_job, sft_chunks_job, sft_dataset_job, sft_method_job
+from orchestration.jobs import (corpus_job, preference_round_job, preference_train_job, sft_chunks_job,
+                                sft_dataset_job, sft_method_job)
+from orchestration.preference_sensor import preference_loop_sensor
 from orchestration.profiles import resources_for
 from orchestration.sensors import new_drops_sensor
 
 
 def build_definitions(env: str | None = None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([assets.corpus, assets.sft]),
+        assets=dg.load_assets_from_modules([assets.corpus, assets.sft, assets.preference]),
         asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks, assets.sft_checks]),
-        jobs=[corpus_job, sft_chunks_job, sft_method_job, sft_dataset_job],
-        sensors=[new_drops_sensor],
+        jobs=[corpus_job, sft_chunks_job, sft_method_job, sft_dataset_job, preference_round_job,
+              preference_train_job],
+        sensors=[new_drops_sensor, preference_loop_sensor],
         resources=resources_for(env),
         # stages parallelise inside datatrove; one process per run keeps Dagster's overhead small
         executor=dg.in_process_executor,

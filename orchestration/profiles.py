@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource
+from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource, TrainingResource
 
 
 def _storage() -> StorageResource:
@@ -38,12 +38,20 @@ def _hub() -> HubResource:
     return HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None)
 
 
+def _training() -> TrainingResource:
+    """REFINERY_TRAINING=sagemaker runs real training jobs and endpoints; local (default) records them."""
+    optional = {field: os.environ[var] for field, var in (
+        ("region_name", "AWS_REGION"), ("endpoint_url", "REFINERY_SAGEMAKER_API_URL"),
+        ("role_arn", "REFINERY_SAGEMAKER_ROLE")) if os.environ.get(var)}
+    return TrainingResource(backend=os.environ.get("REFINERY_TRAINING", "local"), **optional)
+
+
 def resources_for(env: str | None = None) -> dict:
     env = env or os.environ.get("REFINERY_ENV", "local")
     settings = CorpusSettings(config_file=os.environ.get("REFINERY_CONFIG") or None)
     if env in ("local", "ci"):
         return {"storage": _storage(), "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "2"))),
-                "settings": settings, "llm": _llm(), "hub": _hub()}
+                "settings": settings, "llm": _llm(), "hub": _hub(), "training": _training()}
     if env == "prod":
         # production roots are mandatory: fail at load time rather than write to a local folder by accident
         return {
@@ -53,5 +61,6 @@ def resources_for(env: str | None = None) -> dict:
             "settings": settings,
             "llm": _llm(),
             "hub": _hub(),
+            "training": _training(),
         }
     raise ValueError(f"unknown REFINERY_ENV {env!r}: expected local, ci or prod")

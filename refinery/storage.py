@@ -80,6 +80,10 @@ class Layout:
         """{root}/sft/{chunks,generated/<method>,filtered/<method>,judged/<method>,dataset,review,_state}"""
         return self.uri("sft", *parts)
 
+    def preference(self, *parts: str) -> str:
+        """{root}/preference/{rounds/<round>/<stage>,logs,_state}: the preference loop, one folder per round."""
+        return self.uri("preference", *parts)
+
     def llm_cache(self) -> str:
         """One request cache per storage root, shared by every flow: the same call is never paid twice."""
         return self.uri("llm_cache")

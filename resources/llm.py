@@ -41,32 +41,48 @@ class LLMResource(dg.ConfigurableResource):
     def is_external(self) -> bool:
         return self.external if self.external is not None else self.backend in ("anthropic", "openai")
 
-    def client(self, layout: Layout, pricing: Pricing | None = None) -> LLMClient:
+    def client(self, layout: Layout, pricing: Pricing | None = None, **overrides: str | None) -> LLMClient:
+        """`overrides` (backend, base_url, endpoint_name) point one client elsewhere with this resource's keys,
+        region and limits: the preference loop's policy endpoint and reference models."""
         cache = ResponseCache(layout.at(layout.llm_cache()))
-        return LLMClient(self._backend(), cache, pricing, retry_failed=self.retry_failed)
+        settings = {k: v for k, v in overrides.items() if v is not None}
+        return LLMClient(self._backend(**settings), cache, pricing, retry_failed=self.retry_failed)
 
-    def _backend(self):
+    def model_for(self, backend: str | None = None, model: str | None = None,
+                  endpoint_name: str | None = None) -> str:
+        """The model name a source's requests carry (and its cache keys): explicit, else the backend's."""
+        if backend in (None, self.backend) and not endpoint_name:
+            return model or self.default_model()
+        found = model or DEFAULT_MODELS.get(backend or self.backend) or endpoint_name
+        if not found:
+            raise ValueError(f"a model is required for the {backend} source")
+        return found
+
+    def _backend(self, backend: str | None = None, base_url: str | None = None, endpoint_name: str | None = None):
         # imported here: each SDK (and torch, for the embedded model) loads only when its backend is used
-        if self.backend == "embedded":
+        backend = backend or self.backend
+        base_url = base_url or (self.base_url if backend == self.backend else None)
+        endpoint_name = endpoint_name or self.endpoint_name
+        if backend == "embedded":
             from refinery.llm.embedded_backend import EmbeddedBackend
             return EmbeddedBackend()
-        if self.backend == "anthropic":
+        if backend == "anthropic":
             from refinery.llm.anthropic_backend import AnthropicBackend
             if not self.api_key:
                 raise ValueError("the anthropic backend needs an API key: set ANTHROPIC_API_KEY")
-            return AnthropicBackend(api_key=self.api_key, base_url=self.base_url, max_concurrency=self.max_concurrency,
+            return AnthropicBackend(api_key=self.api_key, base_url=base_url, max_concurrency=self.max_concurrency,
                                     max_retries=self.max_retries, timeout=self.timeout, use_batches=self.use_batches,
                                     batch_poll_seconds=self.batch_poll_seconds)
-        if self.backend == "openai":
+        if backend == "openai":
             from refinery.llm.openai_backend import OpenAICompatibleBackend
-            if not self.base_url:
+            if not base_url:
                 raise ValueError("the openai backend needs base_url (the vLLM/TGI/llama.cpp server)")
-            return OpenAICompatibleBackend(base_url=self.base_url, api_key=self.api_key or "EMPTY",
+            return OpenAICompatibleBackend(base_url=base_url, api_key=self.api_key or "EMPTY",
                                            max_concurrency=self.max_concurrency, max_retries=self.max_retries,
                                            timeout=self.timeout)
         from refinery.llm.sagemaker_backend import SageMakerBackend
-        if not self.endpoint_name:
+        if not endpoint_name:
             raise ValueError("the sagemaker backend needs endpoint_name")
-        return SageMakerBackend(endpoint_name=self.endpoint_name, region_name=self.region_name,
+        return SageMakerBackend(endpoint_name=endpoint_name, region_name=self.region_name,
                                 endpoint_url=self.aws_endpoint_url, max_concurrency=self.max_concurrency,
                                 max_retries=self.max_retries, timeout=self.timeout)

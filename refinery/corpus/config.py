@@ -48,6 +48,7 @@ class CorpusConfig(StrictOptions):
             return cls()
         data = yaml.safe_load(Path(path).read_text()) or {}
         data.pop("sft", None)  # the SFT flow's section (refinery.sft.config)
+        data.pop("preference", None)  # the preference loop's section (refinery.preference.config)
         return cls.model_validate(data)
 
     def section_hash(self, *sections: str) -> str:

@@ -94,13 +94,7 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
         rows["messages"][split[r.id]].append(messages_row(r))
         if (row := alpaca_row(r)) is not None:
             rows["alpaca"][split[r.id]].append(row)
-    files: dict[str, dict[str, str]] = {}
-    for config, splits in rows.items():
-        for name, split_rows in splits.items():
-            if split_rows:  # datasets cannot read a zero-row parquet file: an empty split is left out
-                stem = f"{config}/{name}-{_rows_hash(split_rows)}"
-                _write(folder, stem, split_rows, SCHEMAS[config])
-                files.setdefault(config, {})[name] = f"{stem}.parquet"
+    files = write_configs(folder, rows, SCHEMAS)
     counts = {"records": len(records),
               "splits": {c: {s: len(v) for s, v in splits.items()} for c, splits in rows.items()},
               "alpaca_skipped": len(records) - sum(len(v) for v in rows["alpaca"].values())}
@@ -109,6 +103,20 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
     with folder.open("README.md", "wt", encoding="utf-8") as f:
         f.write(card)
     return counts
+
+
+def write_configs(folder: DataFolder, rows: dict[str, dict[str, list[dict]]], schemas: dict[str, pa.Schema]
+                  ) -> dict[str, dict[str, str]]:
+    """config -> split -> rows written as `<config>/<split>-<hash>.{parquet,jsonl}`; returns the parquet
+    file of each written split (what the card's `configs` list)."""
+    files: dict[str, dict[str, str]] = {}
+    for config, splits in rows.items():
+        for name, split_rows in splits.items():
+            if split_rows:  # datasets cannot read a zero-row parquet file: an empty split is left out
+                stem = f"{config}/{name}-{_rows_hash(split_rows)}"
+                _write(folder, stem, split_rows, schemas[config])
+                files.setdefault(config, {})[name] = f"{stem}.parquet"
+    return files
 
 
 def _rows_hash(rows: list[dict]) -> str:

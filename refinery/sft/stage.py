@@ -1,4 +1,4 @@
-"""Skip-if-unchanged for SFT stages: a marker holds the fingerprint of the stage's inputs and settings.
+"""Skip-if-unchanged for SFT and preference stages: a marker holds the fingerprint of the stage's inputs and settings.
 
 Unlike the corpus stages there is no partial resume here: a killed generation stage simply runs again,
 and every LLM answer it already received comes back from the request cache at no cost.
@@ -17,9 +17,13 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict]) -> dict:
-    """The stage's summary; `reused_previous_output` says whether `body` ran."""
-    marker_uri = layout.sft("_state", "markers", f"{name}.json")
+def _marker(layout: Layout, name: str, flow: str) -> str:
+    return layout.uri(flow, "_state", "markers", f"{name}.json")
+
+
+def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict], flow: str = "sft") -> dict:
+    """The stage's summary; `reused_previous_output` says whether `body` ran. `flow`: sft or preference."""
+    marker_uri = _marker(layout, name, flow)
     marker = layout.read_json(marker_uri)
     if marker and marker.get("fingerprint") == fp:
         return {**marker["summary"], "reused_previous_output": True}
@@ -32,6 +36,11 @@ def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict]) -> di
     return {**summary, "reused_previous_output": False}
 
 
-def marker_fingerprint(layout: Layout, name: str) -> str | None:
-    marker = layout.read_json(layout.sft("_state", "markers", f"{name}.json"))
+def marker_fingerprint(layout: Layout, name: str, flow: str = "sft") -> str | None:
+    marker = layout.read_json(_marker(layout, name, flow))
     return marker["fingerprint"] if marker else None
+
+
+def marker_summary(layout: Layout, name: str, flow: str = "sft") -> dict | None:
+    marker = layout.read_json(_marker(layout, name, flow))
+    return marker["summary"] if marker else None

@@ -1,0 +1,97 @@
+"""`refinery preference`: preference rounds run in-process on the persistent Dagster instance, as the loop
+sensor would run them: the round's data job, then (with enough pairs) the training and evaluation job."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+
+def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
+    """Without --next/--rounds: finish the latest round (or open round-001). Else open that many new ones."""
+    from assets.preference import rounds
+    from refinery.preference import flow
+
+    keys = sorted(instance.get_dynamic_partitions(rounds.name), key=flow.round_number)
+    last = keys[-1] if keys else None
+    if not new_rounds:
+        return [last or flow.round_key(1)]
+    start = flow.round_number(last) + 1 if last and flow.status(layout, last)["eval"] else \
+        flow.round_number(last) if last else 1
+    return [flow.round_key(n) for n in range(start, start + new_rounds)]
+
+
+def run_round(defs, instance, key: str, run_config: dict | None = None) -> dict:
+    """The round's data job, then training + evaluation when the round has enough pairs."""
+    from assets.preference import rounds
+    from refinery.preference import flow
+    from refinery.sft.stage import marker_summary
+
+    if key not in instance.get_dynamic_partitions(rounds.name):
+        instance.add_dynamic_partitions(rounds.name, [key])
+    runs = {"data": defs.resolve_job_def("preference_round_job").execute_in_process(
+        partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)}
+    if not runs["data"].success:
+        return runs
+    layout = defs.resources["storage"].layout()
+    pairs = (marker_summary(layout, f"dataset-{key}", flow.FLOW) or {}).get("pairs", 0)
+    needed = defs.resources["settings"].preference_config().training.min_pairs
+    if pairs >= needed:
+        runs["train"] = defs.resolve_job_def("preference_train_job").execute_in_process(
+            partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)
+    else:
+        print(f"note: {key} has {pairs} DPO pairs, fewer than training.min_pairs={needed}: not trained; annotate "
+              "more, or lower the margin, then run `refinery preference` again")
+    return runs
+
+
+def preference(args: argparse.Namespace, prepare_env, run_config, drop_report) -> int:
+    prepare_env(args)
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    instance = dg.DagsterInstance.get()
+    layout = defs.resources["storage"].layout()
+    new_rounds = args.rounds or (1 if args.next else 0)
+    report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"], "rounds": {}}
+    ok = True
+    for key in rounds_to_run(instance, layout, new_rounds):
+        runs = run_round(defs, instance, key, run_config(args))
+        report["rounds"][key] = {name: drop_report(result) for name, result in runs.items()}
+        ok &= all(result.success for result in runs.values())
+        if not ok:
+            break
+    _print(report)
+    if args.json:
+        path = Path(args.json)
+        if getattr(args, "json_append", False):
+            report = {**json.loads(path.read_text()), "preference": report}
+        path.write_text(json.dumps(report, indent=2, default=str))
+    return 0 if ok else 1
+
+
+_SHOWN = ("prompts", "candidates", "eval_answers", "prompts_scored", "annotations", "pairs", "kto_rows",
+          "trained_on_pairs", "win_rate", "compared", "failed", "llm_calls", "llm_cache_hits", "llm_cost_usd")
+
+
+def _print(report: dict) -> None:
+    print(f"\nllm-refinery preference loop\n  root:  {report['root']}")
+    for key, runs in report["rounds"].items():
+        for name, r in runs.items():
+            print(f"\n[{key} {name}] {'ok' if r['success'] else 'FAILED'} (run {r['run_id'][:8]})")
+            for asset, md in r["assets"].items():
+                shown = ", ".join(f"{k}={md[k]}" for k in _SHOWN if k in md)
+                print(f"  {asset:<24} {shown}{'  (unchanged, reused)' if md.get('reused_previous_output') else ''}")
+                if asset == "preference_dataset" and md.get("path"):
+                    print(f"  {'':<24} dataset: {md['path']}  (load_dataset(path, \"dpo\") / (path, \"kto\"))")
+                if asset == "preference_feedback" and md.get("path"):
+                    base = md["path"].rsplit("/", 1)[0]
+                    print(f"  {'':<24} annotate: {base}/annotation/export  ->  return files to "
+                          f"{base}/annotation/returned/")
+            failed = [c for c, passed in r["checks"].items() if not passed]
+            if r["checks"]:
+                print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
+                      (f"; FAILED: {', '.join(failed)}" if failed else ""))

@@ -1,0 +1,415 @@
+"""The preference loop's stages, one set per round (`round-001`, ...):
+
+prompts -> candidates -> ai_feedback -> feedback (human annotations over AI) -> dataset (DPO/KTO) -> policy
+(training job, then the endpoint) -> evaluation (the new policy's win rate over the previous one).
+
+Each stage reads its input from storage, writes JSONL, and is skipped when its fingerprint is unchanged;
+LLM answers come from the request cache on a re-run, so a resumed round never pays twice. The policy record
+is written only once the endpoint serves the new model: a failed job or update leaves no half-published round.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from refinery.llm.client import LLMClient
+from refinery.preference import annotation, prompts as prompt_sources
+from refinery.preference.candidates import Source, generate_candidates
+from refinery.preference.config import PreferenceConfig, SourceSpec
+from refinery.preference.export import export_preferences
+from refinery.preference.feedback import all_pairs, compare, pairwise_summary, rate
+from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
+from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
+from refinery.preference.training import Deployment, TrainedModel, Trainer
+from refinery.sft.config import SFTConfig
+from refinery.sft.io import read_records, write_records
+from refinery.sft.judge import judge_summary
+from refinery.sft.records import SFTRecord
+from refinery.sft.stage import fingerprint, marker_fingerprint, marker_summary, run_once
+from refinery.storage import Layout, check_partition_key
+
+FLOW = "preference"
+Clients = Callable[[SourceSpec | None], tuple[LLMClient, str]]  # None: the judges' client; -> (client, model)
+
+
+def round_key(n: int) -> str:
+    return f"round-{n:03d}"
+
+
+def round_number(key: str) -> int:
+    if not key.startswith("round-") or not key[6:].isdigit():
+        raise ValueError(f"round keys look like round-001, got {key!r}")
+    return int(key[6:])
+
+
+@dataclass
+class Round:
+    layout: Layout
+    config: PreferenceConfig
+    sft_config: SFTConfig
+    key: str
+    clients: Clients
+
+    def __post_init__(self):
+        round_number(check_partition_key(self.key))
+
+    def folder(self, *parts: str):
+        return self.layout.at(self.layout.preference("rounds", self.key, *parts))
+
+    def marker(self, stage: str) -> str | None:
+        return marker_fingerprint(self.layout, f"{stage}-{self.key}", FLOW)
+
+    def run(self, stage: str, upstream: object, body: Callable[[], dict]) -> dict:
+        return run_once(self.layout, f"{stage}-{self.key}", fingerprint(upstream, self.config.seed), body, FLOW)
+
+    def earlier(self) -> list[str]:
+        """Earlier rounds that have prompts (a round can be skipped or deleted)."""
+        n = round_number(self.key)
+        return [round_key(i) for i in range(1, n) if marker_fingerprint(self.layout, f"prompts-{round_key(i)}", FLOW)]
+
+    def read(self, stage: str, name: str, model):
+        return list(read_records(self.folder(stage), name, model))
+
+
+def _json(folder, name: str, payload) -> None:
+    with folder.open(name, "wt", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2, sort_keys=True, default=str)
+
+
+def _load(folder, name: str):
+    if not folder.isfile(name):
+        return None
+    with folder.open(name, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+# -- prompts ---------------------------------------------------------------------------------------------
+def _file_source(layout: Layout, uri: str | None):
+    """(folder, files, listing with content hashes) of a collection/log location: a file or a folder."""
+    if not uri:
+        return None, [], []
+    if uri.endswith((".jsonl", ".csv")):
+        parent, name = uri.rsplit("/", 1) if "/" in uri else (".", uri)
+        folder = layout.at(parent)
+        files = [name] if folder.isfile(name) else []
+    else:
+        folder = layout.at(uri)
+        files = prompt_sources.data_files(folder)
+    return folder, files, [(f, sha256(folder, f)) for f in files]
+
+
+def sha256(folder, name: str) -> str:
+    with folder.open(name, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def build_prompts(r: Round) -> dict:
+    opts = r.config.prompts
+    sft_records_uri = r.layout.sft("dataset")
+    collection = _file_source(r.layout, opts.collection)
+    logs = _file_source(r.layout, opts.logs or r.layout.preference("logs"))
+    upstream = (marker_fingerprint(r.layout, "dataset") if opts.sft_test else None, collection[2], logs[2],
+                opts.model_dump(), r.earlier(), r.sft_config.export.model_dump())
+
+    def body() -> dict:
+        pool: list[Prompt] = []
+        problems: dict = {}
+        if opts.sft_test:
+            records = read_records(r.layout.at(sft_records_uri), "records.jsonl", SFTRecord)
+            pool += prompt_sources.sft_test_prompts(records, r.sft_config.export.test_fraction,
+                                                    r.sft_config.export.split_salt)
+        if collection[1]:
+            found, problems["collection"] = prompt_sources.read_collection(collection[0], collection[1])
+            pool += found
+        eval_folder = r.layout.at(r.layout.preference("eval"))
+        held_out = list(read_records(eval_folder, "prompts.jsonl", Prompt))
+        if not held_out and opts.eval_prompts:  # chosen once, by the first round, for every round
+            held_out = [p.model_copy(update={"source": "eval", "meta": {**p.meta, "from": p.source}})
+                        for p in prompt_sources.pick_eval(pool, opts.eval_prompts, r.config.seed)]
+            write_records(eval_folder, "prompts.jsonl", held_out)
+        held_ids = {p.id for p in held_out}
+        pool = [p for p in pool if p.id not in held_ids]
+        used = {p.id for k in r.earlier() for p in read_records(r.layout.at(r.layout.preference("rounds", k, "prompts")),
+                                                                "prompts.jsonl", Prompt)}
+        chosen = prompt_sources.pick_round(pool, used, r.key, opts.per_round, opts.topic_quotas, r.config.seed)
+        consumed = {f for k in r.earlier()
+                    for f in (_load(r.layout.at(r.layout.preference("rounds", k, "prompts")), "logs.json") or [])}
+        new_logs = [f for f in logs[1] if f not in consumed]
+        log_prompts, log_candidates, problems["logs"] = (prompt_sources.read_logs(logs[0], new_logs) if new_logs
+                                                         else ([], [], {}))
+        ids = {p.id for p in chosen}
+        chosen += [p for p in log_prompts if p.id not in ids and p.id not in held_ids]
+        out = r.folder("prompts")
+        write_records(out, "prompts.jsonl", chosen)
+        write_records(out, "log_candidates.jsonl", log_candidates)
+        _json(out, "logs.json", new_logs)
+        by_source: dict[str, int] = {}
+        for p in chosen:
+            by_source[p.source] = by_source.get(p.source, 0) + 1
+        return {"prompts": len(chosen), "by_source": by_source, "eval_prompts": len(held_out),
+                "log_responses": len(log_candidates), "log_files": new_logs,
+                "fresh": sum(p.id not in used for p in chosen), "problems": {k: v for k, v in problems.items() if v}}
+
+    return r.run("prompts", upstream, body)
+
+
+# -- candidates ------------------------------------------------------------------------------------------
+def policy_spec(r: Round) -> SourceSpec:
+    """The round's policy: the endpoint the previous round deployed, else the configured one."""
+    for k in reversed(r.earlier()):
+        record = _load(r.layout.at(r.layout.preference("rounds", k, "policy")), "policy.json")
+        if record:
+            return r.config.candidates.policy.model_copy(update=record["next_policy"])
+    return r.config.candidates.policy
+
+
+def generate(r: Round) -> dict:
+    policy = policy_spec(r)
+    specs = [policy, *r.config.candidates.references]
+    upstream = (r.marker("prompts"), [s.model_dump() for s in specs])
+
+    def body() -> dict:
+        prompts = r.read("prompts", "prompts.jsonl", Prompt)
+        sources = [Source(spec, *r.clients(spec)) for spec in specs]
+        candidates, failures = generate_candidates(prompts, sources, r.key, r.config.seed)
+        held_out = list(read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt))
+        one = [Source(sources[0].spec.model_copy(update={"samples": 1}), sources[0].client, sources[0].model)]
+        eval_answers, eval_failures = generate_candidates(held_out, one, f"{r.key}-eval", r.config.seed)
+        logged = r.read("prompts", "log_candidates.jsonl", Candidate)
+        out = r.folder("candidates")
+        write_records(out, "candidates.jsonl", candidates + logged)
+        write_records(out, "eval_answers.jsonl", eval_answers)
+        _json(out, "failures.json", failures + eval_failures)
+        usage: dict = {}
+        for s in sources:
+            usage.update(s.client.usage_summary())
+        by_source: dict[str, int] = {}
+        for c in candidates + logged:
+            by_source[c.source] = by_source.get(c.source, 0) + 1
+        return {"candidates": len(candidates) + len(logged), "by_source": by_source, "policy": policy.model_dump(),
+                "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage}
+
+    return r.run("candidates", upstream, body)
+
+
+# -- AI feedback -----------------------------------------------------------------------------------------
+def ai_feedback(r: Round) -> dict:
+    opts = r.config.ai_feedback
+    client, judge_model = r.clients(None)
+    upstream = (r.marker("candidates"), opts.model_dump(), judge_model,
+                annotation_template_hash())
+
+    def body() -> dict:
+        prompts = {p.id: p for p in r.read("prompts", "prompts.jsonl", Prompt)}
+        candidates = r.read("candidates", "candidates.jsonl", Candidate)
+        failures: list[dict] = []
+        summary: dict = {}
+        if opts.mode in ("ratings", "both"):
+            rated, failed = rate(prompts, candidates, client, opts.ratings, judge_model)
+            rated_ids = {c.id for c in rated}
+            candidates = rated + [c for c in candidates if c.id not in rated_ids]
+            failures += failed
+            summary["ratings"] = judge_summary([_scored(c, prompts) for c in rated])
+        comparisons: list[Comparison] = []
+        if opts.mode in ("pairwise", "both"):
+            comparisons, failed = compare(prompts, all_pairs(candidates), client, opts.pairwise, judge_model)
+            failures += failed
+            summary["pairwise"] = pairwise_summary(comparisons, failed)
+        out = r.folder("ai_feedback")
+        write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
+        write_records(out, "comparisons.jsonl", comparisons)
+        _json(out, "failures.json", failures)
+        return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": client.usage_summary()}
+
+    return r.run("ai_feedback", upstream, body)
+
+
+def _scored(c: Candidate, prompts: dict[str, Prompt]) -> SFTRecord:
+    from refinery.preference.feedback import as_record
+    return as_record(prompts[c.prompt_id], c).model_copy(update={"judgement": c.ai})
+
+
+def annotation_template_hash() -> str:
+    from refinery.preference.feedback import pairwise_template
+    return pairwise_template().ref
+
+
+# -- human feedback over AI feedback ---------------------------------------------------------------------
+RETURNED = ("annotation", "returned")
+
+
+def controls(r: Round) -> list[ControlRecord]:
+    """The configured control records, plus automatic ones: an SFT answer against the answer to another
+    prompt (the off-topic answer is wrong by construction)."""
+    out: list[ControlRecord] = []
+    if r.config.human.controls:
+        folder, files, _ = _file_source(r.layout, r.config.human.controls)
+        for name in files:
+            with folder.open(name, "rt", encoding="utf-8") as f:
+                out += [ControlRecord.model_validate_json(line) for line in f if line.strip()]
+    n = r.config.human.auto_controls
+    if n:
+        sft = [x for x in read_records(r.layout.at(r.layout.sft("dataset")), "records.jsonl", SFTRecord)
+               if x.instruction() and x.output()]
+        sft.sort(key=lambda x: prompt_sources.rank(r.config.seed, r.key, "control", x.id))
+        for i in range(min(n, len(sft) - 1) if len(sft) > 1 else 0):
+            good, other = sft[i], sft[i + 1]
+            if good.output().strip() == other.output().strip():
+                continue
+            out.append(ControlRecord(id=f"auto-{good.id}", prompt=good.instruction(),
+                                     responses=[good.output(), other.output()], best=0))
+    return out
+
+
+def returned_files(layout: Layout, key: str) -> list[tuple[str, str]]:
+    """(name, sha256) of the annotation files returned for a round, in name order."""
+    folder = layout.at(layout.preference("rounds", key, *RETURNED))
+    return [(f, sha256(folder, f)) for f in prompt_sources.data_files(folder)]
+
+
+def feedback(r: Round) -> dict:
+    human = r.config.human
+    returned = returned_files(r.layout, r.key)
+    upstream = (r.marker("ai_feedback"), human.model_dump(), returned, r.config.ai_feedback.mode,
+                marker_fingerprint(r.layout, "dataset") if human.auto_controls else None)
+
+    def body() -> dict:
+        prompts = r.read("prompts", "prompts.jsonl", Prompt)
+        candidates = r.read("ai_feedback", "candidates.jsonl", Candidate)
+        comparisons = r.read("ai_feedback", "comparisons.jsonl", Comparison)
+        by_prompt: dict[str, list[Candidate]] = {}
+        for c in candidates:
+            by_prompt.setdefault(c.prompt_id, []).append(c)
+        export = r.folder("annotation", "export")
+        exported = annotation.export_for_annotation([p for p in prompts if p.id in by_prompt], by_prompt, controls(r),
+                                                    export, seed=f"{r.config.seed}:{r.key}")
+        mapping = _load(export, "mapping.json") or {}
+        rows: list[dict] = []
+        for name, _ in returned:
+            rows += annotation.read_rows(r.folder(*RETURNED), name)
+        annotations, import_stats = annotation.read_annotations(rows, mapping)
+        annotators = annotation.score_annotators(annotations, mapping, human.min_control_accuracy, human.min_controls)
+        trusted = {a for a, s in annotators.items() if not s.get("flagged")}
+        human_scores = annotation.human_scores(annotations, mapping, trusted)
+        scores = merge(ai_scores(candidates, comparisons, r.config.ai_feedback.mode), human_scores)
+        out = r.folder("feedback")
+        write_records(out, "scores.jsonl", scores.values())
+        _json(out, "annotators.json", annotators)
+        origin: dict[str, int] = {}
+        for s in scores.values():
+            origin[s.origin] = origin.get(s.origin, 0) + 1
+        return {"prompts_scored": len(scores), "by_origin": origin, "annotation_export": exported,
+                "returned": [list(x) for x in returned], "annotations": len(annotations), "import": import_stats,
+                "annotators": annotators, "flagged_annotators": sorted(set(annotators) - trusted)}
+
+    return r.run("feedback", upstream, body)
+
+
+# -- datasets --------------------------------------------------------------------------------------------
+def build_dataset(r: Round) -> dict:
+    opts = r.config.pairs
+    upstream = (r.marker("feedback"), opts.model_dump(), r.sft_config.export.language)
+
+    def body() -> dict:
+        prompts = {p.id: p for p in r.read("prompts", "prompts.jsonl", Prompt)}
+        candidates = r.read("ai_feedback", "candidates.jsonl", Candidate)
+        scores = {s.prompt_id: s for s in r.read("feedback", "scores.jsonl", PromptScores)}
+        dpo = dpo_rows(prompts, {c.id: c for c in candidates}, scores, opts, r.key)
+        kto = kto_rows(prompts, candidates, scores, opts, r.key)
+        out = r.folder("dataset")
+        if out.exists(""):
+            out.rm("", recursive=True)  # a split that became empty must not survive from the last export
+        summary = marker_summary(r.layout, f"candidates-{r.key}", FLOW) or {}
+        provenance = {"round": r.key, "policy": summary.get("policy"), "language": r.sft_config.export.language,
+                      "references": [s.model_dump() for s in r.config.candidates.references],
+                      "ai_feedback": r.config.ai_feedback.model_dump(mode="json"), "pairs": opts.model_dump(),
+                      "templates": [annotation_template_hash()]}
+        counts = export_preferences(dpo, kto, out, opts.test_fraction, provenance, salt=r.key)
+        return {"pairs": len(dpo), "kto_rows": len(kto), **counts}
+
+    return r.run("dataset", upstream, body)
+
+
+# -- policy: train, then deploy ----------------------------------------------------------------------------
+def training_options(r: Round):
+    """The configured training options, with model artifacts under the storage root when it is on S3."""
+    options = r.config.training
+    if not options.output_s3_uri and r.layout.root.startswith("s3://"):
+        options = options.model_copy(update={"output_s3_uri": r.layout.preference("models")})
+    return options
+
+
+def train_and_deploy(r: Round, trainer: Trainer, local: bool) -> dict:
+    """Trains on the round's dataset and deploys it; the next round's policy is the new endpoint (or, with
+    the local trainer, which trains nothing, the configured policy)."""
+    dataset = marker_summary(r.layout, f"dataset-{r.key}", FLOW)
+    if not dataset:
+        raise RuntimeError(f"{r.key} has no preference dataset yet: materialise preference_dataset first")
+    needed = r.config.training.min_pairs
+    if dataset["pairs"] < needed:
+        raise RuntimeError(f"{r.key} has {dataset['pairs']} DPO pairs, fewer than training.min_pairs={needed}")
+    upstream = (r.marker("dataset"), r.config.training.model_dump(), local)
+
+    def body() -> dict:
+        name = f"refinery-{r.key}-{r.marker('dataset')[:8]}"
+        model: TrainedModel = trainer.train(name, r.layout.preference("rounds", r.key, "dataset"))
+        deployment: Deployment = trainer.deploy(model)
+        next_policy = ({} if local else
+                       {"backend": "sagemaker", "endpoint_name": deployment.endpoint_name,
+                        "model": deployment.model_name})
+        record = {"training": model.to_dict(), "deployment": deployment.to_dict(), "next_policy": next_policy}
+        _json(r.folder("policy"), "policy.json", record)  # last: the round is published only when all worked
+        return {"training_job": model.job_name, "artifact": model.artifact_uri, "endpoint": deployment.endpoint_name,
+                "model_name": deployment.model_name, "trained_on_pairs": dataset["pairs"], "local": local}
+
+    return r.run("policy", upstream, body)
+
+
+# -- evaluation: the new policy against the one that answered this round -----------------------------------
+def evaluate(r: Round) -> dict:
+    record = _load(r.folder("policy"), "policy.json")
+    if not record:
+        raise RuntimeError(f"{r.key} has no deployed policy yet: materialise preference_policy first")
+    new = r.config.candidates.policy.model_copy(update={**record["next_policy"], "samples": 1})
+    judge_client, judge_model = r.clients(None)
+    upstream = (r.marker("policy"), r.marker("candidates"), [j.model_dump() for j in r.config.eval_judges],
+                judge_model, annotation_template_hash())
+
+    def body() -> dict:
+        held_out = {p.id: p for p in read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt)}
+        previous = {c.prompt_id: c for c in r.read("candidates", "eval_answers.jsonl", Candidate)}
+        client, model = r.clients(new)
+        answers, failures = generate_candidates(list(held_out.values()), [Source(new, client, model)],
+                                                f"{r.key}-eval-new", r.config.seed)
+        answers = [a.model_copy(update={"source": "new_policy"}) for a in answers]
+        pairs = [(a, previous[a.prompt_id]) for a in answers if a.prompt_id in previous]
+        comparisons, failed = compare(held_out, pairs, judge_client, r.config.eval_judges, judge_model, label="eval")
+        wins = sum(c.winner == "a" for c in comparisons)
+        losses = sum(c.winner == "b" for c in comparisons)
+        ties = len(comparisons) - wins - losses
+        write_records(r.folder("eval"), "comparisons.jsonl", comparisons)
+        win_rate = (wins + ties / 2) / len(comparisons) if comparisons else None
+        usage = {**client.usage_summary(), **judge_client.usage_summary()}
+        return {"win_rate": None if win_rate is None else round(win_rate, 4), "wins": wins, "losses": losses,
+                "ties": ties, "compared": len(comparisons), "failed": len(failures) + len(failed),
+                "new_policy": new.model_dump(), "pairwise": pairwise_summary(comparisons, failed), "llm": usage}
+
+    return r.run("eval", upstream, body)
+
+
+def history(layout: Layout, up_to: str) -> list[dict]:
+    """Every round's evaluation so far, for the progress plot."""
+    out = []
+    for n in range(1, round_number(up_to) + 1):
+        summary = marker_summary(layout, f"eval-{round_key(n)}", FLOW)
+        if summary:
+            out.append({"round": round_key(n), "win_rate": summary["win_rate"], "compared": summary["compared"]})
+    return out
+
+
+def status(layout: Layout, key: str) -> dict[str, bool]:
+    """Which stages of a round are complete (for the loop sensor)."""
+    return {stage: bool(marker_fingerprint(layout, f"{stage}-{key}", FLOW))
+            for stage in ("prompts", "candidates", "ai_feedback", "feedback", "dataset", "policy", "eval")}

@@ -1,0 +1,336 @@
+"""The training + deployment step of a preference round: a DPO job on the round's dataset, then the
+policy endpoint (one stable name across rounds) is pointed at the new model.
+
+SageMakerTrainer runs the real thing; LocalTrainer records what it was given and trains nothing.
+Both are idempotent per name, because a retried Dagster run must not pay for training twice."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from datatrove.io import DataFolder
+from pydantic import Field
+
+from refinery.options import StrictOptions
+from refinery.storage import data_folder
+
+log = logging.getLogger(__name__)
+
+_SM_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # job, model, endpoint(-config) names
+_MAX_ATTEMPT_SUFFIX = len("-a99")
+_JOB_BUSY = {"InProgress", "Stopping"}
+_ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+
+
+class TrainingOptions(StrictOptions):
+    # Hugging Face DLCs: the training image runs TRL's DPO script; the inference image is TGI
+    image_uri: str = Field("763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:"
+                           "2.5.1-transformers4.49.0-gpu-py311-cu124-ubuntu22.04", min_length=1)
+    inference_image_uri: str = Field("763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-"
+                                     "inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04", min_length=1)
+    instance_type: str = Field("ml.g5.2xlarge", pattern=r"^ml\.")
+    instance_count: int = Field(1, ge=1, le=64)
+    volume_gb: int = Field(100, ge=1, le=16384)
+    max_runtime_seconds: int = Field(86400, ge=60, le=28 * 86400)  # SageMaker's own ceiling is 28 days
+    hyperparameters: dict[str, str | int | float] = Field(
+        default_factory=lambda: {"algorithm": "dpo", "beta": 0.1, "epochs": 1, "learning_rate": 5e-7})
+    base_model: str = Field("HuggingFaceTB/SmolLM2-135M-Instruct", min_length=1)
+    role_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
+    output_s3_uri: str | None = Field(None, pattern=r"^s3://[^/]+")  # model artifacts; the caller derives it
+    endpoint_name: str = Field("refinery-policy", pattern=_SM_NAME)
+    endpoint_instance_type: str = Field("ml.g5.xlarge", pattern=r"^ml\.")
+    endpoint_instance_count: int = Field(1, ge=1, le=64)
+    poll_seconds: float = Field(30.0, gt=0, le=3600)
+    timeout_seconds: float = Field(6 * 3600, gt=0, le=30 * 86400)
+    min_pairs: int = Field(1, ge=1)  # a round with fewer DPO pairs does not train (checked by the caller)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    job_name: str
+    artifact_uri: str
+    status: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainedModel:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    endpoint_name: str
+    endpoint_config_name: str
+    model_name: str
+    status: str
+    artifact_uri: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        return cls(**data)
+
+
+class TrainingFailed(RuntimeError):
+    pass
+
+
+class DeploymentFailed(RuntimeError):
+    pass
+
+
+class Trainer(Protocol):
+    def train(self, name: str, data_uri: str,
+              extra_hyperparameters: dict[str, Any] | None = None) -> TrainedModel: ...
+
+    def deploy(self, model: TrainedModel) -> Deployment: ...
+
+
+def _check_name(name: str) -> None:
+    if not re.match(_SM_NAME, name) or len(name) > 63 - _MAX_ATTEMPT_SUFFIX:
+        raise ValueError(f"training name {name!r}: letters, digits and '-', at most {63 - _MAX_ATTEMPT_SUFFIX} "
+                         "characters (SageMaker names are 63 at most and attempts add '-aN')")
+
+
+def _hyperparameters(options: TrainingOptions, extra: dict[str, Any] | None) -> dict[str, str]:
+    merged = {**options.hyperparameters, **(extra or {}), "base_model": options.base_model}
+    return {k: str(v) for k, v in merged.items()}  # the API takes strings only
+
+
+def _error(err: ClientError) -> tuple[str, str]:
+    e = err.response.get("Error", {})
+    return e.get("Code", ""), e.get("Message", "")
+
+
+class SageMakerTrainer:
+    """Training jobs and the policy endpoint on SageMaker. Job names cannot be reused, so each name gets
+    numbered attempts (`<name>-a1`, `-a2`, ...): a completed attempt is reused, a running one awaited, a
+    failed or stopped one followed by the next. Model and endpoint config are named after the job."""
+
+    def __init__(self, options: TrainingOptions, region_name: str | None = None, endpoint_url: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.options = options
+        self._sleep = sleep
+        self._client = boto3.client("sagemaker", region_name=region_name, endpoint_url=endpoint_url,
+                                    config=Config(retries={"max_attempts": 8, "mode": "adaptive"}))
+
+    # --- training -------------------------------------------------------------------------------
+    def train(self, name: str, data_uri: str, extra_hyperparameters: dict[str, Any] | None = None) -> TrainedModel:
+        _check_name(name)
+        if not data_uri.startswith("s3://"):
+            raise ValueError(f"data_uri {data_uri!r}: SageMaker training reads its data from S3: "
+                             "put the storage root on S3")
+        latest = self._latest_attempt(name)
+        if latest is not None:
+            job, n = self._describe_job(latest), int(latest.rsplit("-a", 1)[1])
+            self._check_same_data(job, data_uri)
+            if job["TrainingJobStatus"] in {"Completed", *_JOB_BUSY}:
+                log.info("training job %s is %s: not starting another", latest, job["TrainingJobStatus"])
+                return self._finish(latest)
+            log.info("training job %s is %s (%s): starting attempt %d", latest, job["TrainingJobStatus"],
+                     job.get("FailureReason", "no reason given"), n + 1)
+        else:
+            n = 0
+        job_name = f"{name}-a{n + 1}"
+        self._create_job(job_name, data_uri, extra_hyperparameters)
+        return self._finish(job_name)
+
+    def _create_job(self, job_name: str, data_uri: str, extra: dict[str, Any] | None) -> None:
+        o = self.options
+        if not o.role_arn:
+            raise ValueError("SageMaker training needs an execution role: set training.role_arn")
+        if not o.output_s3_uri:
+            raise ValueError("SageMaker training needs training.output_s3_uri (where model artifacts go)")
+        try:
+            self._client.create_training_job(
+                TrainingJobName=job_name,
+                AlgorithmSpecification={"TrainingImage": o.image_uri, "TrainingInputMode": "File"},
+                RoleArn=o.role_arn,
+                InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
+                    "S3DataType": "S3Prefix", "S3Uri": data_uri, "S3DataDistributionType": "FullyReplicated"}}}],
+                OutputDataConfig={"S3OutputPath": o.output_s3_uri},
+                ResourceConfig={"InstanceType": o.instance_type, "InstanceCount": o.instance_count,
+                                "VolumeSizeInGB": o.volume_gb},
+                StoppingCondition={"MaxRuntimeInSeconds": o.max_runtime_seconds},
+                HyperParameters=_hyperparameters(o, extra))
+        except ClientError as err:
+            # ListTrainingJobs is eventually consistent: a concurrent or just-started run may own the name
+            if _error(err)[0] != "ResourceInUse":
+                raise
+            log.info("training job %s already exists: following it", job_name)
+
+    def _latest_attempt(self, name: str) -> str | None:
+        attempt = re.compile(rf"^{re.escape(name)}-a(\d+)$")
+        found: dict[int, str] = {}
+        for page in self._client.get_paginator("list_training_jobs").paginate(NameContains=name):
+            for summary in page["TrainingJobSummaries"]:
+                if m := attempt.match(summary["TrainingJobName"]):
+                    found[int(m.group(1))] = summary["TrainingJobName"]
+        return found[max(found)] if found else None
+
+    def _describe_job(self, job_name: str) -> dict[str, Any]:
+        return self._client.describe_training_job(TrainingJobName=job_name)
+
+    @staticmethod
+    def _check_same_data(job: dict[str, Any], data_uri: str) -> None:
+        used = [c["DataSource"]["S3DataSource"]["S3Uri"] for c in job.get("InputDataConfig", [])
+                if c.get("ChannelName") == "train"]
+        if used and used[0].rstrip("/") != data_uri.rstrip("/"):
+            raise ValueError(f"training job {job['TrainingJobName']} trained on {used[0]}, not {data_uri}: "
+                             "a training name must stay with one dataset")
+
+    def _finish(self, job_name: str) -> TrainedModel:
+        job, settled = self._poll(lambda: self._describe_job(job_name), "TrainingJobStatus", _JOB_BUSY)
+        status = job["TrainingJobStatus"]
+        if not settled:
+            raise TrainingFailed(f"training job {job_name} still {status} after {self.options.timeout_seconds:.0f}s; "
+                                 "it keeps running in SageMaker and a retry waits for it")
+        if status != "Completed":
+            raise TrainingFailed(f"training job {job_name} {status}: {job.get('FailureReason', 'no reason given')}")
+        channel = job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
+        inputs = {"data_uri": channel, "hyperparameters": job.get("HyperParameters", {}),
+                  "image_uri": job["AlgorithmSpecification"]["TrainingImage"],
+                  "instance_type": job["ResourceConfig"]["InstanceType"]}
+        return TrainedModel(job_name, job["ModelArtifacts"]["S3ModelArtifacts"], status, inputs)
+
+    # --- deployment -----------------------------------------------------------------------------
+    def deploy(self, model: TrainedModel) -> Deployment:
+        o, name = self.options, model.job_name  # models, configs and jobs have separate namespaces
+        endpoint = self._settled_endpoint()
+        if endpoint and endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == name:
+            return self._deployment(model)
+        if not o.role_arn:
+            raise ValueError("SageMaker deployment needs an execution role: set training.role_arn")
+        self._create_once("model", lambda: self._client.create_model(
+            ModelName=name, ExecutionRoleArn=o.role_arn,
+            PrimaryContainer={"Image": o.inference_image_uri, "ModelDataUrl": model.artifact_uri,
+                              "Environment": {"HF_MODEL_ID": "/opt/ml/model"}}))
+        self._create_once("endpoint config", lambda: self._client.create_endpoint_config(
+            EndpointConfigName=name,
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialVariantWeight": 1.0,
+                                 "InstanceType": o.endpoint_instance_type,
+                                 "InitialInstanceCount": o.endpoint_instance_count}]))
+        if endpoint and endpoint["EndpointStatus"] == "Failed":
+            # a failed endpoint serves nothing and cannot be updated: replace it
+            log.info("endpoint %s is Failed (%s): deleting it", o.endpoint_name, endpoint.get("FailureReason"))
+            self._client.delete_endpoint(EndpointName=o.endpoint_name)
+            endpoint = self._settled_endpoint()
+        if endpoint is None:
+            self._client.create_endpoint(EndpointName=o.endpoint_name, EndpointConfigName=name)
+        else:
+            self._client.update_endpoint(EndpointName=o.endpoint_name, EndpointConfigName=name)
+        after = self._settled_endpoint()
+        if after is None:
+            raise DeploymentFailed(f"endpoint {o.endpoint_name} disappeared while deploying config {name}")
+        reason = after.get("FailureReason", "no reason given")
+        if after["EndpointStatus"] != "InService":
+            raise DeploymentFailed(f"endpoint {o.endpoint_name} {after['EndpointStatus']} with config {name}: {reason}")
+        if after["EndpointConfigName"] != name:  # SageMaker rolled back to the previous config
+            raise DeploymentFailed(f"endpoint {o.endpoint_name} update rolled back: still serving "
+                                   f"{after['EndpointConfigName']}, not {name}: {reason}")
+        return self._deployment(model)
+
+    def _deployment(self, model: TrainedModel) -> Deployment:
+        return Deployment(self.options.endpoint_name, model.job_name, model.job_name, "InService", model.artifact_uri)
+
+    def _create_once(self, what: str, create: Callable[[], Any]) -> None:
+        try:
+            create()
+        except ClientError as err:
+            code, message = _error(err)
+            if code != "ValidationException" or "already exist" not in message.lower():
+                raise
+            log.info("reusing the existing %s: %s", what, message)
+
+    def _describe_endpoint(self) -> dict[str, Any] | None:
+        try:
+            return self._client.describe_endpoint(EndpointName=self.options.endpoint_name)
+        except ClientError as err:
+            code, message = _error(err)
+            if code == "ValidationException" and "could not find" in message.lower():
+                return None
+            raise
+
+    def _settled_endpoint(self) -> dict[str, Any] | None:
+        """The endpoint once it is not Creating/Updating/Deleting (None if it does not exist)."""
+        desc, settled = self._poll(self._describe_endpoint, "EndpointStatus", _ENDPOINT_BUSY)
+        if not settled:
+            raise DeploymentFailed(f"endpoint {self.options.endpoint_name} still {desc['EndpointStatus']} "
+                                   f"after {self.options.timeout_seconds:.0f}s")
+        return desc
+
+    def _poll(self, describe: Callable[[], dict | None], key: str, busy: set[str]) -> tuple[dict | None, bool]:
+        """(last description, settled?). Time is counted in sleeps so tests with a no-op sleep still end."""
+        waited = 0.0
+        while True:
+            desc = describe()
+            if desc is None or desc[key] not in busy:
+                return desc, True
+            if waited >= self.options.timeout_seconds:
+                return desc, False
+            self._sleep(self.options.poll_seconds)
+            waited += self.options.poll_seconds
+
+
+class LocalTrainer:
+    """Records the inputs of each training and deployment under `folder`; trains nothing and deploys
+    nothing, so the policy endpoint stays the configured model. For development and tests."""
+
+    def __init__(self, options: TrainingOptions, folder: DataFolder):
+        self.options = options
+        self.folder = folder
+
+    def train(self, name: str, data_uri: str, extra_hyperparameters: dict[str, Any] | None = None) -> TrainedModel:
+        _check_name(name)
+        job_file = f"{name}/job.json"
+        if self.folder.isfile(job_file):  # a retry returns what was recorded
+            with self.folder.open(job_file, "rt") as f:
+                return TrainedModel.from_dict(json.load(f)["model"])
+        data = self._sibling(data_uri)
+        files = [self._describe_file(data, path) for path in data.list_files()] if data.exists("") else []
+        if not files:
+            raise ValueError(f"no training data under {data_uri}")
+        inputs = {"data_uri": data_uri, "files": files, "hyperparameters": _hyperparameters(self.options,
+                  extra_hyperparameters), "base_model": self.options.base_model, "image_uri": self.options.image_uri}
+        model = TrainedModel(name, self.folder.resolve_paths(job_file), "Completed", inputs)
+        with self.folder.open(job_file, "wt") as f:
+            json.dump({"backend": "local", "model": model.to_dict()}, f, indent=2, sort_keys=True)
+        return model
+
+    def deploy(self, model: TrainedModel) -> Deployment:
+        deployment = Deployment(self.options.endpoint_name, model.job_name, model.job_name, "InService",
+                                model.artifact_uri)
+        with self.folder.open(f"{model.job_name}/endpoint.json", "wt") as f:
+            json.dump({"backend": "local", "deployment": deployment.to_dict(),
+                       "inference_image_uri": self.options.inference_image_uri}, f, indent=2, sort_keys=True)
+        return deployment
+
+    def _sibling(self, uri: str) -> DataFolder:
+        """A folder on the same filesystem as ours when the protocol matches, so an S3 endpoint carries over."""
+        protocol = uri.split("://", 1)[0] if "://" in uri else "file"
+        protocols = self.folder.fs.protocol
+        same = protocol in (protocols if isinstance(protocols, tuple) else (protocols,))
+        return DataFolder(uri, fs=self.folder.fs) if same else data_folder(uri)
+
+    @staticmethod
+    def _describe_file(folder: DataFolder, path: str) -> dict[str, Any]:
+        digest, size = hashlib.sha256(), 0
+        with folder.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return {"name": posixpath.normpath(path), "size": size, "sha256": digest.hexdigest()}
