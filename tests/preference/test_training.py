@@ -1,118 +1,25 @@
 """Training and deployment of a preference round: SageMakerTrainer against a moto server, LocalTrainer on
 local and S3 folders.
 
-moto 5.2.5 completes every training job and endpoint at once, lets names be created twice and has no
-UpdateEndpoint. `FakeSageMaker` patches the in-process server (the ThreadedMotoServer shares this
-process's moto backends) so that it answers as AWS does: failed or running jobs, failed endpoints, a
-rolled-back update. The trainer still talks to it over HTTP through botocore."""
+`FakeSageMaker` (tests/fakes/sagemaker.py) makes the moto server answer as AWS does: failed or running jobs,
+failed endpoints, a rolled-back update. The trainer still talks to it over HTTP through botocore."""
 import hashlib
 import json
 import urllib.request
-from dataclasses import dataclass, field
 
 import boto3
 import pytest
-from moto.core.responses import ActionResult
-from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
-from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
-from moto.sagemaker.responses import SageMakerResponse
 from pydantic import ValidationError as OptionsError
 
 from refinery.preference.training import (Deployment, DeploymentFailed, LocalTrainer, SageMakerTrainer,
                                           TrainedModel, TrainingFailed, TrainingOptions)
 from refinery.storage import data_folder
 from resources import TrainingResource
+from tests.fakes.sagemaker import FakeSageMaker
 
 ROLE = "arn:aws:iam::123456789012:role/refinery-training"
 NAME, NAME2 = "refinery-round-001-0123abcd", "refinery-round-002-4567ef01"
 DATA, DATA2 = "s3://refinery/preference/rounds/001/dpo/", "s3://refinery/preference/rounds/002/dpo/"
-
-
-@dataclass
-class FakeSageMaker:
-    """What AWS does and moto does not, injected per test."""
-
-    jobs: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # job -> (status, FailureReason)
-    failing_models: dict[str, str] = field(default_factory=dict)  # model -> FailureReason of its endpoint
-    updates: list[str] = field(default_factory=list)  # endpoint configs passed to UpdateEndpoint
-    pending: dict[str, dict] = field(default_factory=dict)  # endpoint -> update applied on its 2nd describe
-
-    def backend(self) -> SageMakerModelBackend:
-        return sagemaker_backends["123456789012"]["us-east-1"]
-
-    def set_job(self, name: str, status: str) -> None:
-        self.backend().training_jobs[name].training_job_status = status
-
-    def install(self, mp: pytest.MonkeyPatch) -> None:
-        fake = self
-        create_job, create_model = SageMakerModelBackend.create_training_job, SageMakerModelBackend.create_model
-        create_config, create_endpoint = (SageMakerModelBackend.create_endpoint_config,
-                                          SageMakerModelBackend.create_endpoint)
-        describe_endpoint = SageMakerModelBackend.describe_endpoint
-
-        def refuse_existing(kind: str, name: str, existing) -> None:
-            if name in existing:
-                raise ValidationError(f'Cannot create already existing {kind} "{name}".')
-
-        def create_training_job(self, **kw):
-            if kw["training_job_name"] in self.training_jobs:
-                raise ResourceInUseException("a training job with this name already exists")
-            job = create_job(self, **kw)
-            if kw["training_job_name"] in fake.jobs:
-                job.training_job_status, reason = fake.jobs[kw["training_job_name"]]
-                if reason:
-                    job.failure_reason = reason
-            return job
-
-        def create_model_(self, model_name, **kw):
-            refuse_existing("model", model_name, self._models)
-            return create_model(self, model_name, **kw)
-
-        def create_endpoint_config(self, endpoint_config_name, **kw):
-            refuse_existing("endpoint configuration", endpoint_config_name, self.endpoint_configs)
-            return create_config(self, endpoint_config_name, **kw)
-
-        def create_endpoint_(self, endpoint_name, endpoint_config_name, tags):
-            refuse_existing("endpoint", endpoint_name, self.endpoints)
-            endpoint = create_endpoint(self, endpoint_name, endpoint_config_name, tags)
-            model = self.endpoint_configs[endpoint_config_name].production_variants[0]["ModelName"]
-            if model in fake.failing_models:
-                endpoint.endpoint_status, endpoint.failure_reason = "Failed", fake.failing_models[model]
-            return endpoint
-
-        def describe_endpoint_(self, endpoint_name):
-            update = fake.pending.get(endpoint_name)
-            if update and update["polls"]:
-                update["polls"] -= 1  # the first describe after UpdateEndpoint still says Updating
-            elif update:
-                endpoint, variants = self.endpoints[endpoint_name], update["variants"]
-                reason = fake.failing_models.get(variants[0]["ModelName"])
-                if reason:  # AWS rolls back: previous config, InService again, FailureReason set
-                    endpoint.failure_reason = reason
-                else:
-                    endpoint.endpoint_config_name, endpoint.failure_reason = update["config"], None
-                    endpoint.production_variants = endpoint._process_production_variants(variants)
-                endpoint.endpoint_status = "InService"
-                del fake.pending[endpoint_name]
-            return describe_endpoint(self, endpoint_name)
-
-        def update_endpoint(response):  # an action of the server's response class
-            backend = response.sagemaker_backend
-            name, config = response._get_param("EndpointName"), response._get_param("EndpointConfigName")
-            endpoint = backend.endpoints.get(name)
-            if endpoint is None or endpoint.endpoint_status != "InService":
-                raise ValidationError(f"Cannot update endpoint {name}")
-            variants = backend.describe_endpoint_config(config)["ProductionVariants"]
-            endpoint.endpoint_status = "Updating"
-            fake.pending[name] = {"config": config, "variants": variants, "polls": 1}
-            fake.updates.append(config)
-            return ActionResult({"EndpointArn": endpoint.arn})
-
-        for name, fn in [("create_training_job", create_training_job), ("create_model", create_model_),
-                         ("create_endpoint_config", create_endpoint_config), ("create_endpoint", create_endpoint_),
-                         ("describe_endpoint", describe_endpoint_)]:
-            mp.setattr(SageMakerModelBackend, name, fn)
-        mp.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
 
 
 @pytest.fixture
