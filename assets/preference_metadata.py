@@ -6,7 +6,7 @@ import dagster as dg
 from assets.sft_metadata import sft_metadata
 
 _INTS = ("prompts", "eval_prompts", "log_responses", "candidates", "eval_answers", "failed", "prompts_scored",
-         "annotations", "pairs", "kto_rows", "wins", "losses", "ties", "compared", "trained_on_pairs")
+         "annotations", "pairs", "kto_rows", "wins", "losses", "ties", "compared", "trained_on_pairs", "fresh")
 _JSON = ("by_source", "problems", "policy", "ratings", "pairwise", "by_origin", "annotation_export", "import",
          "annotators", "flagged_annotators", "dpo", "kto", "dpo_by_origin", "kto_labels", "new_policy")
 
