@@ -7,6 +7,7 @@ import dagster as dg
 import assets.corpus
 import assets.corpus_checks
 import assets.preference
+import assets.preference_checks
 import assets.sft
 import assets.sft_checks
 from orchestration.jobs import (corpus_job, preference_round_job, preference_train_job, sft_chunks_job,
@@ -19,7 +20,8 @@ from orchestration.sensors import new_drops_sensor
 def build_definitions(env: str | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules([assets.corpus, assets.sft, assets.preference]),
-        asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks, assets.sft_checks]),
+        asset_checks=dg.load_asset_checks_from_modules([assets.corpus_checks, assets.sft_checks,
+                                                         assets.preference_checks]),
         jobs=[corpus_job, sft_chunks_job, sft_method_job, sft_dataset_job, preference_round_job,
               preference_train_job],
         sensors=[new_drops_sensor, preference_loop_sensor],

@@ -12,6 +12,7 @@ import yaml
 from datasets import load_dataset
 
 import assets.preference
+import assets.preference_checks
 import assets.sft
 from orchestration.jobs import preference_round_job, preference_train_job
 from orchestration.preference_sensor import next_step, preference_loop_sensor
@@ -96,6 +97,7 @@ def world(tmp_path, dagster_home, moto_s3, monkeypatch):
                      "training": TrainingResource(backend="sagemaker", region_name="us-east-1", endpoint_url=moto_s3),
                      "compute": ComputeResource(), "hub": HubResource()}
         defs = dg.Definitions(assets=dg.load_assets_from_modules([assets.sft, assets.preference]),
+                              asset_checks=dg.load_asset_checks_from_modules([assets.preference_checks]),
                               jobs=[preference_round_job, preference_train_job], resources=resources,
                               sensors=[preference_loop_sensor], executor=dg.in_process_executor)
         yield {"defs": defs, "layout": layout, "fake": fake, "server": server, "moto": moto_s3,
@@ -105,7 +107,7 @@ def world(tmp_path, dagster_home, moto_s3, monkeypatch):
 def _run(world, job: str, key: str, **kw) -> dict:
     result = world["defs"].resolve_job_def(job).execute_in_process(
         partition_key=key, instance=dg.DagsterInstance.get(), raise_on_error=False, **kw)
-    out = {"success": result.success}
+    out = {"success": result.success, "checks": {e.check_name: e.passed for e in result.get_asset_check_evaluations()}}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         out[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
@@ -163,6 +165,7 @@ def test_two_rounds_end_to_end_with_annotations_training_and_endpoint_update(wor
     cands = r1["preference_candidates"]["by_source"]
     assert cands["policy"] == 12 and cands["claude"] == 6 and cands["log"] == 2
     assert r1["preference_dataset"]["pairs"] >= 1
+    assert r1["checks"] == {"preference_dataset_trainer_layout": True, "preference_dataset_no_eval_leak": True}
 
     # annotations come back: the sensor re-runs feedback -> dataset; bob fails the controls and is not used
     rows = _annotate(world, "round-001")

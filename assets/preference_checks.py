@@ -1,0 +1,24 @@
+"""Asset checks on a round's preference dataset: TRL's row layouts, and no evaluation prompt trained on."""
+import dagster as dg
+
+from assets.corpus_checks import _result
+from assets.preference import preference_dataset
+from refinery.preference import checks
+from resources import StorageResource
+
+
+@dg.asset_check(asset=preference_dataset, description="Every DPO row has a user-ending prompt, distinct non-empty "
+                "chosen/rejected answers and score_chosen > score_rejected; every KTO row a completion and a label.")
+def preference_dataset_trainer_layout(context: dg.AssetCheckExecutionContext,
+                                      storage: StorageResource) -> dg.AssetCheckResult:
+    layout = storage.layout()
+    return _result(checks.trainer_layout(layout.at(layout.preference("rounds", context.partition_key, "dataset"))),
+                   counted="rows_checked")
+
+
+@dg.asset_check(asset=preference_dataset, description="No held-out evaluation prompt appears in the training rows.")
+def preference_dataset_no_eval_leak(context: dg.AssetCheckExecutionContext,
+                                    storage: StorageResource) -> dg.AssetCheckResult:
+    layout = storage.layout()
+    dataset = layout.at(layout.preference("rounds", context.partition_key, "dataset"))
+    return _result(checks.no_eval_leak(dataset, layout.at(layout.preference("eval"))), counted="rows_checked")
