@@ -21,7 +21,10 @@ def make_round(key: str, storage: StorageResource, llm: LLMResource, settings: C
                            endpoint_name=spec.endpoint_name),
                 llm.model_for(spec.backend, spec.model, spec.endpoint_name))
 
-    return flow.Round(layout, settings.preference_config(), sft_config, key, clients)
+    config = settings.preference_config()
+    sources = [config.candidates.policy, *config.candidates.references]
+    external = llm.is_external() or any(s.backend in ("anthropic", "openai") for s in sources)
+    return flow.Round(layout, config, sft_config, key, clients, external_llm=external)
 
 
 def _round_asset(name: str, upstream, stage, description: str, **kwargs) -> dg.AssetsDefinition:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from refinery.filters.pii import redact_pii
 from refinery.llm.client import LLMClient
 from refinery.preference import annotation, prompts as prompt_sources
 from refinery.preference.candidates import Source, generate_candidates
@@ -51,6 +52,7 @@ class Round:
     sft_config: SFTConfig
     key: str
     clients: Clients
+    external_llm: bool = False  # some model (judge, policy or reference) is an external API
 
     def __post_init__(self):
         round_number(check_partition_key(self.key))
@@ -110,8 +112,9 @@ def build_prompts(r: Round) -> dict:
     sft_records_uri = r.layout.sft("dataset")
     collection = _file_source(r.layout, opts.collection)
     logs = _file_source(r.layout, opts.logs or r.layout.preference("logs"))
+    redact = opts.pii_redaction == "always" or (opts.pii_redaction == "auto" and r.external_llm)
     upstream = (marker_fingerprint(r.layout, "dataset") if opts.sft_test else None, collection[2], logs[2],
-                opts.model_dump(), r.earlier(), r.sft_config.export.model_dump())
+                opts.model_dump(), r.earlier(), r.sft_config.export.model_dump(), redact)
 
     def body() -> dict:
         pool: list[Prompt] = []
@@ -126,9 +129,10 @@ def build_prompts(r: Round) -> dict:
         eval_folder = r.layout.at(r.layout.preference("eval"))
         held_out = list(read_records(eval_folder, "prompts.jsonl", Prompt))
         if not held_out and opts.eval_prompts:  # chosen once, by the first round, for every round
-            held_out = [p.model_copy(update={"source": "eval", "meta": {**p.meta, "from": p.source}})
-                        for p in prompt_sources.pick_eval(pool, opts.eval_prompts, r.config.seed)]
-            write_records(eval_folder, "prompts.jsonl", held_out)
+            picked = [p.model_copy(update={"source": "eval", "meta": {**p.meta, "from": p.source}})
+                      for p in prompt_sources.pick_eval(pool, opts.eval_prompts, r.config.seed)]
+            write_records(eval_folder, "prompts.jsonl", _redacted(picked) if redact else picked)
+            held_out = picked
         held_ids = {p.id for p in held_out}
         pool = [p for p in pool if p.id not in held_ids]
         used = {p.id for k in r.earlier() for p in read_records(r.layout.at(r.layout.preference("rounds", k, "prompts")),
@@ -141,6 +145,9 @@ def build_prompts(r: Round) -> dict:
                                                          else ([], [], {}))
         ids = {p.id for p in chosen}
         chosen += [p for p in log_prompts if p.id not in ids and p.id not in held_ids]
+        if redact:
+            chosen, log_candidates = _redacted(chosen), [c.model_copy(update={"text": redact_pii(c.text)[0]})
+                                                         for c in log_candidates]
         out = r.folder("prompts")
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
@@ -150,9 +157,15 @@ def build_prompts(r: Round) -> dict:
             by_source[p.source] = by_source.get(p.source, 0) + 1
         return {"prompts": len(chosen), "by_source": by_source, "eval_prompts": len(held_out),
                 "log_responses": len(log_candidates), "log_files": new_logs,
-                "fresh": sum(p.id not in used for p in chosen), "problems": {k: v for k, v in problems.items() if v}}
+                "fresh": sum(p.id not in used for p in chosen), "pii_redacted": redact,
+                "problems": {k: v for k, v in problems.items() if v}}
 
     return r.run("prompts", upstream, body)
+
+
+def _redacted(prompts: list[Prompt]) -> list[Prompt]:
+    return [p.model_copy(update={"messages": [t.model_copy(update={"content": redact_pii(t.content)[0]})
+                                              for t in p.messages]}) for p in prompts]
 
 
 # -- candidates ------------------------------------------------------------------------------------------
