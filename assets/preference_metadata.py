@@ -15,8 +15,9 @@ def preference_metadata(summary: dict, path: str) -> dict:
     md = sft_metadata(summary, path)
     md.update({k: dg.MetadataValue.int(int(summary[k])) for k in _INTS if summary.get(k) is not None})
     md.update({k: dg.MetadataValue.json(summary[k]) for k in _JSON if summary.get(k)})
-    if "pii_redacted" in summary:
-        md["pii_redacted"] = dg.MetadataValue.bool(bool(summary["pii_redacted"]))
+    for key, name in (("pii_redacted", "pii_redacted"), ("local", "local_trainer")):
+        if key in summary:
+            md[name] = dg.MetadataValue.bool(bool(summary[key]))
     for key in ("training_job", "artifact", "endpoint", "model_name"):
         if summary.get(key):
             md[key] = dg.MetadataValue.text(str(summary[key]))

@@ -204,10 +204,12 @@ def show_config(args: argparse.Namespace) -> int:
     import yaml
 
     from refinery.corpus.config import CorpusConfig
+    from refinery.preference.config import PreferenceConfig
     from refinery.sft.config import SFTConfig
 
     effective = CorpusConfig.load(args.config).model_dump(mode="json")
     effective["sft"] = SFTConfig.load(args.config).model_dump(mode="json")
+    effective["preference"] = PreferenceConfig.load(args.config).model_dump(mode="json")
     print(yaml.safe_dump(effective, sort_keys=False), end="")
     return 0
 

@@ -74,7 +74,7 @@ def preference(args: argparse.Namespace, prepare_env, run_config, drop_report) -
 
 
 _SHOWN = ("prompts", "candidates", "eval_answers", "prompts_scored", "annotations", "pairs", "kto_rows",
-          "trained_on_pairs", "win_rate", "compared", "failed", "llm_calls", "llm_cache_hits", "llm_cost_usd")
+          "trained_on_pairs", "training_job", "endpoint", "local_trainer", "win_rate", "compared", "failed", "llm_calls", "llm_cache_hits", "llm_cost_usd")
 
 
 def _print(report: dict) -> None:

@@ -175,6 +175,7 @@ def test_cli_run_with_anthropic_backend_reads_the_key_from_the_environment(sampl
     summary = json.loads((tmp_path / "s.json").read_text())
     assert set(summary["drops"]) == {"2026-11-01", "2026-11-08"} and summary["sft"]["llm"] == "anthropic"
     assert summary["sft"]["runs"]["dataset"]["success"]
+    assert summary["preference"]["rounds"]["round-001"]["data"]["success"]  # the main job ends with a round
 
 
 def test_dataset_is_pushed_to_the_hub_when_configured(root, dagster_home, tmp_path, monkeypatch):
