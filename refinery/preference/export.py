@@ -50,7 +50,7 @@ def export_preferences(dpo: Sequence[dict], kto: Sequence[dict], folder: DataFol
 
 
 def card(files: dict[str, dict[str, str]], counts: dict, provenance: dict, n: int) -> str:
-    meta = {"language": provenance.get("language", ["en"]), "task_categories": ["text-generation"],
+    meta = {"language": list(provenance.get("language", ["en"])),  # a copy: no YAML anchor in the card "task_categories": ["text-generation"],
             "size_categories": [size_category(n)], "tags": ["dpo", "kto", "orpo", "preference", "synthetic"],
             "configs": [{"config_name": c, **({"default": True} if c == "dpo" else {}),
                          "data_files": [{"split": s, "path": p} for s, p in splits.items()]}

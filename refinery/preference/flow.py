@@ -20,13 +20,13 @@ from refinery.preference import annotation, prompts as prompt_sources
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.config import PreferenceConfig, SourceSpec
 from refinery.preference.export import export_preferences
-from refinery.preference.feedback import all_pairs, compare, pairwise_summary, rate
+from refinery.preference.feedback import all_pairs, as_record, compare, pairwise_summary, pairwise_template, rate
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
 from refinery.preference.training import Deployment, TrainedModel, Trainer
 from refinery.sft.config import SFTConfig
 from refinery.sft.io import read_records, write_records
-from refinery.sft.judge import judge_summary
+from refinery.sft.judge import judge_summary, judge_templates
 from refinery.sft.records import SFTRecord
 from refinery.sft.stage import fingerprint, marker_fingerprint, marker_summary, run_once
 from refinery.storage import Layout, check_partition_key
@@ -201,7 +201,8 @@ def generate(r: Round) -> dict:
         by_source: dict[str, int] = {}
         for c in candidates + logged:
             by_source[c.source] = by_source.get(c.source, 0) + 1
-        return {"candidates": len(candidates) + len(logged), "by_source": by_source, "policy": policy.model_dump(),
+        return {"candidates": len(candidates) + len(logged), "by_source": by_source,
+                "policy": {**policy.model_dump(), "resolved_model": sources[0].model},
                 "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage}
 
     return r.run("candidates", upstream, body)
@@ -212,7 +213,7 @@ def ai_feedback(r: Round) -> dict:
     opts = r.config.ai_feedback
     client, judge_model = r.clients(None)
     upstream = (r.marker("candidates"), opts.model_dump(), judge_model,
-                annotation_template_hash())
+                pairwise_template_ref())
 
     def body() -> dict:
         prompts = {p.id: p for p in r.read("prompts", "prompts.jsonl", Prompt)}
@@ -240,12 +241,10 @@ def ai_feedback(r: Round) -> dict:
 
 
 def _scored(c: Candidate, prompts: dict[str, Prompt]) -> SFTRecord:
-    from refinery.preference.feedback import as_record
     return as_record(prompts[c.prompt_id], c).model_copy(update={"judgement": c.ai})
 
 
-def annotation_template_hash() -> str:
-    from refinery.preference.feedback import pairwise_template
+def pairwise_template_ref() -> str:
     return pairwise_template().ref
 
 
@@ -335,10 +334,17 @@ def build_dataset(r: Round) -> dict:
         if out.exists(""):
             out.rm("", recursive=True)  # a split that became empty must not survive from the last export
         summary = marker_summary(r.layout, f"candidates-{r.key}", FLOW) or {}
+        feedback = marker_summary(r.layout, f"feedback-{r.key}", FLOW) or {}
+        mode = r.config.ai_feedback.mode
+        templates = judge_templates(r.config.ai_feedback.ratings) if mode in ("ratings", "both") else {}
+        if mode in ("pairwise", "both"):
+            templates["judge_pairwise"] = pairwise_template_ref()
         provenance = {"round": r.key, "policy": summary.get("policy"), "language": r.sft_config.export.language,
                       "references": [s.model_dump() for s in r.config.candidates.references],
-                      "ai_feedback": r.config.ai_feedback.model_dump(mode="json"), "pairs": opts.model_dump(),
-                      "templates": [annotation_template_hash()]}
+                      "judge_model": r.clients(None)[1], "ai_feedback": r.config.ai_feedback.model_dump(mode="json"),
+                      "pairs": opts.model_dump(), "templates": templates,
+                      "scores_by_origin": feedback.get("by_origin"), "annotations": feedback.get("annotations"),
+                      "flagged_annotators": feedback.get("flagged_annotators")}
         counts = export_preferences(dpo, kto, out, opts.test_fraction, provenance, salt=r.key)
         return {"pairs": len(dpo), "kto_rows": len(kto), **counts}
 
@@ -388,7 +394,7 @@ def evaluate(r: Round) -> dict:
     new = r.config.candidates.policy.model_copy(update={**record["next_policy"], "samples": 1})
     judge_client, judge_model = r.clients(None)
     upstream = (r.marker("policy"), r.marker("candidates"), [j.model_dump() for j in r.config.eval_judges],
-                judge_model, annotation_template_hash())
+                judge_model, pairwise_template_ref())
 
     def body() -> dict:
         held_out = {p.id: p for p in read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt)}
