@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.preference_metadata import preference_metadata, win_rate_plot
 from assets.sft import sft_dataset
-from refinery.preference import flow
+from refinery.preference import flow, policy
 from resources import CorpusSettings, LLMResource, StorageResource, TrainingResource
 
 rounds = dg.DynamicPartitionsDefinition(name="rounds")
@@ -68,8 +68,8 @@ preference_dataset = _round_asset(
 def preference_policy(context: dg.AssetExecutionContext, storage: StorageResource, llm: LLMResource,
                       settings: CorpusSettings, training: TrainingResource) -> dg.MaterializeResult:
     r = make_round(context.partition_key, storage, llm, settings)
-    trainer = training.trainer(flow.training_options(r), r.layout.at(r.layout.preference("training")))
-    summary = flow.train_and_deploy(r, trainer, local=training.backend == "local")
+    trainer = training.trainer(policy.training_options(r), r.layout.at(r.layout.preference("training")))
+    summary = policy.train_and_deploy(r, trainer, local=training.backend == "local")
     return dg.MaterializeResult(metadata=preference_metadata(summary, r.layout.preference("rounds", r.key, "policy")))
 
 
@@ -79,7 +79,7 @@ def preference_policy(context: dg.AssetExecutionContext, storage: StorageResourc
 def preference_eval(context: dg.AssetExecutionContext, storage: StorageResource, llm: LLMResource,
                     settings: CorpusSettings) -> dg.MaterializeResult:
     r = make_round(context.partition_key, storage, llm, settings)
-    summary = flow.evaluate(r)
+    summary = policy.evaluate(r)
     metadata = preference_metadata(summary, r.layout.preference("rounds", r.key, "eval"))
-    metadata["win_rate_by_round"] = win_rate_plot(flow.history(r.layout, r.key))
+    metadata["win_rate_by_round"] = win_rate_plot(policy.history(r.layout, r.key))
     return dg.MaterializeResult(metadata=metadata)

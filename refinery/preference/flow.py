@@ -1,11 +1,10 @@
 """The preference loop's stages, one set per round (`round-001`, ...):
 
-prompts -> candidates -> ai_feedback -> feedback (human annotations over AI) -> dataset (DPO/KTO) -> policy
-(training job, then the endpoint) -> evaluation (the new policy's win rate over the previous one).
+prompts -> candidates -> ai_feedback -> feedback (human annotations over AI) -> dataset (DPO/KTO); then
+`policy.py`: training job and endpoint, and the evaluation of the new policy.
 
 Each stage reads its input from storage, writes JSONL, and is skipped when its fingerprint is unchanged;
-LLM answers come from the request cache on a re-run, so a resumed round never pays twice. The policy record
-is written only once the endpoint serves the new model: a failed job or update leaves no half-published round.
+LLM answers come from the request cache on a re-run, so a resumed round never pays twice.
 """
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ from refinery.preference.export import export_preferences
 from refinery.preference.feedback import all_pairs, as_record, compare, pairwise_summary, pairwise_template, rate
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
-from refinery.preference.training import Deployment, TrainedModel, Trainer
 from refinery.sft.config import SFTConfig
 from refinery.sft.io import read_records, write_records
 from refinery.sft.judge import judge_summary, judge_templates
@@ -75,12 +73,12 @@ class Round:
         return list(read_records(self.folder(stage), name, model))
 
 
-def _json(folder, name: str, payload) -> None:
+def dump_json(folder, name: str, payload) -> None:
     with folder.open(name, "wt", encoding="utf-8") as f:
         json.dump(payload, f, indent=2, sort_keys=True, default=str)
 
 
-def _load(folder, name: str):
+def load_json(folder, name: str):
     if not folder.isfile(name):
         return None
     with folder.open(name, "rt", encoding="utf-8") as f:
@@ -139,7 +137,7 @@ def build_prompts(r: Round) -> dict:
                                                                 "prompts.jsonl", Prompt)}
         chosen = prompt_sources.pick_round(pool, used, r.key, opts.per_round, opts.topic_quotas, r.config.seed)
         consumed = {f for k in r.earlier()
-                    for f in (_load(r.layout.at(r.layout.preference("rounds", k, "prompts")), "logs.json") or [])}
+                    for f in (load_json(r.layout.at(r.layout.preference("rounds", k, "prompts")), "logs.json") or [])}
         new_logs = [f for f in logs[1] if f not in consumed]
         log_prompts, log_candidates, problems["logs"] = (prompt_sources.read_logs(logs[0], new_logs) if new_logs
                                                          else ([], [], {}))
@@ -151,7 +149,7 @@ def build_prompts(r: Round) -> dict:
         out = r.folder("prompts")
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
-        _json(out, "logs.json", new_logs)
+        dump_json(out, "logs.json", new_logs)
         by_source: dict[str, int] = {}
         for p in chosen:
             by_source[p.source] = by_source.get(p.source, 0) + 1
@@ -172,7 +170,7 @@ def _redacted(prompts: list[Prompt]) -> list[Prompt]:
 def policy_spec(r: Round) -> SourceSpec:
     """The round's policy: the endpoint the previous round deployed, else the configured one."""
     for k in reversed(r.earlier()):
-        record = _load(r.layout.at(r.layout.preference("rounds", k, "policy")), "policy.json")
+        record = load_json(r.layout.at(r.layout.preference("rounds", k, "policy")), "policy.json")
         if record:
             return r.config.candidates.policy.model_copy(update=record["next_policy"])
     return r.config.candidates.policy
@@ -194,7 +192,7 @@ def generate(r: Round) -> dict:
         out = r.folder("candidates")
         write_records(out, "candidates.jsonl", candidates + logged)
         write_records(out, "eval_answers.jsonl", eval_answers)
-        _json(out, "failures.json", failures + eval_failures)
+        dump_json(out, "failures.json", failures + eval_failures)
         usage: dict = {}
         for s in sources:
             usage.update(s.client.usage_summary())
@@ -234,7 +232,7 @@ def ai_feedback(r: Round) -> dict:
         out = r.folder("ai_feedback")
         write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
         write_records(out, "comparisons.jsonl", comparisons)
-        _json(out, "failures.json", failures)
+        dump_json(out, "failures.json", failures)
         return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": client.usage_summary()}
 
     return r.run("ai_feedback", upstream, body)
@@ -297,7 +295,7 @@ def feedback(r: Round) -> dict:
         export = r.folder("annotation", "export")
         exported = annotation.export_for_annotation([p for p in prompts if p.id in by_prompt], by_prompt, controls(r),
                                                     export, seed=f"{r.config.seed}:{r.key}")
-        mapping = _load(export, "mapping.json") or {}
+        mapping = load_json(export, "mapping.json") or {}
         rows: list[dict] = []
         for name, _ in returned:
             rows += annotation.read_rows(r.folder(*RETURNED), name)
@@ -308,7 +306,7 @@ def feedback(r: Round) -> dict:
         scores = merge(ai_scores(candidates, comparisons, r.config.ai_feedback.mode), human_scores)
         out = r.folder("feedback")
         write_records(out, "scores.jsonl", scores.values())
-        _json(out, "annotators.json", annotators)
+        dump_json(out, "annotators.json", annotators)
         origin: dict[str, int] = {}
         for s in scores.values():
             origin[s.origin] = origin.get(s.origin, 0) + 1
@@ -349,83 +347,6 @@ def build_dataset(r: Round) -> dict:
         return {"pairs": len(dpo), "kto_rows": len(kto), **counts}
 
     return r.run("dataset", upstream, body)
-
-
-# -- policy: train, then deploy ----------------------------------------------------------------------------
-def training_options(r: Round):
-    """The configured training options, with model artifacts under the storage root when it is on S3."""
-    options = r.config.training
-    if not options.output_s3_uri and r.layout.root.startswith("s3://"):
-        options = options.model_copy(update={"output_s3_uri": r.layout.preference("models")})
-    return options
-
-
-def train_and_deploy(r: Round, trainer: Trainer, local: bool) -> dict:
-    """Trains on the round's dataset and deploys it; the next round's policy is the new endpoint (or, with
-    the local trainer, which trains nothing, the configured policy)."""
-    dataset = marker_summary(r.layout, f"dataset-{r.key}", FLOW)
-    if not dataset:
-        raise RuntimeError(f"{r.key} has no preference dataset yet: materialise preference_dataset first")
-    needed = r.config.training.min_pairs
-    if dataset["pairs"] < needed:
-        raise RuntimeError(f"{r.key} has {dataset['pairs']} DPO pairs, fewer than training.min_pairs={needed}")
-    upstream = (r.marker("dataset"), r.config.training.model_dump(), local)
-
-    def body() -> dict:
-        name = f"refinery-{r.key}-{r.marker('dataset')[:8]}"
-        model: TrainedModel = trainer.train(name, r.layout.preference("rounds", r.key, "dataset"))
-        deployment: Deployment = trainer.deploy(model)
-        next_policy = ({} if local else
-                       {"backend": "sagemaker", "endpoint_name": deployment.endpoint_name,
-                        "model": deployment.model_name})
-        record = {"training": model.to_dict(), "deployment": deployment.to_dict(), "next_policy": next_policy}
-        _json(r.folder("policy"), "policy.json", record)  # last: the round is published only when all worked
-        return {"training_job": model.job_name, "artifact": model.artifact_uri, "endpoint": deployment.endpoint_name,
-                "model_name": deployment.model_name, "trained_on_pairs": dataset["pairs"], "local": local}
-
-    return r.run("policy", upstream, body)
-
-
-# -- evaluation: the new policy against the one that answered this round -----------------------------------
-def evaluate(r: Round) -> dict:
-    record = _load(r.folder("policy"), "policy.json")
-    if not record:
-        raise RuntimeError(f"{r.key} has no deployed policy yet: materialise preference_policy first")
-    new = r.config.candidates.policy.model_copy(update={**record["next_policy"], "samples": 1})
-    judge_client, judge_model = r.clients(None)
-    upstream = (r.marker("policy"), r.marker("candidates"), [j.model_dump() for j in r.config.eval_judges],
-                judge_model, pairwise_template_ref())
-
-    def body() -> dict:
-        held_out = {p.id: p for p in read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt)}
-        previous = {c.prompt_id: c for c in r.read("candidates", "eval_answers.jsonl", Candidate)}
-        client, model = r.clients(new)
-        answers, failures = generate_candidates(list(held_out.values()), [Source(new, client, model)],
-                                                f"{r.key}-eval-new", r.config.seed)
-        answers = [a.model_copy(update={"source": "new_policy"}) for a in answers]
-        pairs = [(a, previous[a.prompt_id]) for a in answers if a.prompt_id in previous]
-        comparisons, failed = compare(held_out, pairs, judge_client, r.config.eval_judges, judge_model, label="eval")
-        wins = sum(c.winner == "a" for c in comparisons)
-        losses = sum(c.winner == "b" for c in comparisons)
-        ties = len(comparisons) - wins - losses
-        write_records(r.folder("eval"), "comparisons.jsonl", comparisons)
-        win_rate = (wins + ties / 2) / len(comparisons) if comparisons else None
-        usage = {**client.usage_summary(), **judge_client.usage_summary()}
-        return {"win_rate": None if win_rate is None else round(win_rate, 4), "wins": wins, "losses": losses,
-                "ties": ties, "compared": len(comparisons), "failed": len(failures) + len(failed),
-                "new_policy": new.model_dump(), "pairwise": pairwise_summary(comparisons, failed), "llm": usage}
-
-    return r.run("eval", upstream, body)
-
-
-def history(layout: Layout, up_to: str) -> list[dict]:
-    """Every round's evaluation so far, for the progress plot."""
-    out = []
-    for n in range(1, round_number(up_to) + 1):
-        summary = marker_summary(layout, f"eval-{round_key(n)}", FLOW)
-        if summary:
-            out.append({"round": round_key(n), "win_rate": summary["win_rate"], "compared": summary["compared"]})
-    return out
 
 
 def status(layout: Layout, key: str) -> dict[str, bool]:
