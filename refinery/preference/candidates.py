@@ -33,7 +33,8 @@ def sample_seed(seed: int, round_key: str, source: str, prompt_id: str, sample: 
 
 def generate_candidates(prompts: Sequence[Prompt], sources: Sequence[Source], round_key: str, seed: int
                         ) -> tuple[list[Candidate], list[dict]]:
-    """(candidates, failures). A failed or empty/truncated answer is recorded with its reason, not kept."""
+    """(candidates, failures). A failed or empty answer is recorded with its reason, not kept; a truncated one
+    is kept and marked (`params.truncated`): it is what the policy does, a fine rejected answer, never a chosen one."""
     candidates, failures, seen = [], [], set()
     for source in sources:
         spec = source.spec
@@ -42,8 +43,8 @@ def generate_candidates(prompts: Sequence[Prompt], sources: Sequence[Source], ro
                     for p, i in keys]
         for (prompt, i), out in zip(keys, source.client.generate(requests, label=f"candidates:{spec.name}")):
             text = out.response.text.strip() if out.ok else ""
-            if not out.ok or not text or out.response.stop_reason == "max_tokens":
-                reason = out.error or ("empty" if not text else "truncated")
+            if not out.ok or not text:
+                reason = out.error or "empty"
                 failures.append({"prompt_id": prompt.id, "source": spec.name, "sample": i, "reason": reason,
                                  "detail": out.detail})
                 continue
@@ -53,6 +54,8 @@ def generate_candidates(prompts: Sequence[Prompt], sources: Sequence[Source], ro
             seen.add((prompt.id, text))
             params = {"temperature": spec.temperature, "top_p": spec.top_p, "max_tokens": spec.max_tokens,
                       "seed": out.request.seed}
+            if out.response.stop_reason == "max_tokens":  # what users of this policy would see; never "chosen"
+                params["truncated"] = True
             candidates.append(Candidate(id=stable_id(round_key, prompt.id, spec.name, source.model, i, text),
                                         prompt_id=prompt.id, text=text, source=spec.name, model=source.model,
                                         params=params, sample=i))

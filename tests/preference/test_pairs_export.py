@@ -63,6 +63,19 @@ def test_human_scores_override_ai_and_edits_become_chosen():
     assert labels[("p1", "A better answer than all.")] == (True, "edited")
 
 
+def test_thumbs_make_pairs_where_scores_do_not():
+    prompt = {"q": Prompt(id="q", messages=[Turn(role="user", content="Laptop?")], source="logs")}
+    cands = [Candidate(id="up", prompt_id="q", text="Use the IT portal.", source="log", log_thumbs=True, ai=_judged(1)),
+             Candidate(id="down", prompt_id="q", text="No idea.", source="log", log_thumbs=False, ai=_judged(1)),
+             Candidate(id="gen", prompt_id="q", text="Buy one.", source="policy", ai=_judged(1))]
+    rows = dpo_rows(prompt, {c.id: c for c in cands}, ai_scores(cands, [], "ratings"), PairOptions(), "r")
+    assert [(r["chosen"][0]["content"], r["rejected"][0]["content"], r["origin"], r["score_chosen"],
+             r["score_rejected"]) for r in rows] == [("Use the IT portal.", "No idea.", "thumbs", 5.0, 1.0)]
+    scored = [c.model_copy(update={"ai": _judged(5)}) if c.id == "gen" else c for c in cands]
+    rows = dpo_rows(prompt, {c.id: c for c in scored}, ai_scores(scored, [], "ratings"), PairOptions(), "r")
+    assert [r["origin"] for r in rows] == ["ai"]  # scores that separate the answers come first
+
+
 def test_export_loads_with_datasets_and_trains_with_trl(tmp_path):
     cands = _candidates()
     scores = ai_scores(cands, [], "ratings")
@@ -83,3 +96,20 @@ def test_export_loads_with_datasets_and_trains_with_trl(tmp_path):
     assert "config_name: dpo" in card and "round-001" in card
     assert train_one_step("dpo", ds["train"], tmp_path / "dpo") > 0
     assert train_one_step("kto", kto_ds["train"], tmp_path / "kto") > 0
+
+
+def test_a_truncated_answer_is_never_chosen():
+    prompt = {"q": Prompt(id="q", messages=[Turn(role="user", content="Steps?")], source="collection")}
+    cut = Candidate(id="a-cut", prompt_id="q", text="1. First, open the", source="policy", ai=_judged(5),
+                    params={"truncated": True})
+    ok = Candidate(id="b-ok", prompt_id="q", text="Open the portal.", source="policy", ai=_judged(4))
+    bad = Candidate(id="c-bad", prompt_id="q", text="No.", source="policy", ai=_judged(1))
+    cands = {c.id: c for c in (cut, ok, bad)}
+    scores = ai_scores(list(cands.values()), [], "ratings")
+    rows = dpo_rows(prompt, cands, scores, PairOptions(), "r")
+    assert [(r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows] == [("Open the portal.", "No.")]
+    every = dpo_rows(prompt, cands, scores, PairOptions(strategy="all_above_margin"), "r")
+    assert all(r["chosen"][0]["content"] != cut.text for r in every) and len(every) == 1
+    kto = {r["completion"][0]["content"]: r["label"] for r in kto_rows(prompt, list(cands.values()), scores,
+                                                                        PairOptions(), "r")}
+    assert kto == {"Open the portal.": True, "No.": False}  # a cut-off answer is not a desirable example
