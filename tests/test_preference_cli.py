@@ -1,6 +1,6 @@
 """`refinery preference` as a user runs it: the local trainer (records its inputs), rounds opened with --next,
 a repeated command reuses everything and pays for nothing twice."""
-import itertools
+import collections
 import json
 
 import yaml
@@ -14,17 +14,20 @@ from tests.fakes.plausible import anthropic_request
 
 
 def _responder():
-    counter = itertools.count()
+    seen: collections.Counter = collections.Counter()
 
     def respond(body: dict) -> str:
         req = anthropic_request(body)
         if req.prefill == "Rating:":
             return " 5\nRationale: specific." if "GOOD" in req.messages[-1].content.split("Response:")[1] \
                 else " 1\nRationale: vague."
-        if req.prefill == "Better:":
+        if (req.prefill or "").startswith("Better:"):
             return " tie\nRationale: alike."
-        n = next(counter)  # the SDK sends no seed: vary the answers the way sampling would
-        return f"Answer {n}: " + ("GOOD and specific." if n % 2 == 0 else "vague.")
+        # the SDK sends no seed, so a prompt's samples are identical requests: the first answer is good, the
+        # next vague, whatever order the threads send them in
+        prompt = req.messages[-1].content
+        seen[prompt] += 1
+        return f"Answer {seen[prompt]} to {prompt}: " + ("GOOD and specific." if seen[prompt] == 1 else "vague.")
 
     return respond
 

@@ -37,7 +37,7 @@ def judge(body: dict) -> str:
     if req.prefill == "Rating:":
         response = text.split("Response:\n", 1)[1]
         return " 5\nRationale: specific." if "GOOD" in response else " 2\nRationale: vague."
-    if req.prefill == "Better:":
+    if (req.prefill or "").startswith("Better:"):
         a = text.split("Response A:\n", 1)[1].split("\n\nResponse B:", 1)[0]
         b = text.split("Response B:\n", 1)[1].split("\n\nWhich response", 1)[0]
         return " tie\nRationale: alike." if ("GOOD" in a) == ("GOOD" in b) else \

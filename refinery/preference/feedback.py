@@ -20,7 +20,8 @@ from refinery.sft.prompts import load_template
 from refinery.sft.records import SFTRecord, Turn
 
 PROMPTS = str(Path(__file__).parent / "prompts")
-_CHOICE = re.compile(r"\s*[*\[(]*\s*(?:response\s+)?(A|B|tie|draw|neither|equal)\b", re.I)
+_CHOICE = re.compile(r"\s*[*\[(]*\s*(?:responses?\s+)?[*\[(]*\s*(A|B)\b", re.I)
+_TIE = re.compile(r"\b(tie|draw|neither|equal(?:ly)?|same|both)\b", re.I)
 
 
 def pairwise_template():
@@ -28,12 +29,15 @@ def pairwise_template():
 
 
 def parse_choice(text: str) -> str:
-    """'Better: A' -> "a"; B -> "b"; tie/draw/neither/equal -> "tie"."""
-    m = _CHOICE.match(text.split(":", 1)[1] if text.lower().startswith("better") else text)
+    """'Better: Response A' -> "a"; B -> "b"; a tie, draw, neither, equal or both on the line -> "tie"."""
+    body = text.split(":", 1)[1] if text.lower().startswith("better") else text
+    first = body.strip().split("\n", 1)[0]
+    if _TIE.search(first[:80]):
+        return "tie"
+    m = _CHOICE.match(first)
     if not m:
-        raise ValueError("expected 'Better: A', 'Better: B' or 'Better: tie' on the first line")
-    choice = m.group(1).lower()
-    return choice if choice in ("a", "b") else "tie"
+        raise ValueError("expected 'Better: Response A', 'Better: Response B' or 'Better: tie' on the first line")
+    return m.group(1).lower()
 
 
 def as_record(prompt: Prompt, candidate: Candidate) -> SFTRecord:

@@ -35,7 +35,9 @@ def first_position_judge(req) -> str:
 
 @pytest.mark.parametrize("text,choice", [("Better: A\nRationale: x", "a"), ("Better: **B**", "b"),
                                          ("Better: Tie", "tie"), ("Better: response B is better", "b"),
-                                         ("Better: neither", "tie")])
+                                         ("Better: neither", "tie"), ("Better: Response A:\nOpen a ticket", "a"),
+                                         ("Better: Responses are equally good", "tie"),
+                                         ("Better: Response [B]", "b")])
 def test_parse_choice(text, choice):
     assert parse_choice(text) == choice
 
