@@ -1,6 +1,7 @@
 """`refinery preference` as a user runs it: the local trainer (records its inputs), rounds opened with --next,
 a repeated command reuses everything and pays for nothing twice."""
 import collections
+import threading
 import json
 
 import yaml
@@ -15,6 +16,7 @@ from tests.fakes.plausible import anthropic_request
 
 def _responder():
     seen: collections.Counter = collections.Counter()
+    lock = threading.Lock()
 
     def respond(body: dict) -> str:
         req = anthropic_request(body)
@@ -26,8 +28,10 @@ def _responder():
         # the SDK sends no seed, so a prompt's samples are identical requests: the first answer is good, the
         # next vague, whatever order the threads send them in
         prompt = req.messages[-1].content
-        seen[prompt] += 1
-        return f"Answer {seen[prompt]} to {prompt}: " + ("GOOD and specific." if seen[prompt] == 1 else "vague.")
+        with lock:
+            seen[prompt] += 1
+            n = seen[prompt]
+        return f"Answer {n} to {prompt}: " + ("GOOD and specific." if n == 1 else "vague.")
 
     return respond
 
