@@ -62,7 +62,9 @@ preference_dataset = _round_asset(
     "Parquet and JSONL, dataset card.", kinds={"parquet"})
 
 
+# the `training` pool (dagster.yaml: one at a time): two rounds never train and update one endpoint at once
 @dg.asset(deps=[preference_dataset], partitions_def=rounds, group_name="preference", kinds={"sagemaker"},
+          pool="training",
           description="A training job on the round's pairs, then the policy endpoint created or updated. Published "
                       "only when both succeeded; a failed job or update leaves the round failed and retryable.")
 def preference_policy(context: dg.AssetExecutionContext, storage: StorageResource, llm: LLMResource,
