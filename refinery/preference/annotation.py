@@ -30,6 +30,7 @@ import fsspec
 from datatrove.io import DataFolder
 
 from refinery.preference.records import Annotation, Candidate, ControlRecord, Prompt, PromptScores, stable_id
+from refinery.sft.argilla import field, question
 from refinery.sft.review import _answers
 from refinery.storage import join
 
@@ -73,14 +74,6 @@ class _Item:
 
 def argilla_settings(k: int, sources: Iterable[str], topics: Iterable[str]) -> dict:
     slots = [slot(i) for i in range(1, k + 1)]
-
-    def field(name, kind, title, required=True):
-        return {"name": name, "title": title, "required": required, "description": None,
-                "settings": {"type": kind, "use_markdown": kind == "chat"}, "type": kind}
-
-    def question(name, title, settings, required=True):
-        return {"name": name, "title": title, "description": None, "required": required,
-                "settings": settings, "type": settings["type"]}
 
     def options(values):
         return [{"value": v, "text": v, "description": None} for v in values]

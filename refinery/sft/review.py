@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import fsspec
 from datatrove.io import DataFolder
 
+from refinery.sft.argilla import field, question
 from refinery.sft.records import Chunk, Dropped, SFTRecord
 
 QUALITY, DECISION, CORRECTION = "quality", "decision", "corrected_response"
@@ -36,14 +37,6 @@ _ACCEPT, _REJECT = {"accept", "accepted", "approved", "submitted"}, {"reject", "
 
 
 def argilla_settings(methods: Sequence[str]) -> dict:
-    def field(name, kind, title, required=True):
-        return {"name": name, "title": title, "required": required, "description": None,
-                "settings": {"type": kind, "use_markdown": kind == "chat"}, "type": kind}
-
-    def question(name, title, settings, required=True):
-        return {"name": name, "title": title, "description": None, "required": required,
-                "settings": settings, "type": settings["type"]}
-
     return {
         "guidelines": GUIDELINES,
         "fields": [field("messages", "chat", "Conversation"), field("response", "text", "Response to review"),
@@ -138,9 +131,9 @@ def _answers(responses) -> list[dict]:
                     "status": r.get("status"), "values": {q: (v or {}).get("value") for q, v in r["values"].items()}}
             else:
                 items.append((r["question_name"], r))
-    for question, r in items:
+    for name, r in items:
         answer = by_user.setdefault(str(r.get("user_id")), {"status": r.get("status"), "values": {}})
-        answer["values"][question] = r.get("value")
+        answer["values"][name] = r.get("value")
         answer["status"] = answer["status"] or r.get("status")
     return list(by_user.values())
 
