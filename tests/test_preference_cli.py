@@ -82,3 +82,12 @@ def test_preference_command_rounds_with_the_local_trainer(tmp_path, dagster_home
         again = json.loads((tmp_path / "again.json").read_text())["rounds"]["round-002"]
         assert server.calls == calls
         assert all(md["reused_previous_output"] for run in again.values() for md in run["assets"].values())
+
+
+def test_a_round_without_any_prompt_source_fails_clearly(tmp_path, dagster_home, capsys):
+    rc = main(["preference", "--root", str(tmp_path / "empty"), "--json", str(tmp_path / "r.json")])
+    assert rc == 1
+    report = json.loads((tmp_path / "r.json").read_text())["rounds"]["round-001"]
+    assert not report["data"]["success"] and "train" not in report
+    captured = capsys.readouterr()
+    assert "round-001 has no prompts" in captured.out + captured.err

@@ -146,6 +146,9 @@ def build_prompts(r: Round) -> dict:
         if redact:
             chosen, log_candidates = _redacted(chosen), [c.model_copy(update={"text": redact_pii(c.text)[0]})
                                                          for c in log_candidates]
+        if not chosen:
+            raise RuntimeError(f"{r.key} has no prompts: no SFT dataset with held-out prompts under "
+                               f"{r.layout.sft('dataset')}, no preference.prompts.collection and no new log files")
         out = r.folder("prompts")
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
