@@ -11,6 +11,7 @@ with UltraFeedback-binarized's `messages`, `score_chosen`, `score_rejected`; KTO
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -62,7 +63,9 @@ def dpo_rows(prompts: dict[str, Prompt], candidates: dict[str, Candidate], score
              options: PairOptions, round_key: str) -> list[dict]:
     """Pairs from scores; where a prompt's scores make no pair, from thumbs (a response people liked against
     one they did not: production users' or annotators'), scored at the ends of the scale."""
-    rows = []
+    rows, by_prompt = [], defaultdict(list)
+    for c in candidates.values():
+        by_prompt[c.prompt_id].append(c)
     for pid in sorted(set(scores) | {c.prompt_id for c in candidates.values() if c.log_thumbs is not None}):
         prompt, ps = prompts[pid], scores.get(pid) or PromptScores(prompt_id=pid, scores={}, origin="ai")
         before = len(rows)
@@ -81,8 +84,7 @@ def dpo_rows(prompts: dict[str, Prompt], candidates: dict[str, Candidate], score
                           round_key) for r in beaten if EDITED - ps.scores[r] >= options.margin
                      and candidates[r].text.strip() != ps.edited.strip()]
         if len(rows) == before:
-            rows += _thumbs_pairs(prompt, ps, [c for c in candidates.values() if c.prompt_id == pid], options,
-                                  round_key)
+            rows += _thumbs_pairs(prompt, ps, by_prompt[pid], options, round_key)
     return rows
 
 
