@@ -91,3 +91,11 @@ def test_a_round_without_any_prompt_source_fails_clearly(tmp_path, dagster_home,
     assert not report["data"]["success"] and "train" not in report
     captured = capsys.readouterr()
     assert "round-001 has no prompts" in captured.out + captured.err
+
+
+def test_a_configured_prompt_collection_that_is_missing_is_an_error(tmp_path, dagster_home, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"preference": {"prompts": {"collection": str(tmp_path / "nope.jsonl")}}}))
+    assert main(["preference", "--root", str(tmp_path / "data"), "--config", str(config)]) == 1
+    captured = capsys.readouterr()
+    assert "preference.prompts.collection: no .jsonl or .csv file at" in captured.out + captured.err

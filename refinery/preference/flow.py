@@ -110,6 +110,9 @@ def build_prompts(r: Round) -> dict:
     sft_records_uri = r.layout.sft("dataset")
     collection = _file_source(r.layout, opts.collection)
     logs = _file_source(r.layout, opts.logs or r.layout.preference("logs"))
+    for name, uri, found in (("collection", opts.collection, collection), ("logs", opts.logs, logs)):
+        if uri and not found[1]:  # a configured source that is not there is a mistake, not an empty round
+            raise FileNotFoundError(f"preference.prompts.{name}: no .jsonl or .csv file at {uri}")
     redact = opts.pii_redaction == "always" or (opts.pii_redaction == "auto" and r.external_llm)
     upstream = (marker_fingerprint(r.layout, "dataset") if opts.sft_test else None, collection[2], logs[2],
                 opts.model_dump(), r.earlier(), r.sft_config.export.model_dump(), redact)
