@@ -34,7 +34,8 @@ class PromptOptions(StrictOptions):
     logs: str | None = None  # production logs folder; default <root>/preference/logs (prompt, response, thumbs)
     per_round: int = Field(32, ge=1)  # prompts a round answers (logs' prompts come on top)
     topic_quotas: dict[str, int] = Field(default_factory=dict)  # topic -> at most this many prompts per round
-    eval_prompts: int = Field(8, ge=0)  # held out for the win rate; fixed across rounds, never trained on
+    eval_prompts: int = Field(8, ge=0)  # held out for the win rate (at most half of the first round's pool);
+    # chosen by the first round and kept for every later one, never trained on
     # redact PII in prompts and logged responses before they reach an LLM: "auto" = when any model is external
     pii_redaction: Literal["auto", "always", "never"] = "auto"
 

@@ -129,9 +129,10 @@ def build_prompts(r: Round) -> dict:
             pool += found
         eval_folder = r.layout.at(r.layout.preference("eval"))
         held_out = list(read_records(eval_folder, "prompts.jsonl", Prompt))
-        if not held_out and opts.eval_prompts:  # chosen once, by the first round, for every round
+        if not held_out and opts.eval_prompts:  # chosen once, by the first round, for every round; at most half
+            # the pool, so a small first round still has prompts to train on
             picked = [p.model_copy(update={"source": "eval", "meta": {**p.meta, "from": p.source}})
-                      for p in prompt_sources.pick_eval(pool, opts.eval_prompts, r.config.seed)]
+                      for p in prompt_sources.pick_eval(pool, min(opts.eval_prompts, len(pool) // 2), r.config.seed)]
             write_records(eval_folder, "prompts.jsonl", _redacted(picked) if redact else picked)
             held_out = picked
         held_ids = {p.id for p in held_out}
