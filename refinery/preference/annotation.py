@@ -6,7 +6,9 @@ Export layout under the folder (Argilla 2.x conventions of `refinery.sft.review`
   argilla/records.jsonl    one rg.Record.to_dict() per line (fields prompt, response_1..K)
   annotation.jsonl / .csv  the same records for spreadsheet users: each annotator fills a copy, one row per
                            record, with their name in `annotator`
-  mapping.json             response slot -> candidate id and the control records; never shown to annotators
+  mapping.json             response slot -> candidate id (and a hash of its text: a row answered on an older
+                           export, whose slots held other responses, is skipped as `stale_record`) and the
+                           control records; never shown to annotators
 
 Candidates are shuffled per record (hash of seed, record id, candidate id) so a slot never tracks a model.
 Control records get a hashed id like any prompt and are interleaved with the others in hashed order.
@@ -19,6 +21,7 @@ show a user ("none" when no response is), `edited_response` a full response bett
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import statistics
@@ -148,7 +151,7 @@ def export_for_annotation(prompts: Sequence[Prompt], candidates: dict[str, list[
                                 [it.metadata["topic"] for it in items if "topic" in it.metadata])
     with folder.open("argilla/settings.json", "wt", encoding="utf-8") as f:
         json.dump(settings, f, indent=2)
-    mapping: dict = {"seed": seed, "records": {}, "controls": {}}
+    mapping: dict = {"seed": seed, "records": {}, "controls": {}, "texts": {}}
     columns = ["record_id", "annotator", "prompt", *slots, RANKING, *map(_rating_q, slots), ACCEPTABLE, EDITED,
                "status"]
     plain = []
@@ -156,6 +159,7 @@ def export_for_annotation(prompts: Sequence[Prompt], candidates: dict[str, list[
         for it in items:
             texts = {slot(i + 1): text for i, (_, text) in enumerate(it.responses)}
             mapping["records"][it.id] = {slot(i + 1): cid for i, (cid, _) in enumerate(it.responses)}
+            mapping["texts"][it.id] = {s: _digest(t) for s, t in texts.items()}
             if it.control:
                 mapping["controls"][it.id] = {"control_id": it.control.id, "best": slot(it.best + 1)}
             f.write(json.dumps({"id": it.id, "fields": {"prompt": it.messages, **texts}, "metadata": it.metadata,
@@ -288,6 +292,17 @@ def _user_answers(row: dict) -> list[tuple[str, str, dict]]:
             for user, group in groups.items() for a in _answers(group)]
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+
+
+def _stale(row: dict, digests: dict[str, str]) -> bool:
+    """Does the row show other responses than the current export's slots (it came from an older export)?"""
+    shown = (row.get("fields") or {}) if "responses" in row else row
+    return any(isinstance(shown.get(s), str) and shown[s].strip() and _digest(shown[s]) != d
+               for s, d in digests.items())
+
+
 def read_annotations(rows: Iterable[dict], mapping: dict) -> tuple[list[Annotation], dict]:
     """Argilla records (with `responses`) or plain rows -> (annotations, counts). Drafts, unanswered rows, rows
     without annotator and malformed answers are skipped and counted by reason. One annotation per
@@ -298,6 +313,9 @@ def read_annotations(rows: Iterable[dict], mapping: dict) -> tuple[list[Annotati
         record_id = str(row.get("id" if "responses" in row else "record_id") or "")
         if record_id not in shown_of:
             stats["unknown_record"] += 1
+            continue
+        if _stale(row, mapping.get("texts", {}).get(record_id, {})):
+            stats["stale_record"] += 1  # answered on an earlier export whose slots held other responses
             continue
         answers = _user_answers(row)
         if not answers:

@@ -280,3 +280,19 @@ def test_discarded_answers_do_not_count_as_controls(exported):
     annotations = [Annotation(record_id=ctl, annotator="q", status="discarded")]
     assert score_annotators(annotations, mapping)["q"]["unscored"]
     assert human_scores(annotations, mapping) == {}
+
+
+def test_rows_answered_on_an_older_export_are_skipped_as_stale(tmp_path):
+    prompts, candidates = prompts_and_candidates()
+    old = data_folder(str(tmp_path / "old"))
+    export_for_annotation(prompts, candidates, CONTROLS, old, seed="r1")
+    rows = read_rows(old, "annotation.jsonl")
+    # the candidates changed (new generation settings): same prompts, other responses behind the slots
+    candidates["p1"] = [c.model_copy(update={"text": c.text + " (regenerated)"}) for c in candidates["p1"]]
+    new = data_folder(str(tmp_path / "new"))
+    export_for_annotation(prompts, candidates, CONTROLS, new, seed="r1")
+    mapping = json.loads((tmp_path / "new" / "mapping.json").read_text())
+    filled = [{**r, "annotator": "alice", "ranking": "response_1 > response_2"} for r in rows]
+    annotations, stats = read_annotations(filled, mapping)
+    assert stats["stale_record"] == 1 and "p1" not in {a.record_id for a in annotations}
+    assert len(annotations) == len(rows) - 1
