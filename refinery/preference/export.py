@@ -1,6 +1,7 @@
 """A round's preference data as a Hugging Face dataset folder (local, S3 or a mount):
 
-    <out>/dpo/{train,test}-<hash>.{parquet,jsonl}   prompt/chosen/rejected (+ messages, scores): DPO and ORPO
+    <out>/dpo/{train,test}-<hash>.{parquet,jsonl}   prompt/chosen/rejected (+ messages, scores): DPO, and ORPO
+                                                    without the `messages` column
     <out>/kto/{train,test}-<hash>.{parquet,jsonl}   prompt/completion/label: KTO
     <out>/README.md                                 dataset card with the round's provenance
 
@@ -61,8 +62,9 @@ def card(files: dict[str, dict[str, str]], counts: dict, provenance: dict, n: in
             "and/or pairwise with both orders) and by people where they annotated; human judgement overrides the "
             "AI's. Provenance in the `refinery` section of this card's metadata.", "",
             "```python", "from datasets import load_dataset",
-            'dpo = load_dataset("<this folder>", "dpo")  # TRL DPOTrainer / ORPOTrainer: prompt, chosen, rejected',
+            'dpo = load_dataset("<this folder>", "dpo")  # TRL DPOTrainer: prompt, chosen, rejected (+ scores)',
             'kto = load_dataset("<this folder>", "kto")  # TRL KTOTrainer: prompt, completion, label',
+            'orpo = dpo.remove_columns("messages")        # TRL ORPOTrainer (it rejects extra chat columns)',
             "```", "", f"DPO pairs by split {counts['dpo']}, by origin {counts['dpo_by_origin']}.",
             f"KTO rows by split {counts['kto']}, labels {counts['kto_labels']}, by origin {counts['kto_by_origin']}.", ""]
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n\n" + "\n".join(body)

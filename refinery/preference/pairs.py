@@ -3,7 +3,7 @@ prompt (their judgement overrides the AI's), else from the AI judges. DPO pairs:
 at least `margin` apart, or, where the scores make no pair, a liked response against a disliked one (thumbs);
 an edited response is the chosen answer against the candidates it improves on. KTO
 rows: one response with a binary label from thumbs (annotators' or production users'), else from the score.
-ORPO reads the same pairs as DPO.
+ORPO reads the same pairs as DPO (without `messages`).
 
 Rows follow TRL's conversational layouts: DPO `prompt` (messages), `chosen`/`rejected` (assistant messages),
 with UltraFeedback-binarized's `messages`, `score_chosen`, `score_rejected`; KTO `prompt`/`completion`/`label`.

@@ -96,6 +96,8 @@ def test_export_loads_with_datasets_and_trains_with_trl(tmp_path):
     assert "config_name: dpo" in card and "round-001" in card
     assert train_one_step("dpo", ds["train"], tmp_path / "dpo") > 0
     assert train_one_step("kto", kto_ds["train"], tmp_path / "kto") > 0
+    # TRL's ORPOTrainer applies the chat template itself and refuses the extra `messages` column
+    assert train_one_step("orpo", ds["train"].remove_columns("messages"), tmp_path / "orpo") > 0
 
 
 def test_a_truncated_answer_is_never_chosen():

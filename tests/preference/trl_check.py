@@ -1,4 +1,4 @@
-"""One training step of TRL's own DPO and KTO trainers on an exported dataset, with a tiny random model and
+"""One training step of TRL's own DPO, KTO and (experimental) ORPO trainers on an exported dataset, with a tiny random model and
 the bundled tokenizer (offline, ~10 s): the proof that the layouts are what the trainers read."""
 import copy
 
@@ -21,13 +21,15 @@ def _tiny():
 
 
 def train_one_step(kind: str, dataset, out_dir) -> float:
-    """kind: "dpo" or "kto"; returns the training loss of one step."""
+    """kind: "dpo", "kto" or "orpo"; returns the training loss of one step."""
     from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
     tok, model = _tiny()
-    config, trainer = (DPOConfig, DPOTrainer) if kind == "dpo" else (KTOConfig, KTOTrainer)
+    config, trainer = {"dpo": (DPOConfig, DPOTrainer), "kto": (KTOConfig, KTOTrainer),
+                       "orpo": (ORPOConfig, ORPOTrainer)}[kind]
     args = config(output_dir=str(out_dir), max_steps=1, per_device_train_batch_size=2, report_to=[], use_cpu=True,
                   save_strategy="no")
-    # ref_model given: TRL would otherwise reload the policy by its (empty) hub name
-    return trainer(model=model, ref_model=copy.deepcopy(model), args=args, train_dataset=dataset,
-                   processing_class=tok).train().training_loss
+    # ref_model given: TRL would otherwise reload the policy by its (empty) hub name; ORPO has none
+    ref = {} if kind == "orpo" else {"ref_model": copy.deepcopy(model)}
+    return trainer(model=model, args=args, train_dataset=dataset, processing_class=tok, **ref).train().training_loss
