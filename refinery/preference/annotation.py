@@ -24,18 +24,19 @@ import csv
 import hashlib
 import json
 import os
+import posixpath
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import fsspec
 from datatrove.io import DataFolder
 
 from refinery.preference.records import Annotation, Candidate, ControlRecord, Prompt, PromptScores, stable_id
 from refinery.sft.argilla import field, question
+from refinery.sft.io import numbered_rows
 from refinery.sft.review import _answers
-from refinery.storage import join
+from refinery.storage import data_folder, join
 
 RANKING, ACCEPTABLE, EDITED, NONE = "ranking", "acceptable", "edited_response", "none"
 GUIDELINES = """\
@@ -182,15 +183,10 @@ def export_for_annotation(prompts: Sequence[Prompt], candidates: dict[str, list[
 
 def read_rows(where: DataFolder | str | os.PathLike, name: str = "") -> list[dict]:
     """Rows of a .jsonl or .csv file (by extension): `name` inside a DataFolder or directory, or `where` itself."""
-    path = name or str(where)
-    if isinstance(where, DataFolder):
-        opened = where.open(name, "rt", encoding="utf-8-sig", newline="")
-    else:
-        opened = fsspec.open(join(str(where), name) if name else str(where), "rt", encoding="utf-8-sig", newline="")
-    with opened as f:
-        if path.endswith(".csv"):
-            return list(csv.DictReader(f))
-        return [json.loads(line) for line in f if line.strip()]
+    if not isinstance(where, DataFolder):
+        path = join(str(where), name) if name else str(where)
+        where, name = data_folder(posixpath.dirname(path)), posixpath.basename(path)
+    return [row for _, row in numbered_rows(where, name)]
 
 
 class _Malformed(ValueError):

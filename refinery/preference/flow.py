@@ -8,7 +8,6 @@ LLM answers come from the request cache on a re-run, so a resumed round never pa
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from refinery.preference.feedback import all_pairs, as_record, compare, pairwise
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
 from refinery.sft.config import SFTConfig
-from refinery.sft.io import read_records, write_records
+from refinery.sft.io import data_files, file_digest, read_records, write_records
 from refinery.sft.judge import judge_summary, judge_templates
 from refinery.sft.records import SFTRecord
 from refinery.sft.stage import fingerprint, marker_fingerprint, marker_summary, run_once
@@ -96,13 +95,8 @@ def _file_source(layout: Layout, uri: str | None):
         files = [name] if folder.isfile(name) else []
     else:
         folder = layout.at(uri)
-        files = prompt_sources.data_files(folder)
-    return folder, files, [(f, sha256(folder, f)) for f in files]
-
-
-def sha256(folder, name: str) -> str:
-    with folder.open(name, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        files = data_files(folder)
+    return folder, files, [(f, file_digest(folder, f)) for f in files]
 
 
 def build_prompts(r: Round) -> dict:
@@ -283,7 +277,7 @@ def controls(r: Round) -> list[ControlRecord]:
 def returned_files(layout: Layout, key: str) -> list[tuple[str, str]]:
     """(name, sha256) of the annotation files returned for a round, in name order."""
     folder = layout.at(layout.preference("rounds", key, *RETURNED))
-    return [(f, sha256(folder, f)) for f in prompt_sources.data_files(folder)]
+    return [(f, file_digest(folder, f)) for f in data_files(folder)]
 
 
 def feedback(r: Round) -> dict:

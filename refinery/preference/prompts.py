@@ -7,9 +7,7 @@ and `id`. Rows of a log: the same plus `response` and `thumbs` (up/down, true/fa
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -18,6 +16,7 @@ from datatrove.io import DataFolder
 
 from refinery.preference.records import Candidate, Prompt, Turn, stable_id
 from refinery.sft.export import split_of
+from refinery.sft.io import numbered_rows
 from refinery.sft.records import SFTRecord
 
 _UP, _DOWN = {"up", "true", "1", "+1", "yes", "good", "👍"}, {"down", "false", "-1", "0", "no", "bad", "👎"}
@@ -41,21 +40,6 @@ def sft_test_prompts(records: Iterable[SFTRecord], test_fraction: float, split_s
         out.append(Prompt(id=stable_id("sft", r.id), messages=r.messages[:last], source="sft_test", topic=r.method,
                           meta={"sft_id": r.id, "reference": r.messages[last].content}))
     return out
-
-
-def _rows(folder: DataFolder, name: str) -> list[tuple[int, dict]]:
-    with folder.open(name, "rt", encoding="utf-8") as f:
-        text = f.read()
-    if name.endswith(".csv"):
-        return list(enumerate(csv.DictReader(io.StringIO(text)), 1))
-    return [(n, json.loads(line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-
-
-def data_files(folder: DataFolder) -> list[str]:
-    """The .jsonl/.csv files of a folder, in name order."""
-    if not folder.exists(""):
-        return []
-    return sorted(f for f in folder.list_files() if f.endswith((".jsonl", ".csv")))
 
 
 def _messages(row: dict) -> list[Turn]:
@@ -84,7 +68,7 @@ def read_collection(folder: DataFolder, files: Sequence[str]) -> tuple[list[Prom
     """Prompts of a collection; unusable rows are counted by reason, not fatal."""
     prompts, problems = {}, Counter()
     for name in files:
-        for line, row in _rows(folder, name):
+        for line, row in numbered_rows(folder, name):
             try:
                 messages = _messages(row)
             except (ValueError, TypeError) as err:
@@ -100,7 +84,7 @@ def read_logs(folder: DataFolder, files: Sequence[str]) -> tuple[list[Prompt], l
     """Prompts and their logged responses (as `log` candidates with the user's thumbs)."""
     prompts, candidates, problems = {}, [], Counter()
     for name in files:
-        for line, row in _rows(folder, name):
+        for line, row in numbered_rows(folder, name):
             try:
                 messages, thumbs = _messages(row), _thumbs(row.get("thumbs"))
                 response = str(row.get("response") or "").strip()

@@ -7,13 +7,11 @@ inputs each time, so importing the same file twice changes nothing.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 
 from refinery.sft.export import export_dataset
 from refinery.sft.flow import DROPPED, RECORDS, SFT
-from refinery.sft.io import read_records, write_records
+from refinery.sft.io import data_files, file_digest, numbered_rows, read_records, write_records
 from refinery.sft.judge import judge_summary
 from refinery.sft.records import Dropped, SFTRecord
 from refinery.sft.review import export_for_review, import_reviews
@@ -25,18 +23,8 @@ REVIEWED = ("review", "reviewed")
 def _review_files(sft: SFT) -> list[tuple[str, str]]:
     """(name, content sha256) of the reviewed files, in name order."""
     folder = sft.folder(*REVIEWED)
-    if not folder.exists(""):
-        return []
-    out = []
-    for name in sorted(f for f in folder.list_files() if f.endswith(".jsonl")):
-        with folder.open(name, "rb") as f:
-            out.append((name, hashlib.sha256(f.read()).hexdigest()))
-    return out
+    return [(name, file_digest(folder, name)) for name in data_files(folder, (".jsonl",))]
 
-
-def _rows(folder, name: str) -> list[dict]:
-    with folder.open(name, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def build_dataset(sft: SFT, methods: list[str]) -> dict:
@@ -56,7 +44,8 @@ def build_dataset(sft: SFT, methods: list[str]) -> dict:
                 dropped += read_records(sft.folder(stage, method), DROPPED, Dropped)
         review_stats = {}
         for name, _ in reviews:
-            records, rejected, review_stats[name] = import_reviews(records, _rows(sft.folder(*REVIEWED), name))
+            rows = [row for _, row in numbered_rows(sft.folder(*REVIEWED), name)]
+            records, rejected, review_stats[name] = import_reviews(records, rows)
             dropped += rejected
         out = sft.folder("dataset")
         if out.exists(""):

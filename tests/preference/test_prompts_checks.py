@@ -20,7 +20,8 @@ def test_collection_reads_jsonl_and_csv_and_counts_bad_rows(tmp_path):
                                                                {"role": "assistant", "content": "Hello"},
                                                                {"role": "user", "content": "Refunds?"}]}) + "\n" +
                                       json.dumps({"prompt": ""}) + "\n")
-    (tmp_path / "b.csv").write_text("id,prompt,topic\nx1,What is the VPN address?,it\n")
+    # saved by Excel: a byte-order mark before the header
+    (tmp_path / "b.csv").write_text("id,prompt,topic\nx1,What is the VPN address?,it\n", encoding="utf-8-sig")
     prompts, problems = read_collection(data_folder(str(tmp_path)), ["a.jsonl", "b.csv"])
     assert [p.text() for p in prompts] == ["How do I file leave?", "Refunds?", "What is the VPN address?"]
     assert prompts[2].id == "x1" and prompts[2].topic == "it" and len(prompts[1].messages) == 3
