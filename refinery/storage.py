@@ -88,7 +88,7 @@ class Layout:
         """One request cache per storage root, shared by every flow: the same call is never paid twice."""
         return self.uri("llm_cache")
 
-    def read_json(self, uri: str) -> dict | None:
+    def read_json(self, uri: str) -> dict | list | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)
         if not folder.isfile(name):
@@ -96,7 +96,7 @@ class Layout:
         with folder.open(name, "rt") as f:
             return json.load(f)
 
-    def write_json(self, uri: str, payload: dict) -> None:
+    def write_json(self, uri: str, payload: dict | list) -> None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         with folder.open(posixpath.basename(uri), "wt") as f:
             json.dump(payload, f, indent=2, sort_keys=True, default=str)

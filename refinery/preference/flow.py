@@ -8,7 +8,6 @@ LLM answers come from the request cache on a re-run, so a resumed round never pa
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,8 +53,11 @@ class Round:
     def __post_init__(self):
         round_number(check_partition_key(self.key))
 
+    def uri(self, *parts: str) -> str:
+        return self.layout.preference("rounds", self.key, *parts)
+
     def folder(self, *parts: str):
-        return self.layout.at(self.layout.preference("rounds", self.key, *parts))
+        return self.layout.at(self.uri(*parts))
 
     def marker(self, stage: str) -> str | None:
         return marker_fingerprint(self.layout, f"{stage}-{self.key}", FLOW)
@@ -70,18 +72,6 @@ class Round:
 
     def read(self, stage: str, name: str, model):
         return list(read_records(self.folder(stage), name, model))
-
-
-def dump_json(folder, name: str, payload) -> None:
-    with folder.open(name, "wt", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, sort_keys=True, default=str)
-
-
-def load_json(folder, name: str):
-    if not folder.isfile(name):
-        return None
-    with folder.open(name, "rt", encoding="utf-8") as f:
-        return json.load(f)
 
 
 # -- prompts ---------------------------------------------------------------------------------------------
@@ -135,7 +125,7 @@ def build_prompts(r: Round) -> dict:
                                                                 "prompts.jsonl", Prompt)}
         chosen = prompt_sources.pick_round(pool, used, r.key, opts.per_round, opts.topic_quotas, r.config.seed)
         consumed = {f for k in r.earlier()
-                    for f in (load_json(r.layout.at(r.layout.preference("rounds", k, "prompts")), "logs.json") or [])}
+                    for f in (r.layout.read_json(r.layout.preference("rounds", k, "prompts", "logs.json")) or [])}
         new_logs = [f for f in logs[1] if f not in consumed]
         log_prompts, log_candidates, problems["logs"] = (prompt_sources.read_logs(logs[0], new_logs) if new_logs
                                                          else ([], [], {}))
@@ -150,7 +140,7 @@ def build_prompts(r: Round) -> dict:
         out = r.folder("prompts")
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
-        dump_json(out, "logs.json", new_logs)
+        r.layout.write_json(r.uri("prompts", "logs.json"), new_logs)
         by_source: dict[str, int] = {}
         for p in chosen:
             by_source[p.source] = by_source.get(p.source, 0) + 1
@@ -171,7 +161,7 @@ def _redacted(prompts: list[Prompt]) -> list[Prompt]:
 def policy_spec(r: Round) -> SourceSpec:
     """The round's policy: the endpoint the previous round deployed, else the configured one."""
     for k in reversed(r.earlier()):
-        record = load_json(r.layout.at(r.layout.preference("rounds", k, "policy")), "policy.json")
+        record = r.layout.read_json(r.layout.preference("rounds", k, "policy", "policy.json"))
         if record:
             return r.config.candidates.policy.model_copy(update=record["next_policy"])
     return r.config.candidates.policy
@@ -193,7 +183,7 @@ def generate(r: Round) -> dict:
         out = r.folder("candidates")
         write_records(out, "candidates.jsonl", candidates + logged)
         write_records(out, "eval_answers.jsonl", eval_answers)
-        dump_json(out, "failures.json", failures + eval_failures)
+        r.layout.write_json(r.uri("candidates", "failures.json"), failures + eval_failures)
         usage: dict = {}
         for s in sources:
             usage.update(s.client.usage_summary())
@@ -233,7 +223,7 @@ def ai_feedback(r: Round) -> dict:
         out = r.folder("ai_feedback")
         write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
         write_records(out, "comparisons.jsonl", comparisons)
-        dump_json(out, "failures.json", failures)
+        r.layout.write_json(r.uri("ai_feedback", "failures.json"), failures)
         return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": client.usage_summary()}
 
     return r.run("ai_feedback", upstream, body)
@@ -296,7 +286,7 @@ def feedback(r: Round) -> dict:
         export = r.folder("annotation", "export")
         exported = annotation.export_for_annotation([p for p in prompts if p.id in by_prompt], by_prompt, controls(r),
                                                     export, seed=f"{r.config.seed}:{r.key}")
-        mapping = load_json(export, "mapping.json") or {}
+        mapping = r.layout.read_json(r.uri("annotation", "export", "mapping.json")) or {}
         rows: list[dict] = []
         for name, _ in returned:
             rows += annotation.read_rows(r.folder(*RETURNED), name)
@@ -307,7 +297,7 @@ def feedback(r: Round) -> dict:
         scores = merge(ai_scores(candidates, comparisons, r.config.ai_feedback.mode), human_scores)
         out = r.folder("feedback")
         write_records(out, "scores.jsonl", scores.values())
-        dump_json(out, "annotators.json", annotators)
+        r.layout.write_json(r.uri("feedback", "annotators.json"), annotators)
         origin: dict[str, int] = {}
         for s in scores.values():
             origin[s.origin] = origin.get(s.origin, 0) + 1

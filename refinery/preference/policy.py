@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.feedback import compare, pairwise_summary
-from refinery.preference.flow import FLOW, Round, dump_json, load_json, pairwise_template_ref, round_key, round_number
+from refinery.preference.flow import FLOW, Round, pairwise_template_ref, round_key, round_number
 from refinery.preference.records import Candidate, Prompt
 from refinery.preference.training import Deployment, TrainedModel, Trainer
 from refinery.sft.io import read_records, write_records
@@ -41,7 +41,7 @@ def train_and_deploy(r: Round, trainer: Trainer, local: bool) -> dict:
                        {"backend": "sagemaker", "endpoint_name": deployment.endpoint_name,
                         "model": deployment.model_name})
         record = {"training": model.to_dict(), "deployment": deployment.to_dict(), "next_policy": next_policy}
-        dump_json(r.folder("policy"), "policy.json", record)  # last: the round is published only when all worked
+        r.layout.write_json(r.uri("policy", "policy.json"), record)  # last: the round is published only when all worked
         return {"training_job": model.job_name, "artifact": model.artifact_uri, "endpoint": deployment.endpoint_name,
                 "model_name": deployment.model_name, "trained_on_pairs": dataset["pairs"], "local": local}
 
@@ -50,7 +50,7 @@ def train_and_deploy(r: Round, trainer: Trainer, local: bool) -> dict:
 
 # -- evaluation: the new policy against the one that answered this round -----------------------------------
 def evaluate(r: Round) -> dict:
-    record = load_json(r.folder("policy"), "policy.json")
+    record = r.layout.read_json(r.uri("policy", "policy.json"))
     if not record:
         raise RuntimeError(f"{r.key} has no deployed policy yet: materialise preference_policy first")
     new = r.config.candidates.policy.model_copy(update={**record["next_policy"], "samples": 1})
