@@ -12,7 +12,7 @@ from pathlib import Path
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
 
-def _prepare_env(args: argparse.Namespace) -> None:
+def prepare_env(args: argparse.Namespace) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a stray hub lookup must fail in a second, not hang
     home = Path(os.environ.get("DAGSTER_HOME") or ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
 
 def corpus(args: argparse.Namespace) -> int:
     _flat_folder_as_one_drop(args)
-    _prepare_env(args)
+    prepare_env(args)
     import dagster as dg
 
     from assets.partitions import drops as drops_def
@@ -79,16 +79,15 @@ def corpus(args: argparse.Namespace) -> int:
     ok = True
     for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
         result = job.execute_in_process(partition_key=drop, instance=instance, raise_on_error=False,
-                                        run_config=_run_config(args))
+                                        run_config=run_config(args))
         ok &= result.success
-        report["drops"][drop] = _drop_report(result)
+        report["drops"][drop] = run_report(result)
     _print_report(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, default=str))
+    write_report(args, report, "corpus")
     return 0 if ok else 1
 
 
-def _drop_report(result) -> dict:
+def run_report(result) -> dict:
     assets, checks = {}, {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
@@ -115,34 +114,28 @@ def _print_report(report: dict) -> None:
             for key, path in md.items():
                 if key.startswith("path_"):
                     print(f"  {'':<24} {key[5:]}: {path}")
-        failed = [c for c, passed in r["checks"].items() if not passed]
-        print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
-              (f"; FAILED: {', '.join(failed)}" if failed else ""))
+        print(checks_line(r["checks"]))
     print(f"\nOpen the UI: DAGSTER_HOME={report['dagster_home']} refinery ui   (or: dagster dev)")
 
 
-def _run_config(args: argparse.Namespace) -> dict:
+def run_config(args: argparse.Namespace) -> dict:
     return {"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}}
 
 
 def sft(args: argparse.Namespace) -> int:
     """Chunks of every deduplicated drop, each configured method's generated/filtered/judged records, then
     the dataset. Each is a Dagster run on the persistent instance, so the UI shows them."""
-    _prepare_env(args)
+    prepare_env(args)
     import dagster as dg
 
     from orchestration.definitions import build_definitions
 
     defs = build_definitions()
-    runs = run_sft_jobs(defs, dg.DagsterInstance.get(), args.method, _run_config(args))
+    runs = run_sft_jobs(defs, dg.DagsterInstance.get(), args.method, run_config(args))
     report = {"root": defs.resources["storage"].layout().root, "dagster_home": os.environ["DAGSTER_HOME"],
-              "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: _drop_report(r) for k, r in runs.items()}}
+              "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: run_report(r) for k, r in runs.items()}}
     _print_sft_report(report)
-    if args.json:
-        path = Path(args.json)
-        if getattr(args, "json_append", False):  # `refinery run`: beside the corpus report
-            report = {**json.loads(path.read_text()), "sft": report}
-        path.write_text(json.dumps(report, indent=2, default=str))
+    write_report(args, report, "sft")
     return 0 if all(r.success for r in runs.values()) else 1
 
 
@@ -173,15 +166,29 @@ def _print_sft_report(report: dict) -> None:
             if asset == "sft_dataset" and md.get("path"):
                 print(f"  {'':<16} dataset: {md['path']}  (datasets.load_dataset(\"{md['path']}\"); "
                       "card: README.md there)")
-        failed = [c for c, passed in r["checks"].items() if not passed]
         if r["checks"]:
-            print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
-                  (f"; FAILED: {', '.join(failed)}" if failed else ""))
+            print(checks_line(r["checks"]))
 
 
 def preference(args: argparse.Namespace) -> int:
     from orchestration.preference_cli import preference as run_preference
-    return run_preference(args, _prepare_env, _run_config, _drop_report)
+    return run_preference(args)
+
+
+def checks_line(checks: dict[str, bool]) -> str:
+    failed = [c for c, passed in checks.items() if not passed]
+    return f"  checks: {len(checks) - len(failed)}/{len(checks)} passed" + \
+        (f"; FAILED: {', '.join(failed)}" if failed else "")
+
+
+def write_report(args: argparse.Namespace, report: dict, section: str) -> None:
+    """--json: the run summary; under `refinery run`, as `section` beside the corpus report in the same file."""
+    if not args.json:
+        return
+    path = Path(args.json)
+    if getattr(args, "json_append", False):
+        report = {**json.loads(path.read_text()), section: report}
+    path.write_text(json.dumps(report, indent=2, default=str))
 
 
 def run_all(args: argparse.Namespace) -> int:
@@ -215,7 +222,7 @@ def show_config(args: argparse.Namespace) -> int:
 
 
 def ui(args: argparse.Namespace) -> int:
-    _prepare_env(args)
+    prepare_env(args)
     # this interpreter's dagster, so it works without an activated venv
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", str(args.port)]
     os.execv(cmd[0], cmd)

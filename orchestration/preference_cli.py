@@ -3,9 +3,9 @@ sensor would run them: the round's data job, then (with enough pairs) the traini
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from pathlib import Path
+
+from orchestration.cli import checks_line, prepare_env, run_config, run_report, write_report
 
 
 def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
@@ -46,7 +46,7 @@ def run_round(defs, instance, key: str, run_config: dict | None = None) -> dict:
     return runs
 
 
-def preference(args: argparse.Namespace, prepare_env, run_config, drop_report) -> int:
+def preference(args: argparse.Namespace) -> int:
     prepare_env(args)
     import dagster as dg
 
@@ -60,16 +60,12 @@ def preference(args: argparse.Namespace, prepare_env, run_config, drop_report) -
     ok = True
     for key in rounds_to_run(instance, layout, new_rounds):
         runs = run_round(defs, instance, key, run_config(args))
-        report["rounds"][key] = {name: drop_report(result) for name, result in runs.items()}
+        report["rounds"][key] = {name: run_report(result) for name, result in runs.items()}
         ok &= all(result.success for result in runs.values())
         if not ok:
             break
     _print(report)
-    if args.json:
-        path = Path(args.json)
-        if getattr(args, "json_append", False):
-            report = {**json.loads(path.read_text()), "preference": report}
-        path.write_text(json.dumps(report, indent=2, default=str))
+    write_report(args, report, "preference")
     return 0 if ok else 1
 
 
@@ -91,7 +87,5 @@ def _print(report: dict) -> None:
                     base = md["path"].rsplit("/", 1)[0]
                     print(f"  {'':<24} annotate: {base}/annotation/export  ->  return files to "
                           f"{base}/annotation/returned/")
-            failed = [c for c, passed in r["checks"].items() if not passed]
             if r["checks"]:
-                print(f"  checks: {len(r['checks']) - len(failed)}/{len(r['checks'])} passed" +
-                      (f"; FAILED: {', '.join(failed)}" if failed else ""))
+                print(checks_line(r["checks"]))
