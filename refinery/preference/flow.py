@@ -8,6 +8,7 @@ LLM answers come from the request cache on a re-run, so a resumed round never pa
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,10 +142,7 @@ def build_prompts(r: Round) -> dict:
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
         r.layout.write_json(r.uri("prompts", "logs.json"), new_logs)
-        by_source: dict[str, int] = {}
-        for p in chosen:
-            by_source[p.source] = by_source.get(p.source, 0) + 1
-        return {"prompts": len(chosen), "by_source": by_source, "eval_prompts": len(held_out),
+        return {"prompts": len(chosen), "by_source": dict(Counter(p.source for p in chosen)), "eval_prompts": len(held_out),
                 "log_responses": len(log_candidates), "log_files": new_logs,
                 "fresh": sum(p.id not in used for p in chosen), "pii_redacted": redact,
                 "problems": {k: v for k, v in problems.items() if v}}
@@ -187,9 +185,7 @@ def generate(r: Round) -> dict:
         usage: dict = {}
         for s in sources:
             usage.update(s.client.usage_summary())
-        by_source: dict[str, int] = {}
-        for c in candidates + logged:
-            by_source[c.source] = by_source.get(c.source, 0) + 1
+        by_source = dict(Counter(c.source for c in candidates + logged))
         return {"candidates": len(candidates) + len(logged), "by_source": by_source,
                 "policy": {**policy.model_dump(), "resolved_model": sources[0].model},
                 "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage}
@@ -298,9 +294,7 @@ def feedback(r: Round) -> dict:
         out = r.folder("feedback")
         write_records(out, "scores.jsonl", scores.values())
         r.layout.write_json(r.uri("feedback", "annotators.json"), annotators)
-        origin: dict[str, int] = {}
-        for s in scores.values():
-            origin[s.origin] = origin.get(s.origin, 0) + 1
+        origin = dict(Counter(s.origin for s in scores.values()))
         return {"prompts_scored": len(scores), "by_origin": origin, "annotation_export": exported,
                 "returned": [list(x) for x in returned], "annotations": len(annotations), "import": import_stats,
                 "annotators": annotators, "flagged_annotators": sorted(set(annotators) - trusted)}
