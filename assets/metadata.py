@@ -7,10 +7,11 @@ from refinery.corpus.stage import StageResult
 
 
 def _samples_md(samples: list[dict]) -> str:
-    rows = ["| id | source | text |", "|---|---|---|"]
+    reason = any("reason" in s for s in samples)
+    rows = ["| id | source |" + (" reason |" if reason else "") + " text |", "|---|---|" + ("---|" if reason else "") + "---|"]
     for s in samples:
         text = (s.get("text") or "").replace("\n", " ").replace("|", "\\|")[:200]
-        rows.append(f"| {s.get('id')} | {s.get('source')} | {text} |")
+        rows.append(f"| {s.get('id')} | {s.get('source')} |" + (f" {s.get('reason')} |" if reason else "") + f" {text} |")
     return "\n".join(rows)
 
 
@@ -31,6 +32,13 @@ def stage_metadata(result: StageResult) -> dict:
         md["quarantine_first_rows"] = dg.MetadataValue.json(s["quarantine"]["first"])
     if "clusters" in s:
         md["minhash_clusters"] = dg.MetadataValue.json(s["clusters"])
+    if "profile" in s:
+        md["filter_profile"] = dg.MetadataValue.text(s["profile"])
+    if "drops_by_filter" in s:
+        md["drops_by_filter"] = dg.MetadataValue.json(s["drops_by_filter"])
+    if s.get("dropped_samples"):  # three documents each filter dropped, with the reason
+        md["dropped_samples"] = dg.MetadataValue.md("\n\n".join(
+            f"**{name}**\n\n" + _samples_md(rows) for name, rows in s["dropped_samples"].items()))
     if "step_seconds" in s:
         md["step_seconds"] = dg.MetadataValue.json(s["step_seconds"])
     if s.get("samples"):

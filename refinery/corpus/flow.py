@@ -13,7 +13,7 @@ from refinery.corpus import report
 from refinery.corpus.config import CorpusConfig
 from refinery.corpus.stage import PipelineRunner, Stage, StageResult, fingerprint, load_stats
 from refinery.extract.reader import RawFileReader
-from refinery.filters.build import build_filter_steps
+from refinery.filters.build import FILTER_NAMES, build_filter_steps
 from refinery.storage import Layout, data_folder
 from refinery.tokenize import resolve_tokenizer
 
@@ -103,13 +103,21 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
 
 def filter_(corpus: Corpus, drop: str) -> StageResult:
     lay = corpus.layout
-    fp = fingerprint("filter", _upstream(corpus, drop, "extract"), corpus.config.section_hash("filters"))
+    options = corpus.config.filters.for_drop(drop)
+    fp = fingerprint("filter", _upstream(corpus, drop, "extract"), corpus.config.section_hash("filters"),
+                     options.profile)
     src, out, dropped = lay.stage(drop, "extracted"), lay.stage(drop, "filtered"), lay.dropped(drop, "filter")
 
     def body(stage: Stage) -> dict:
-        steps = build_filter_steps(corpus.config.filters, corpus.folder(dropped))
+        steps = build_filter_steps(options, corpus.folder(dropped))
         summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)])
+        by_filter = {name: report.samples(corpus.folder(lay.dropped(drop, "filter", name)), 3, reason=True)
+                     for name in FILTER_NAMES}
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
+            "profile": options.profile,
+            "drops_by_filter": {getattr(step, "short_name"): int(summary["steps"].get(str(step), {}).get("dropped", 0))
+                                for step in steps if hasattr(step, "short_name")},
+            "dropped_samples": {name: rows for name, rows in by_filter.items() if rows},
             "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
             "outputs": {"documents": out, "dropped": dropped},
         }

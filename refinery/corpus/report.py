@@ -30,9 +30,11 @@ def iter_jsonl(folder: DataFolder, limit: int | None = None):
                         return
 
 
-def samples(folder: DataFolder, n: int, max_chars: int = 400) -> list[dict]:
+def samples(folder: DataFolder, n: int, max_chars: int = 400, reason: bool = False) -> list[dict]:
+    """The first `n` documents; `reason`: with the drop reason a filter wrote into them."""
     return [
         {"id": d.get("id"), "source": (d.get("metadata") or {}).get("source"), "text": d.get("text", "")[:max_chars]}
+        | ({"reason": (d.get("metadata") or {}).get("filter_reason")} if reason else {})
         for d in iter_jsonl(folder, limit=n)
     ]
 

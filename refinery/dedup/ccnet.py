@@ -1,7 +1,11 @@
 """Exact-document and CCNet paragraph deduplication as a streaming datatrove block (either or both).
 
 CCNet (Wenzek et al.) hashes every normalised paragraph with the first 64 bits of SHA-1 and drops the
-repeats. We do the same, against this drop and every earlier drop's index, so the earliest copy wins.
+repeats. We do the same, against this drop and every earlier drop's index, so the earliest copy wins, with
+two rules for documents that are not web pages: a paragraph is removed only when *another* document had it
+(a field description repeated 52 times inside one protocol reference stays), and only prose lines are
+candidates (`text_blocks.line_kinds`): code, terminal sessions, table rows and indented blocks are never cut
+out, however many manuals share them ("Traceback (most recent call last):", "$ make install").
 Run it as a single task over a drop: the document order (sorted files, line order) is what makes the
 result deterministic.
 """
@@ -18,6 +22,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import simplify_text
 
 from refinery.dedup.hash_index import HashSet, load_hashes, save_hashes
+from refinery.text_blocks import TEXT, line_kinds
 
 
 def sha1_64(text: str) -> int:
@@ -61,12 +66,18 @@ class ExactParagraphDedup(PipelineStep):
                 if self.exact and not docs.add_if_new(sha1_64(doc.text.strip())):
                     reason = "exact_duplicate"
                 elif self.paragraphs:
-                    kept, removed = [], 0
-                    for line in doc.text.split("\n"):
-                        if len(line.strip()) >= self.min_chars and not paras.add_if_new(paragraph_key(line)):
-                            removed += 1
-                            continue
+                    kept, removed, own = [], 0, set()
+                    lines = doc.text.split("\n")
+                    for line, kind in zip(lines, line_kinds(lines)):
+                        if kind == TEXT and len(line.strip()) >= self.min_chars:
+                            key = paragraph_key(line)
+                            if key in paras:  # another document had it first
+                                removed += 1
+                                continue
+                            own.add(key)
                         kept.append(line)
+                    for key in own:  # registered after the document: its own repeats are not duplicates
+                        paras.add_if_new(key)
                     if removed:
                         self.stat_update("paragraphs_removed", value=removed)
                         doc.metadata["duplicate_paragraphs_removed"] = removed

@@ -46,6 +46,9 @@ class HashSet:
                 return True
         return False
 
+    def __contains__(self, h: int) -> bool:
+        return h in self.current or self.seen_before(h)
+
     def add_if_new(self, h: int) -> bool:
         """True when `h` was not seen in an earlier drop nor earlier in this one (and records it)."""
         if h in self.current or self.seen_before(h):

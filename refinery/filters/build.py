@@ -6,6 +6,9 @@ output), FineWeb, bad words. Gopher quality runs before repetition (FineWeb has 
 kept set is the same) so that short documents are reported as "gopher_short_doc": repetition's top-n-gram
 rule also rejects any text under ~200 characters, where one n-gram alone is over 16% of the text.
 
+With `text_view: prose` (the `documents` profile) Gopher quality is ProseQuality and the repetition and
+FineWeb rules and language ID read the document's prose; with `text` (`web`) they are datatrove's filters.
+
 PII redaction comes last by default: nothing is spent on documents that are dropped, and it still runs before
 the caller's writer, so kept output never holds PII. Dropped documents are therefore written unredacted to
 the exclusion folders (treat them as sensitive); `pii.redact_before_filters` moves redaction first instead.
@@ -19,11 +22,19 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.filters.bad_words import OfflineBadWordsFilter
-from refinery.filters.heuristics import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
+from refinery.filters.heuristics import (
+    C4Quality,
+    FineWebQuality,
+    GopherQuality,
+    GopherRepetition,
+    ProseFineWebQuality,
+    ProseRepetition,
+)
 from refinery.filters.language import OfflineLanguageFilter
 from refinery.filters.metadata_filter import MetadataFilter
 from refinery.filters.options import FilterOptions
 from refinery.filters.pii import PIIRedactor
+from refinery.filters.prose_quality import ProseQuality
 
 # Short, stable filter names: exclusion subfolders, and the fallback drop reason.
 FILTER_NAMES = ("metadata", "language", "gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality",
@@ -40,6 +51,11 @@ def exclusion_writer(exclusion_folder: DataFolder | str | None, name: str) -> Js
     return JsonlWriter(sub, output_filename=EXCLUSION_FILENAME)
 
 
+def _enabled(o: FilterOptions, name: str) -> bool:
+    section = getattr(o, name)
+    return section.enabled and (name != "metadata" or section.has_rules())
+
+
 def build_filter_steps(options: FilterOptions,
                        exclusion_folder: DataFolder | str | None = None) -> list[PipelineStep]:
     """The enabled filter steps, in pipeline order, each writing its drops (with metadata["filter_reason"])
@@ -49,6 +65,7 @@ def build_filter_steps(options: FilterOptions,
         return exclusion_writer(exclusion_folder, name)
 
     o = options
+    on_prose = o.text_view == "prose"
     steps: list[PipelineStep] = []
     if o.metadata.enabled and o.metadata.has_rules():  # inert without rules: not worth a pipeline step
         m = o.metadata
@@ -57,13 +74,18 @@ def build_filter_steps(options: FilterOptions,
                                     exclusion_writer=ex("metadata")))
     if o.language.enabled:
         steps.append(OfflineLanguageFilter(languages=o.language.languages, language_threshold=o.language.threshold,
-                                           model_path=o.language.model_path, exclusion_writer=ex("language")))
+                                           model_path=o.language.model_path, exclusion_writer=ex("language"),
+                                           view=o.text_view))
     if o.gopher_quality.enabled:
-        steps.append(GopherQuality(**o.gopher_quality.model_dump(exclude={"enabled"}),
-                                   exclusion_writer=ex("gopher_quality")))
+        if on_prose:
+            steps.append(ProseQuality(**o.gopher_quality.model_dump(exclude={"enabled"}),
+                                      exclusion_writer=ex("gopher_quality")))
+        else:
+            steps.append(GopherQuality(**o.gopher_quality.model_dump(exclude={"enabled", "min_prose_words"}),
+                                       exclusion_writer=ex("gopher_quality")))
     if o.gopher_repetition.enabled:
         g = o.gopher_repetition
-        steps.append(GopherRepetition(
+        steps.append((ProseRepetition if on_prose else GopherRepetition)(
             dup_line_frac=g.dup_line_frac, dup_para_frac=g.dup_para_frac, dup_line_char_frac=g.dup_line_char_frac,
             dup_para_char_frac=g.dup_para_char_frac, top_n_grams=tuple(g.top_n_grams),
             dup_n_grams=tuple(g.dup_n_grams), exclusion_writer=ex("gopher_repetition")))
@@ -71,7 +93,7 @@ def build_filter_steps(options: FilterOptions,
         steps.append(C4Quality(**o.c4_quality.model_dump(exclude={"enabled"}), exclusion_writer=ex("c4_quality")))
     if o.fineweb_quality.enabled:
         f = o.fineweb_quality
-        steps.append(FineWebQuality(
+        steps.append((ProseFineWebQuality if on_prose else FineWebQuality)(
             line_punct_thr=f.line_punct_thr, line_punct_exclude_zero=f.line_punct_exclude_zero,
             short_line_thr=f.short_line_thr, short_line_length=f.short_line_length,
             char_duplicates_ratio=f.char_duplicates_ratio, new_line_ratio=f.new_line_ratio,
@@ -79,6 +101,8 @@ def build_filter_steps(options: FilterOptions,
     if o.bad_words.enabled:
         steps.append(OfflineBadWordsFilter(**o.bad_words.model_dump(exclude={"enabled"}),
                                            exclusion_writer=ex("bad_words")))
+    for step, name in zip(steps, [n for n in FILTER_NAMES if _enabled(o, n)]):
+        step.short_name = name  # per-filter drop counts are read from the stats by step, named by this
     if o.pii.enabled:
         redactor = PIIRedactor(kinds=o.pii.kinds, placeholders=o.pii.placeholders)
         if o.pii.redact_before_filters:

@@ -1,4 +1,5 @@
-"""datatrove's heuristic quality filters, unchanged except that every drop carries a reason."""
+"""datatrove's heuristic quality filters, unchanged except that every drop carries a reason; `Prose*` judge the
+document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
 from datatrove.data import Document
@@ -9,6 +10,7 @@ from datatrove.pipeline.filters import (
     GopherRepetitionFilter,
 )
 
+from refinery.filters.prose_quality import OnProse
 from refinery.filters.reasons import ReasonedFilter
 
 
@@ -46,3 +48,11 @@ class C4Quality(ReasonedFilter, C4QualityFilter):
 
 class FineWebQuality(ReasonedFilter, FineWebQualityFilter):
     default_reason = "fineweb_quality"
+
+
+class ProseRepetition(OnProse, GopherRepetition):
+    """Gopher's repetition rules on the prose: a manual repeating a command or a table header is not spam."""
+
+
+class ProseFineWebQuality(OnProse, FineWebQuality):
+    """FineWeb's line rules on the prose lines (headings and list items still count as lines)."""

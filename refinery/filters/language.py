@@ -11,6 +11,9 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.lid import FastTextLID
 
 from refinery.filters.reasons import ReasonedFilter
+from refinery.text_blocks import prose, words
+
+MIN_LID_LETTERS = 40  # fastText on fewer letters is a guess
 
 
 def bundled_lid_model_path() -> Path:
@@ -58,20 +61,42 @@ class OfflineFastTextLID(FastTextLID):
         return {**self.__dict__, "_model": None}
 
 
+def lid_text(text: str) -> str | None:
+    """What the language is read from in the `documents` profile: the prose (code and tables say nothing of
+    the language and pull English pages under the threshold); for a document that is mostly tables or code,
+    its alphabetic words; None when even those are too few to tell."""
+    for candidate in (prose(text), " ".join(w for w in words(text) if not w.isdigit())):
+        if sum(ch.isalpha() for ch in candidate) >= MIN_LID_LETTERS:
+            return candidate
+    return None
+
+
 class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):
     """datatrove's LanguageFilter (metadata["language"], metadata["language_score"]) on the offline model.
-    Keeps a document when one of `languages` scores above `language_threshold` (any language when None)."""
+    Keeps a document when one of `languages` scores above `language_threshold` (any language when None).
+    `view="prose"` reads the language from `lid_text` and keeps a document with too little text to tell
+    (language "und"); `view="text"` is datatrove's behaviour (the whole text)."""
 
     name = "🌍 Language ID (offline)"
     default_reason = "language"
 
     def __init__(self, languages: list[str] | str | None = None, language_threshold: float = 0.65,
                  exclusion_writer: DiskWriter = None, model_path: str | Path | None = None,
-                 label_only: bool = False, keep_top_pairs_threshold: float = -1):
+                 label_only: bool = False, keep_top_pairs_threshold: float = -1, view: str = "text"):
         super().__init__(languages=languages or None, language_threshold=language_threshold,
                          exclusion_writer=exclusion_writer, backend="ft176", label_only=label_only,
                          keep_top_pairs_threshold=keep_top_pairs_threshold)
         self.model = OfflineFastTextLID(self.languages, model_path=model_path)
+        self.view = view
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        return True if super().filter(doc) else (False, "language_below_threshold")
+        text = doc.text
+        if self.view == "prose":
+            if (view := lid_text(text)) is None:
+                doc.metadata["language"], doc.metadata["language_score"] = "und", 0.0
+                return True
+            doc.text = view
+        try:
+            return True if super().filter(doc) else (False, "language_below_threshold")
+        finally:
+            doc.text = text

@@ -1,14 +1,20 @@
 """Filter settings: the `filters` section of the corpus config. One model per filter, each switchable.
 
-Defaults are datatrove's, except where noted: C4's line rules, bad words' allowlist and
-fail_on_missing_language. Kept free of datatrove imports so loading a config stays cheap.
+A **profile** fills in the defaults. `web` is FineWeb/Gopher/C4 as published (datatrove's defaults), for
+crawled pages. `documents` (the default) is for an organisation's manuals, handbooks, specs and sheets:
+text-quality ratios and language ID are computed on the prose (code, tables, markup, URLs and paths
+stripped, see refinery/text_blocks.py), and the rules that exist to remove code or page chrome from web
+crawls are off (PROFILE_PRESETS says which). Values set in the config always win over the profile's.
+Bad words' allowlist and fail_on_missing_language differ from datatrove in both profiles. Kept free of
+datatrove imports so loading a config stays cheap.
 """
 from __future__ import annotations
 
+import fnmatch
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from refinery.options import StrictOptions
 
@@ -21,6 +27,14 @@ DEFAULT_PII_PLACEHOLDERS: dict[str, str] = {
     "credit_card": "<CREDIT_CARD>",
     "us_ssn": "<US_SSN>",
 }
+# Mail domains manuals use as placeholders (joe@foo.com in an ssh example, you@yourdomain.com), kept with
+# pii.keep_documentation_values like the reserved example.com/.org/.net and .example/.test/.invalid/.localhost.
+# Some are registered domains, but nobody's real mailbox is what a manual means by them; a placeholder local
+# part on a real provider (yourname@gmail.com) is still redacted: user@gmail.com is somebody's account.
+DEFAULT_KEPT_EMAIL_DOMAINS: tuple[str, ...] = (
+    "foo.com", "foo.org", "foo.net", "bar.com", "bar.org", "baz.com", "foobar.com", "foo.bar",
+    "domain.com", "yourdomain.com", "mydomain.com", "yourcompany.com", "mycompany.com", "company.com",
+)
 
 
 
@@ -71,6 +85,8 @@ class GopherRepetitionOptions(StrictOptions):
 
 
 class GopherQualityOptions(StrictOptions):
+    # `documents` profile: the rules run on the prose with punctuation not counted as words (ProseQuality);
+    # `web`: datatrove's GopherQualityFilter on the whole text.
     enabled: bool = True
     min_doc_words: int | None = 50  # fewer non-symbol words: dropped (short memos go too); None disables
     max_doc_words: int | None = 100_000  # more: dropped
@@ -82,20 +98,21 @@ class GopherQualityOptions(StrictOptions):
     max_non_alpha_words_ratio: float | None = 0.8  # really a minimum: share of words with a letter
     min_stop_words: int | None = 2  # distinct stop words required
     stop_words: list[str] | None = None  # None = datatrove's English list (the, be, to, of, and, that, have, with)
+    min_prose_words: int = 30  # prose view only: with less prose only the length rules apply (sheets, code)
 
 
 class C4QualityOptions(StrictOptions):
-    """C4 rules, relaxed for business documents. C4 rewrites text line by line: with its own defaults it
-    deletes every heading, table row and bullet without final punctuation (and lines under 3 words) and drops
-    documents under 5 sentences, which guts short memos, slides and spreadsheets. The three marked defaults
-    below keep such prose intact; set them back (True, 5, 3) for web-crawl behaviour."""
+    """C4 rules (datatrove's defaults = the `web` profile). C4 rewrites text line by line: it deletes every
+    heading, table row and bullet without final punctuation and lines under 3 words, drops documents under
+    5 sentences or containing "{", and deletes lines mentioning "javascript" or a "privacy policy": on
+    manuals that guts memos, slides, sheets and every code example. The `documents` profile turns those off."""
 
     enabled: bool = True
     split_paragraph: bool = True  # apply line rules to "\n"-separated lines (C4) rather than sentences
-    remove_citations: bool = True  # strip Wikipedia-style [1], [edit], [citation needed]
-    filter_no_terminal_punct: bool = False  # C4: True. Would delete headings, bullets and table rows
-    min_num_sentences: int = 1  # C4: 5. 1 still drops documents left empty by the line rules; -1 disables
-    min_words_per_line: int = -1  # C4: 3. Would delete short headings and cells; -1 disables
+    remove_citations: bool = True  # strip Wikipedia-style [1], [edit], [citation needed] (and argv[1] in code)
+    filter_no_terminal_punct: bool = True  # delete lines without final punctuation (headings, bullets, rows)
+    min_num_sentences: int = 5  # 1 still drops documents left empty by the line rules; -1 disables
+    min_words_per_line: int = 3  # delete shorter lines (headings, cells); -1 disables
     max_word_length: int = 1000  # delete lines with a longer "word" (base64, minified blobs); -1 disables
     filter_lorem_ipsum: bool = True  # drop documents containing "lorem ipsum" (templates)
     filter_javascript: bool = True  # delete lines mentioning "javascript" ("enable JavaScript" banners)
@@ -105,7 +122,8 @@ class C4QualityOptions(StrictOptions):
 
 class FineWebQualityOptions(StrictOptions):
     # datatrove defaults, tuned on web text: slide decks and spreadsheets (short, unpunctuated lines) and
-    # documents with repeated lines (running headers) are dropped by these.
+    # documents with repeated lines (running headers) are dropped by these, so the `documents` profile
+    # turns the filter off.
     enabled: bool = True
     line_punct_thr: float = 0.12  # min share of lines ending in terminal punctuation
     line_punct_exclude_zero: bool = False  # True: documents with no punctuated line at all pass that rule
@@ -138,6 +156,23 @@ class PIIOptions(StrictOptions):
     # unredacted). True: redact first, so nothing written anywhere holds PII, at the cost of filters seeing
     # placeholders.
     redact_before_filters: bool = False
+    # Keep reserved documentation values: RFC 5737 IPv4 (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24),
+    # RFC 3849 IPv6 (2001:db8::/32), loopback, unspecified, broadcast, multicast, netmasks, mail at RFC 2606/6761
+    # names (example.com/.net/.org, .example, .test, .invalid, .localhost) or at kept_email_domains.
+    keep_documentation_values: bool = True
+    # Keep private addresses (10/8, 172.16/12, 192.168/16, link-local 169.254/16 and fe80::/10, CGNAT
+    # 100.64/10, unique-local fc00::/7). Off by default: they are nobody's personal data and manuals use them as
+    # examples, but in a company's own documents they are its real hosts, and an internal network map must not
+    # end up in a model; a redacted example address costs a manual little (bench/pii_precision.py: a few
+    # networking pages).
+    keep_private_ips: bool = False
+    kept_email_domains: list[str] = Field(  # placeholder mail domains (subdomains too), with documentation values
+        default_factory=lambda: list(DEFAULT_KEPT_EMAIL_DOMAINS))
+
+    def detector_args(self) -> dict:
+        """The keep_* keyword arguments of PIIRedactor / find_pii / redact_pii."""
+        return {"keep_documentation_values": self.keep_documentation_values,
+                "keep_private_ips": self.keep_private_ips, "kept_email_domains": list(self.kept_email_domains)}
 
     @field_validator("placeholders")
     @classmethod
@@ -148,9 +183,45 @@ class PIIOptions(StrictOptions):
         return placeholders
 
 
+FilterProfile = Literal["documents", "web"]
+
+# What each profile changes from the field defaults above (which are datatrove's, i.e. `web`).
+PROFILE_PRESETS: dict[str, dict[str, Any]] = {
+    "documents": {
+        "text_view": "prose",
+        # Manuals are full of headings, short list items and commands; a 20-word memo is a document.
+        "gopher_quality": {"min_doc_words": 20, "max_bullet_lines_ratio": None},
+        # Keep only C4's document-level template check and its line rule against minified blobs: the rest
+        # deletes headings, table rows, code ("{", "argv[1]", "javascript") and policy documents' sentences.
+        "c4_quality": {"filter_no_terminal_punct": False, "min_num_sentences": 1, "min_words_per_line": -1,
+                       "remove_citations": False, "filter_javascript": False, "filter_curly_bracket": False,
+                       "filter_policy": False},
+        # Line-shape rules for crawled pages: slides, sheets and running headers fail them.
+        "fineweb_quality": {"enabled": False},
+    },
+    "web": {"text_view": "text"},
+}
+
+
+def _under(preset: dict, given: dict) -> dict:
+    """`given` with `preset` filled in underneath, recursively: what the user set always wins."""
+    out = dict(given)
+    for key, value in preset.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _under(value, out[key])
+        elif key not in out:
+            out[key] = value
+    return out
+
+
 class FilterOptions(StrictOptions):
     """In pipeline order (see build.py); PII redaction comes last unless pii.redact_before_filters."""
 
+    profile: FilterProfile = "documents"
+    # per-drop profiles: drop-name glob -> profile, e.g. {"crawl-*": web}; the first matching pattern wins
+    drop_profiles: dict[str, FilterProfile] = Field(default_factory=dict)
+    # what text-quality ratios and language ID read: "prose" (documents) or the whole "text" (web)
+    text_view: Literal["prose", "text"] = "text"
     metadata: MetadataFilterOptions = Field(default_factory=MetadataFilterOptions)
     language: LanguageOptions = Field(default_factory=LanguageOptions)
     gopher_quality: GopherQualityOptions = Field(default_factory=GopherQualityOptions)
@@ -159,3 +230,24 @@ class FilterOptions(StrictOptions):
     fineweb_quality: FineWebQualityOptions = Field(default_factory=FineWebQualityOptions)
     bad_words: BadWordsOptions = Field(default_factory=BadWordsOptions)
     pii: PIIOptions = Field(default_factory=PIIOptions)
+
+    _given: dict = PrivateAttr(default_factory=dict)  # the config as written, before the profile filled it
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _apply_profile(cls, data: Any, handler):
+        if not isinstance(data, dict):
+            return handler(data)
+        given = dict(data)
+        options = handler(_under(PROFILE_PRESETS[given.get("profile", "documents")], given)
+                          if given.get("profile", "documents") in PROFILE_PRESETS else given)
+        options._given = given
+        return options
+
+    def for_drop(self, drop: str) -> "FilterOptions":
+        """The options a drop is filtered with: its `drop_profiles` profile under the configured values."""
+        for pattern, profile in self.drop_profiles.items():
+            if fnmatch.fnmatchcase(drop, pattern):
+                return self if profile == self.profile else FilterOptions.model_validate(
+                    {**self._given, "profile": profile})
+        return self

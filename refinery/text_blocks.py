@@ -1,0 +1,117 @@
+"""What each line of an extracted document is: code, table, indented block, heading/list/prose text or blank.
+
+The extractors write Markdown-like text. Filters judge a document on its *prose* (code, tables, markup, URLs
+and paths stripped: `prose`), and paragraph dedup only ever removes prose lines (`line_kinds`), so that a
+command, a stack trace or a table row that many manuals share is never cut out of them. Heuristic by design:
+a line wrongly taken for code is kept by dedup and skipped by the prose ratios, which costs little; a code
+line taken for prose is what this module exists to avoid, so the code test leans towards "code".
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+CODE, TABLE, INDENTED, TEXT, BLANK = "code", "table", "indented", "text", "blank"
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
+_PROMPT = re.compile(r"^(?:\$|%|>>>|\.\.\.|[\w.-]+@[\w.-]+:\S*[$#]|[a-z]+>|[a-z]+:\d+>|PS [A-Z]:\\.*>|C:\\\S*>)\s")
+_CODE_START = re.compile(
+    r"^(?:def \w+\(|class \w+\s*[:({]|import [\w.]+(?: as \w+)?$|from [\w.]+ import |#include|#define|#!|"
+    r"return\b.*;$|(?:public|private|protected|static) (?:static |final |class |void |\w+\s+\w+\s*[(;=])|"
+    r"(?:const|let|var|int|char|void|double|float|bool|auto) \**\w+\s*[=(;\[]|function\s*\w*\s*\(|"
+    r"(?:fn|func) \w+\(|package [\w.]+;?$|using [\w.:]+;|template\s*<|"
+    r"(?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|WITH|BEGIN|COMMIT|PRAGMA)\b[^.]*"
+    r"(?:\bFROM\b|\bSET\b|\bINTO\b|\bTABLE\b|\bINDEX\b|\bVIEW\b|\bTRIGGER\b|\bWHERE\b|;|^PRAGMA \w+)|"
+    r"(?:if|for|while|switch)\s*\(|else\b\s*\{|\}|\{|<\?|<!--|</?[a-zA-Z][\w-]*[ >/])")
+# Operators that prose does not use. A bare "f()" is not among them: manuals name functions in sentences.
+_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
+# Not "*", "_", "/" or ":": Markdown emphasis, identifiers and paths in sentences, times and labels.
+_CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
+_CODE_END = (";", "{", "}", "(", "\\", ",", "[")
+
+
+def looks_like_code(line: str) -> bool:
+    """A stripped, non-blank line that reads as code or a terminal session rather than prose."""
+    if _PROMPT.match(line) or _CODE_START.match(line):
+        return True
+    nonspace = len(line) - line.count(" ")
+    symbols = sum(1 for ch in line if ch in _CODE_CHARS)
+    tokens = len(_CODE_TOKENS.findall(line))
+    if tokens >= 2 or (tokens and line.endswith(_CODE_END)):
+        return True
+    if line.endswith(("{", "}")) or (line.endswith(";") and symbols >= 2):
+        return True
+    letters = sum(1 for ch in line if ch.isalpha())
+    return symbols / nonspace >= 0.15 or (symbols / nonspace >= 0.08 and letters / nonspace < 0.6)
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.lstrip(" \t").expandtabs(4))
+
+
+def line_kinds(lines: list[str]) -> list[str]:
+    """One kind per line. Indentation counts from the document's own base (man pages indent everything)."""
+    base = min((_indent(line) for line in lines if line.strip()), default=0)
+    kinds, fence = [], None
+    for line in lines:
+        s = line.strip()
+        if fence:
+            kinds.append(CODE)
+            if s.startswith(fence):
+                fence = None
+        elif m := _FENCE.match(line):
+            fence = m.group(1)[0] * 3
+            kinds.append(CODE)
+        elif not s:
+            kinds.append(BLANK)
+        elif (s.startswith("|") and s.endswith("|") and len(s) > 1) or _TABLE_RULE.match(s) or s.count(" | ") >= 2:
+            kinds.append(TABLE)
+        elif looks_like_code(s):
+            kinds.append(CODE)
+        elif _indent(line) >= base + 4:
+            kinds.append(INDENTED)
+        else:
+            kinds.append(TEXT)
+    return kinds
+
+
+_MARKER = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d{1,3}[.)]\s+|[a-z][.)]\s+)+", re.IGNORECASE)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_URL = re.compile(r"\b(?:https?|ftp|file)://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PATH = re.compile(r"(?<![\w/])(?:~|\.{1,2})?/[\w.+@%-]+(?:/[\w.+@%-]*)+|\b[A-Z]:\\\S+|\b[\w.-]+(?:/[\w.-]+){2,}")
+_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|\\(?=[^\w\s])|!?\[([^\]]*)\]\([^)]*\)")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def _strip_markup(line: str) -> str:
+    line = _MARKER.sub("", line.strip())
+    line = _INLINE_CODE.sub(" ", line)
+    line = _URL.sub(" ", line)
+    line = _PATH.sub(" ", line)
+    line = _MARKUP.sub(lambda m: m.group(1) or "", line)
+    return _SPACES.sub(" ", line).strip()
+
+
+@lru_cache(maxsize=16)  # several filters ask for the prose of the same document in a row
+def prose(text: str) -> str:
+    """The document's running text: heading, list and paragraph lines without their Markdown marks, inline
+    code, URLs, e-mail addresses and paths; code, tables and indented code-like blocks left out."""
+    lines = text.split("\n")
+    out = []
+    for line, kind in zip(lines, line_kinds(lines)):
+        if kind in (TEXT, INDENTED) and (s := _strip_markup(line)):
+            out.append(s)
+        elif kind == BLANK and out and out[-1]:
+            out.append("")
+    return "\n".join(out).strip()
+
+
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+
+
+def words(text: str) -> list[str]:
+    """Words for the quality ratios: runs of letters/digits (with inner apostrophes, dots, hyphens).
+    Punctuation is not a word, unlike datatrove's spaCy split, where "Hello, world." is 4 words, 2 of them
+    without a letter."""
+    return _WORD.findall(text)
