@@ -221,6 +221,25 @@ def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def explain(args: argparse.Namespace) -> int:
+    """Why a document is (or is not) in the output: its path through the corpus stages."""
+    prepare_env(args)
+    from orchestration.definitions import build_definitions
+    from refinery.corpus.explain import explain as explain_document, format_explanation
+    from refinery.corpus.flow import Corpus
+
+    resources = build_definitions().resources
+    storage, settings = resources["storage"], resources["settings"]
+    corpus = Corpus(storage.layout(), settings.config(), runner=None, raw_root=storage.raw_uri(),
+                    raw_endpoint_url=storage.endpoint_url)
+    found = 0
+    for key in args.key:
+        result = explain_document(corpus, key.strip("/"))
+        found += bool(result["documents"] or result["quarantine"])
+        print(json.dumps(result, indent=2, default=str) if args.json_out else format_explanation(result))
+    return 0 if found == len(args.key) else 1
+
+
 def ui(args: argparse.Namespace) -> int:
     prepare_env(args)
     # this interpreter's dagster, so it works without an activated venv
@@ -277,6 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     k = sub.add_parser("config", help="print the effective configuration (defaults + --config) as YAML")
     k.add_argument("--config")
     k.set_defaults(func=show_config)
+    e = sub.add_parser("explain", help="why a document is or is not in the output: its path through extraction, "
+                                       "each filter (scores and verdicts), dedup and tokenization")
+    e.add_argument("key", nargs="+", help="a source key relative to the raw root (2026-11-01/reports/q3.pdf) or a "
+                                         "document id (<source>#<n> for a record of a JSONL file)")
+    e.add_argument("--root")
+    e.add_argument("--raw")
+    e.add_argument("--config")
+    e.add_argument("--json", dest="json_out", action="store_true", help="print JSON instead of text")
+    e.set_defaults(func=explain)
     u = sub.add_parser("ui", help="open the Dagster UI on this project (dagster dev)")
     u.add_argument("--raw")
     u.add_argument("--root")

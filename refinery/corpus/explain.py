@@ -1,0 +1,210 @@
+"""`refinery explain`: the path of one document (or of every document of one raw file) through the stages.
+
+Everything is read back from what the stages wrote (quarantine manifest, stage outputs, `_dropped/` folders,
+MinHash clusters, token shards); only the per-filter verdicts and scores are recomputed, by running the drop's
+configured filter steps on the extracted document, so a person sees every rule it passes or fails, not only
+the first one that dropped it. Reads whole stage folders: meant for one document at a time.
+"""
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
+
+from refinery.corpus.flow import Corpus
+from refinery.corpus.report import iter_jsonl
+from refinery.dedup.ccnet import sha1_64
+from refinery.filters.build import build_filter_steps
+from refinery.filters.prose_quality import quality_scores
+
+
+def _matches(doc: dict, key: str) -> bool:
+    return doc.get("id") == key or (doc.get("metadata") or {}).get("source") == key
+
+
+def _find(corpus: Corpus, uri: str, key: str) -> list[dict]:
+    return [d for d in iter_jsonl(corpus.folder(uri)) if _matches(d, key)]
+
+
+def _drops(corpus: Corpus) -> list[str]:
+    folder = corpus.folder(corpus.layout.uri("corpus"))
+    if not folder.exists(""):
+        return []
+    return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in folder.ls("", detail=False)
+                  if not p.rstrip("/").rsplit("/", 1)[-1].startswith("_"))
+
+
+def _sub_folders(corpus: Corpus, uri: str) -> list[str]:
+    folder = corpus.folder(uri)
+    return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in folder.ls("", detail=False)) if folder.exists("") else []
+
+
+def _filters(corpus: Corpus, drop: str, doc: dict) -> list[dict]:
+    """Each configured filter's verdict on the extracted document, in pipeline order (filters that rewrite
+    the text, like C4's line rules, pass their output on as in the real run)."""
+    d = Document(text=doc["text"], id=doc["id"], metadata=copy.deepcopy(doc.get("metadata") or {}))
+    rows = []
+    for step in build_filter_steps(corpus.config.filters.for_drop(drop)):
+        if not isinstance(step, BaseFilter):
+            continue
+        keep, reason = get_filter_result(step.filter(d))
+        row = {"filter": getattr(step, "short_name", step.name), "verdict": "pass" if keep else "drop"}
+        if not keep:
+            row["reason"] = reason or getattr(step, "default_reason", "filtered")
+        if row["filter"] == "language":
+            row["scores"] = {"language": d.metadata.get("language"), "score": round(d.metadata.get("language_score", 0), 4)}
+        elif row["filter"] == "gopher_quality":
+            row["scores"] = quality_scores(d.text)
+        rows.append(row)
+    return rows
+
+
+def _shingles(text: str, n: int = 5) -> set:
+    w = text.lower().split()
+    return {tuple(w[i:i + n]) for i in range(max(len(w) - n + 1, 1))}
+
+
+def jaccard(a: str, b: str) -> float:
+    x, y = _shingles(a), _shingles(b)
+    return round(len(x & y) / len(x | y), 4) if x | y else 1.0
+
+
+def _exact_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
+    """The first earlier document (earlier drops, then this drop in order) with the same text."""
+    h = sha1_64(doc["text"].strip())
+    for d in [x for x in _drops(corpus) if x <= drop]:
+        for other in iter_jsonl(corpus.folder(corpus.layout.stage(d, "filtered"))):
+            if other["id"] != doc["id"] and sha1_64(other["text"].strip()) == h:
+                return {"id": other["id"], "drop": d}
+            if d == drop and other["id"] == doc["id"]:
+                break
+    return None
+
+
+def _near_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
+    import polars as pl
+
+    path = corpus.layout.drop(drop, "minhash_clusters")
+    folder = corpus.folder(path)
+    if folder.isfile("clusters.parquet"):
+        with folder.open("clusters.parquet", "rb") as f:
+            clusters = pl.read_parquet(f)
+        mine = clusters.filter(pl.col("id") == doc["id"])
+        if mine.height:
+            kept = clusters.filter((pl.col("cluster") == mine["cluster"][0]) & pl.col("kept"))
+            if kept.height:
+                other = next((d for d in iter_jsonl(corpus.folder(corpus.layout.stage(drop, "filtered")))
+                              if d["id"] == kept["id"][0]), None)
+                return {"id": kept["id"][0], "drop": drop, "cluster": mine["cluster"][0],
+                        "jaccard_5gram": jaccard(doc["text"], other["text"]) if other else None}
+    best = None  # the earlier drops' copy won: the most similar kept document there
+    for d in [x for x in _drops(corpus) if x < drop]:
+        for other in iter_jsonl(corpus.folder(corpus.layout.stage(d, "deduplicated"))):
+            j = jaccard(doc["text"], other["text"])
+            if best is None or j > best["jaccard_5gram"]:
+                best = {"id": other["id"], "drop": d, "jaccard_5gram": j}
+    return best
+
+
+def _shard(corpus: Corpus, drop: str, doc_id: str) -> dict | None:
+    """Which token shard holds the document: the tokenizer's task `r` reads the r-th deduplicated file (of
+    `tasks`, datatrove's file sharding) and writes shards named `<drop>_<r>`."""
+    src = corpus.folder(corpus.layout.stage(drop, "deduplicated"))
+    files = sorted(src.list_files(glob_pattern="*.jsonl.gz")) if src.exists("") else []
+    tasks = corpus.config.execution.tasks
+    for i, name in enumerate(files):
+        if any(d["id"] == doc_id for d in iter_jsonl_file(src, name)):
+            out = corpus.folder(corpus.layout.stage(drop, "tokenized"))
+            shards = [s for s in (out.list_files(glob_pattern="*.ds") if out.exists("") else [])
+                      if s.rsplit("/", 1)[-1].startswith(f"{drop}_{i % tasks:05d}_")]
+            return {"deduplicated_file": name, "shards": shards}
+    return None
+
+
+def iter_jsonl_file(folder, name: str):
+    with folder.open(name, "rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def explain(corpus: Corpus, key: str) -> dict:
+    """{"key", "documents": [...], "quarantine": [...]}: one entry per document whose id or source is `key`."""
+    lay = corpus.layout
+    out: dict = {"key": key, "documents": [], "quarantine": []}
+    for drop in _drops(corpus):
+        out["quarantine"] += [{"drop": drop, **row} for row in iter_jsonl(corpus.folder(lay.quarantine(drop)))
+                              if row.get("source") == key or key.startswith(f"{row.get('source')}#")]
+        for doc in _find(corpus, lay.stage(drop, "extracted"), key):
+            out["documents"].append(_path(corpus, drop, doc))
+    return out
+
+
+def _path(corpus: Corpus, drop: str, doc: dict) -> dict:
+    lay, doc_id = corpus.layout, doc["id"]
+    entry: dict = {"id": doc_id, "drop": drop, "source": (doc.get("metadata") or {}).get("source"),
+                   "extracted": {"chars": len(doc["text"]), "format": (doc.get("metadata") or {}).get("format")},
+                   "filters": _filters(corpus, drop, doc)}
+    kept = next((d for d in _find(corpus, lay.stage(drop, "filtered"), doc_id)), None)
+    if kept is None:
+        for name in _sub_folders(corpus, lay.dropped(drop, "filter")):
+            hit = next((d for d in _find(corpus, lay.dropped(drop, "filter", name), doc_id)), None)
+            if hit:
+                entry["outcome"] = {"stage": "filter", "filter": name, "reason": hit["metadata"].get("filter_reason")}
+                return entry
+        entry["outcome"] = {"stage": "filter", "reason": "not in the filter stage's output (not run yet?)"}
+        return entry
+    entry["pii_redactions"] = {k: v for k, v in (kept["metadata"].get("pii_redactions") or {}).items() if v}
+    final = next((d for d in _find(corpus, lay.stage(drop, "deduplicated"), doc_id)), None)
+    if final is None:
+        for name in _sub_folders(corpus, lay.dropped(drop, "dedup")):
+            hit = next((d for d in _find(corpus, lay.dropped(drop, "dedup", name), doc_id)), None)
+            if hit:
+                outcome = {"stage": "dedup", "pass": name, "reason": hit["metadata"].get("filter_reason", name)}
+                if name == "exact":
+                    outcome["duplicate_of"] = _exact_original(corpus, drop, kept)
+                elif name == "minhash":
+                    outcome["duplicate_of"] = _near_original(corpus, drop, kept)
+                entry["outcome"] = outcome
+                return entry
+        entry["outcome"] = {"stage": "dedup", "reason": "not in the dedup stage's output (not run yet?)"}
+        return entry
+    entry["dedup"] = {"paragraphs_removed": final["metadata"].get("duplicate_paragraphs_removed", 0)}
+    entry["outcome"] = {"stage": "tokenize", "kept": True, **(_shard(corpus, drop, doc_id) or {})}
+    return entry
+
+
+def format_explanation(result: dict) -> str:
+    lines = [f"{result['key']}:"]
+    for row in result["quarantine"]:
+        where = f" line {row['line']}" if "line" in row else ""
+        lines.append(f"  [{row['drop']}] quarantined at extraction{where}: {row['reason']} ({row.get('error', '')})")
+    for e in result["documents"]:
+        lines.append(f"  document {e['id']} (drop {e['drop']}, {e['extracted']['format']}, "
+                     f"{e['extracted']['chars']} chars extracted)")
+        for f in e["filters"]:
+            scores = ", ".join(f"{k}={v}" for k, v in (f.get("scores") or {}).items())
+            lines.append(f"    filter {f['filter']:<18} {f['verdict']}{' (' + f['reason'] + ')' if 'reason' in f else ''}"
+                         f"{'  ' + scores if scores else ''}")
+        o = e["outcome"]
+        if o.get("kept"):
+            lines.append(f"    dedup: kept, {e['dedup']['paragraphs_removed']} paragraph(s) seen in earlier documents removed")
+            if e.get("pii_redactions"):
+                lines.append(f"    PII redacted: {e['pii_redactions']}")
+            lines.append(f"    tokenized: {', '.join(o.get('shards') or []) or 'no shard found'}"
+                         f"{' (from ' + o['deduplicated_file'] + ')' if o.get('deduplicated_file') else ''}")
+        elif o["stage"] == "filter":
+            lines.append(f"    DROPPED by filter {o.get('filter', '?')}: {o['reason']}")
+        else:
+            dup = o.get("duplicate_of")
+            detail = f" of {dup['id']} (drop {dup['drop']}" + (f", 5-gram Jaccard {dup['jaccard_5gram']}"
+                                                              if dup.get("jaccard_5gram") is not None else "") + ")" \
+                if dup else ""
+            lines.append(f"    DROPPED by dedup ({o.get('pass', '?')}): {o['reason']}{detail}")
+    if not result["documents"] and not result["quarantine"]:
+        lines.append("  no extracted document or quarantined file has this id or source "
+                     "(keys are relative to the raw root, e.g. 2026-11-01/reports/q3.pdf)")
+    return "\n".join(lines)
