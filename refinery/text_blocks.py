@@ -25,15 +25,20 @@ _CODE_START = re.compile(
     r"(?:\bFROM\b|\bSET\b|\bINTO\b|\bTABLE\b|\bINDEX\b|\bVIEW\b|\bTRIGGER\b|\bWHERE\b|;|^PRAGMA \w+)|"
     r"(?:if|for|while|switch)\s*\(|else\b\s*\{|\}|\{|<\?|<!--|</?[a-zA-Z][\w-]*[ >/])")
 # Operators that prose does not use. A bare "f()" is not among them: manuals name functions in sentences.
-_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
+_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|/\*|\*/|#define|#include|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
 # Not "*", "_", "/" or ":": Markdown emphasis, identifiers and paths in sentences, times and labels.
 _CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
 _CODE_END = (";", "{", "}", "(", "\\", ",", "[")
 
 
+_IDENTIFIER = re.compile(r"[\w.:]*(?:_\w|[a-z][A-Z]|::|\(\))[\w.:()]*,?")
+
+
 def looks_like_code(line: str) -> bool:
     """A stripped, non-blank line that reads as code or a terminal session rather than prose."""
     if _PROMPT.match(line) or _CODE_START.match(line):
+        return True
+    if all(_IDENTIFIER.fullmatch(token) for token in line.split()):  # SQLITE_ABORT, sqlite3_open(), getValue
         return True
     nonspace = len(line) - line.count(" ")
     symbols = sum(1 for ch in line if ch in _CODE_CHARS)

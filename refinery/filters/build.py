@@ -85,10 +85,12 @@ def build_filter_steps(options: FilterOptions,
                                        exclusion_writer=ex("gopher_quality")))
     if o.gopher_repetition.enabled:
         g = o.gopher_repetition
-        steps.append((ProseRepetition if on_prose else GopherRepetition)(
+        repetition = dict(
             dup_line_frac=g.dup_line_frac, dup_para_frac=g.dup_para_frac, dup_line_char_frac=g.dup_line_char_frac,
             dup_para_char_frac=g.dup_para_char_frac, top_n_grams=tuple(g.top_n_grams),
-            dup_n_grams=tuple(g.dup_n_grams), exclusion_writer=ex("gopher_repetition")))
+            dup_n_grams=tuple(g.dup_n_grams), exclusion_writer=ex("gopher_repetition"))
+        steps.append(ProseRepetition(min_prose_words=g.min_prose_words, **repetition) if on_prose
+                     else GopherRepetition(**repetition))
     if o.c4_quality.enabled:
         steps.append(C4Quality(**o.c4_quality.model_dump(exclude={"enabled"}), exclusion_writer=ex("c4_quality")))
     if o.fineweb_quality.enabled:

