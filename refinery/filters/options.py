@@ -247,6 +247,9 @@ class FilterOptions(StrictOptions):
         options._given = given
         return options
 
+    def __eq__(self, other: object) -> bool:  # the same settings, however they were written
+        return isinstance(other, FilterOptions) and self.model_dump() == other.model_dump()
+
     def for_drop(self, drop: str) -> "FilterOptions":
         """The options a drop is filtered with: its `drop_profiles` profile under the configured values."""
         for pattern, profile in self.drop_profiles.items():

@@ -1,12 +1,13 @@
-"""datatrove's Gopher, C4 and FineWeb rules through our wrappers, with the defaults from FilterOptions."""
+"""datatrove's Gopher, C4 and FineWeb rules through our wrappers, with the `web` profile's defaults (datatrove's
+own); the `documents` profile's departures are in test_documents_profile.py."""
 from refinery.filters.build import build_filter_steps
 from refinery.filters.heuristics import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 from refinery.filters.options import C4QualityOptions, FilterOptions
 from tests.filters.texts import ENGLISH, MEMO, REPETITIVE, UNPUNCTUATED, WORD_SALAD
 
 
-def step(cls):
-    return next(s for s in build_filter_steps(FilterOptions()) if isinstance(s, cls))
+def step(cls, profile="web"):
+    return next(s for s in build_filter_steps(FilterOptions(profile=profile)) if isinstance(s, cls))
 
 
 def test_gopher_repetition(make_doc):
@@ -36,8 +37,8 @@ def test_gopher_quality(make_doc):
                    (False, "gopher_too_many_bullets")]
 
 
-def test_c4_defaults_keep_business_documents_intact(make_doc):
-    f = step(C4Quality)
+def test_c4_documents_profile_keeps_business_documents_intact(make_doc):
+    f = step(C4Quality, "documents")
     doc = make_doc(MEMO)
     assert f.filter(doc) is True
     # headings and bullets without final punctuation survive (C4's own defaults would delete them)
@@ -58,9 +59,8 @@ def test_c4_document_rules(make_doc):
     assert f.filter(make_doc("Enable javascript.\nWe use cookies.")) == (False, "too_few_sentences")
 
 
-def test_c4_strict_web_settings_drop_short_memos(make_doc):
-    strict = C4QualityOptions(filter_no_terminal_punct=True, min_num_sentences=5, min_words_per_line=3)
-    f = C4Quality(**strict.model_dump(exclude={"enabled"}))
+def test_c4_web_settings_drop_short_memos(make_doc):
+    f = C4Quality(**C4QualityOptions().model_dump(exclude={"enabled"}))
     assert f.filter(make_doc(MEMO)) == (False, "too_few_sentences")
 
 

@@ -11,7 +11,7 @@ from datatrove.pipeline.filters import (
     GopherRepetitionFilter,
     LanguageFilter,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from refinery.filters.options import (
     BadWordsOptions,
@@ -57,10 +57,33 @@ def test_language_defaults():
     assert opts.languages == ["en"] and opts.threshold == datatrove_defaults(LanguageFilter)["language_threshold"]
 
 
-def test_c4_deviations():
+def test_c4_defaults_are_c4s_and_the_documents_profile_relaxes_them():
     c4 = C4QualityOptions()
-    assert (c4.filter_no_terminal_punct, c4.min_num_sentences, c4.min_words_per_line) == (False, 1, -1)
+    assert (c4.filter_no_terminal_punct, c4.min_num_sentences, c4.min_words_per_line) == (True, 5, 3)
+    assert FilterOptions(profile="web").c4_quality == c4
+    d = FilterOptions().c4_quality  # documents is the default profile
+    assert (d.filter_no_terminal_punct, d.min_num_sentences, d.min_words_per_line) == (False, 1, -1)
+    assert not (d.filter_curly_bracket or d.filter_javascript or d.filter_policy or d.remove_citations)
+    assert d.filter_lorem_ipsum
     assert FilterOptions().bad_words.fail_on_missing_language is False
+
+
+def test_profiles_fill_defaults_and_the_config_wins():
+    docs = FilterOptions.model_validate({"c4_quality": {"filter_curly_bracket": True}})
+    assert docs.profile == "documents" and docs.text_view == "prose" and not docs.fineweb_quality.enabled
+    assert docs.c4_quality.filter_curly_bracket and not docs.c4_quality.filter_policy
+    web = FilterOptions.model_validate({"profile": "web", "gopher_quality": {"min_doc_words": 7}})
+    assert web.text_view == "text" and web.fineweb_quality.enabled and web.gopher_quality.min_doc_words == 7
+    with pytest.raises(ValidationError):
+        FilterOptions.model_validate({"profile": "crawl"})
+
+
+def test_per_drop_profiles():
+    opts = FilterOptions.model_validate({"drop_profiles": {"crawl-*": "web"}, "gopher_quality": {"min_doc_words": 7}})
+    assert opts.for_drop("2026-11-01") is opts
+    crawl = opts.for_drop("crawl-2026-11")
+    assert crawl.profile == "web" and crawl.text_view == "text" and crawl.c4_quality.min_num_sentences == 5
+    assert crawl.gopher_quality.min_doc_words == 7  # what the config sets holds for every profile
 
 
 def test_strict_and_loadable_from_yaml_like_dicts():
@@ -74,7 +97,10 @@ def test_strict_and_loadable_from_yaml_like_dicts():
 
 
 def test_every_filter_is_switchable():
-    for name, field in FilterOptions.model_fields.items():
+    sections = {n: f for n, f in FilterOptions.model_fields.items() if isinstance(f.annotation, type)
+                and issubclass(f.annotation, BaseModel)}
+    assert len(sections) == 8
+    for name, field in sections.items():
         assert "enabled" in field.annotation.model_fields, name
 
 
