@@ -134,8 +134,7 @@ def test_end_to_end(tmp_path):
         "language": {"german": "language_below_threshold"},
         "gopher_repetition": {"repetitive": "dup_line_frac"},
         "gopher_quality": {"too-short": "gopher_short_doc", "hashtags": "gopher_too_many_hashes"},
-        "c4_quality": {"curly": "curly_bracket", "keep-memo": "too_few_sentences"},
-        "fineweb_quality": {"unpunctuated": "line_punct_ratio"},
+        "c4_quality": {"curly": "curly_bracket", "keep-memo": "too_few_sentences", "unpunctuated": "too_few_sentences"},
         "bad_words": {"profane": "document_removed_with_badwords"},
     }
     got = {name: {d["id"]: d["metadata"]["filter_reason"] for d in read_jsonl_gz(dropped / name)}
