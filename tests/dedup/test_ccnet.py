@@ -58,3 +58,27 @@ def test_incremental_earlier_drop_wins_and_later_drops_are_invisible(tmp_path):
     # re-running the earlier drop ignores the later drop's index: the earlier copy stays
     kept, _ = _run(tmp_path, "2026-01", [], _docs(shared, prefix="a"))
     assert [d.id for d in kept] == ["a0"]
+
+
+def test_code_tables_and_terminal_sessions_are_never_removed(tmp_path):
+    shared = ["```", "Traceback (most recent call last):", "  File \"run.py\", line 3, in <module>", "```",
+              "$ sudo systemctl restart ingest.service --no-block", "| queue.max_batch | 500 | documents per batch |",
+              "SELECT name FROM customer WHERE id IN (SELECT value FROM generate_series(1,20));",
+              "int sqlite3_open(const char *filename, sqlite3 **ppDb);"]
+    a = "First manual explains the ingest service in detail.\n" + "\n".join(shared)
+    b = "Second manual covers the database failover steps.\n" + "\n".join(shared) + f"\n{BOILER}"
+    c = f"Third manual about backups and restores.\n{BOILER}\n" + "\n".join(shared)
+    kept, _ = _run(tmp_path, "d1", [], _docs(a, b, c))
+    for doc in kept:
+        assert all(line in doc.text.split("\n") for line in shared), doc.id
+    assert BOILER in kept[1].text and BOILER not in kept[2].text  # prose boilerplate: first copy only
+    assert kept[2].metadata["duplicate_paragraphs_removed"] == 1
+
+
+def test_a_paragraph_repeated_inside_one_document_stays(tmp_path):
+    field = "The length field gives the size of the payload in bytes, not counting the header."
+    a = "\n".join(f"Field {i} of the message header is described below.\n{field}" for i in range(52))
+    b = f"A second reference that happens to use the same wording.\n{field}"
+    kept, _ = _run(tmp_path, "d1", [], _docs(a, b))
+    assert kept[0].text.count(field) == 52  # its own repeats are not duplicates
+    assert field not in kept[1].text  # another document had it first
