@@ -25,7 +25,13 @@ def _docs(root, drop, stage):
     return list(iter_jsonl(get_datafolder(str(root / "corpus" / drop / stage))))
 
 
-def test_corpus_end_to_end_then_unchanged_rerun(sample_raw, dagster_home, tmp_path):
+def _explain(raw, root, capsys, key):
+    capsys.readouterr()
+    rc = main(["explain", key, "--raw", str(raw), "--root", str(root), "--json"])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_corpus_end_to_end_then_unchanged_rerun(sample_raw, dagster_home, tmp_path, capsys):
     root = tmp_path / "out"
     rc, summary = _run(sample_raw, root, tmp_path)
     assert rc == 0
@@ -69,6 +75,24 @@ def test_corpus_end_to_end_then_unchanged_rerun(sample_raw, dagster_home, tmp_pa
     assert len(tokens) == tok_md["tokens"]
     decoded = Tokenizer.from_file(str(DEFAULT_TOKENIZER)).decode(tokens.tolist())
     assert _docs(root, "2026-11-01", "deduplicated")[0]["text"][:80] in decoded
+
+    # `refinery explain`: why a document is missing, or where it went
+    rc, short = _explain(sample_raw, root, capsys, "2026-11-01/misc/scratch.txt")
+    [doc] = short["documents"]
+    assert rc == 0 and doc["outcome"] == {"stage": "filter", "filter": "gopher_quality", "reason": "gopher_short_doc"}
+    assert {f["filter"]: f["verdict"] for f in doc["filters"]}["gopher_quality"] == "drop"
+    assert next(f for f in doc["filters"] if f["filter"] == "gopher_quality")["scores"]["words"] < 20
+    rc, copy = _explain(sample_raw, root, capsys, "2026-11-08/handbook/onboarding.md")
+    outcome = copy["documents"][0]["outcome"]
+    assert outcome["stage"] == "dedup" and outcome["reason"] == "exact_duplicate"
+    assert outcome["duplicate_of"]["drop"] == "2026-11-01"
+    rc, scan = _explain(sample_raw, root, capsys, "2026-11-01/incoming/scan-2026-10-30.pdf")
+    assert scan["documents"] == [] and scan["quarantine"][0]["reason"]
+    kept_id = _docs(root, "2026-11-01", "deduplicated")[0]["id"]
+    rc, kept = _explain(sample_raw, root, capsys, kept_id)
+    outcome = kept["documents"][0]["outcome"]
+    assert outcome["kept"] and outcome["shards"] and all(f["verdict"] == "pass" for f in kept["documents"][0]["filters"])
+    assert _explain(sample_raw, root, capsys, "2026-11-01/no/such.txt")[0] == 1
 
     # re-running an unchanged corpus does no heavy work
     rc, again = _run(sample_raw, root, tmp_path)
