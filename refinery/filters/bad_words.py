@@ -30,6 +30,7 @@ PROSE_ALLOWLIST = frozenset("""
     sadism sadist masochist penetrate penetration enlargement facial fingering
     flange foobar fubar pawn revue sandbar seaman seamen maxi nad nads xx len loin loins pollock paddy cum
     wang dong willy woody gai gae vixen
+    oral orally xxx
 """.split())
 
 
