@@ -58,6 +58,10 @@ def test_corpus_end_to_end_then_unchanged_rerun(sample_raw, dagster_home, tmp_pa
         assert not any(find_pii(d["text"]) for d in _docs(root, drop, "filtered"))
     dropped = list(iter_jsonl(get_datafolder(str(root / "corpus" / "2026-11-01" / "_dropped" / "filter"))))
     assert dropped and all(d["metadata"].get("filter_reason") for d in dropped)
+    filter_md = summary["drops"]["2026-11-01"]["assets"]["filtered_documents"]
+    assert filter_md["filter_profile"] == "documents"
+    assert filter_md["drops_by_filter"]["gopher_quality"] >= 1 and filter_md["drops_by_filter"]["c4_quality"] == 0
+    assert "gopher_short_doc" in filter_md["dropped_samples"]  # markdown: three per filter, with the reason
 
     # no exact duplicate across both drops after dedup; the earlier drop keeps the shared document
     texts = [d["text"].strip() for drop in DROPS for d in _docs(root, drop, "deduplicated")]
