@@ -3,8 +3,11 @@
 pypdf rather than pdfplumber: it needs no layout analysis (several times faster on large drops), it reads
 text in content-stream order, which keeps multi-column pages apart where pdfplumber's line clustering
 interleaves them, and it refuses a file without its end-of-file marker, so truncated uploads are flagged
-instead of half-read. Header/footer detection then works on the first/last lines of each page: both
-edges are searched because producers draw headers and footers in either order."""
+instead of half-read. Some producers (TeX via dvipdfmx, e.g. the Debian Reference) place words by position
+with no space characters: pypdf then glues whole sentences ("Thereisanalternativenumericmode..."), and
+such pages are re-read with pdfplumber, which splits words by the gap between glyphs relative to their
+size. Header/footer detection then works on the first/last lines of each page: both edges are searched
+because producers draw headers and footers in either order."""
 from __future__ import annotations
 
 import io
@@ -83,18 +86,50 @@ def unwrap(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+def glued(text: str) -> bool:
+    """Words run together: over 30% of the text in "words" of 20+ characters (English prose has almost
+    none; URLs and paths alone do not get there)."""
+    tokens = text.split()
+    total = sum(map(len, tokens))
+    return total >= 200 and sum(len(t) for t in tokens if len(t) >= 20) > 0.3 * total
+
+
+class _Plumber:
+    """pdfplumber, opened only for a file that has a glued page."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pdf = data, None
+
+    def page_text(self, i: int) -> str | None:
+        try:
+            import pdfplumber
+
+            self.pdf = self.pdf or pdfplumber.open(io.BytesIO(self.data))
+            # a gap wider than 15% of the font size is a space, whatever the font size
+            return self.pdf.pages[i].extract_text(x_tolerance_ratio=0.15)
+        except Exception:
+            return None
+
+    def close(self):
+        if self.pdf:
+            self.pdf.close()
+
+
 def extract_pdf(data: bytes, options: ExtractOptions) -> Extracted:
     reader = _open(data)
     n_pages = len(reader.pages)
     if n_pages == 0:
         raise ExtractionError("empty", "PDF without pages")
-    pages, failed = [], 0
-    for page in reader.pages:
+    pages, failed, plumber = [], 0, _Plumber(data)
+    for i, page in enumerate(reader.pages):
         try:
             text = page.extract_text() or ""
         except Exception:  # one damaged page: keep the others
             failed, text = failed + 1, ""
+        if glued(text) and (spaced := plumber.page_text(i)) and not glued(spaced):
+            text = spaced
         pages.append([line.strip() for line in text.splitlines() if line.strip()])
+    plumber.close()
     if failed == n_pages:
         raise ExtractionError("corrupt_pdf", "no page could be read")
     chars = sum(len(line) for lines in pages for line in lines)

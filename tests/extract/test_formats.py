@@ -1,5 +1,6 @@
 """Each format's extractor on real files: the content that must survive, and what must not."""
 import io
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,20 @@ def test_stream_api_accepts_file_objects(tmp_path):
         (doc,) = extract_stream("notes.md", f, ExtractOptions())
     assert doc.metadata["format"] == "markdown"
     assert list(extract_stream("x.txt", io.BytesIO(b"hello"), ExtractOptions()))[0].text == "hello"
+
+
+def test_pdf_whose_words_are_placed_without_spaces_is_reread_with_spaces():
+    """The Debian Reference's PDF (TeX) positions words with no space characters: pypdf glues sentences
+    together ("Thereisanalternativenumericmode"); such pages are re-read by pdfplumber with word gaps."""
+    import io
+
+    from pypdf import PdfReader
+
+    from refinery.extract.pdf import extract_pdf, glued
+
+    path = Path(__file__).parent.parent / "data" / "realdocs" / "raw" / "2026-01-b" / "manuals" / \
+        "debian-reference.en-p103-104.pdf"
+    data = path.read_bytes()
+    assert any(glued(p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages)
+    text = extract_pdf(data, ExtractOptions()).text
+    assert not glued(text) and " the " in text
