@@ -31,12 +31,15 @@ _CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
 _CODE_END = (";", "{", "}", "(", "\\", ",", "[")
 
 
+_ALIGNED = re.compile(r"\S {3,}\S")  # prose does not align words in columns
+_C_DECLARATION = re.compile(r"^(?:(?:typedef|struct|extern|enum|union)\b|[A-Z][A-Z0-9]*_[A-Z0-9_]+ \w)|#\s*(?:if|ifn?def|endif|else|elif|"
+                            r"define|include|undef|pragma)\b")
 _IDENTIFIER = re.compile(r"[\w.:]*(?:_\w|[a-z][A-Z]|::|\(\))[\w.:()]*,?")
 
 
 def looks_like_code(line: str) -> bool:
     """A stripped, non-blank line that reads as code or a terminal session rather than prose."""
-    if _PROMPT.match(line) or _CODE_START.match(line):
+    if _PROMPT.match(line) or _CODE_START.match(line) or (_C_DECLARATION.match(line) and not line.endswith(".")):
         return True
     if all(_IDENTIFIER.fullmatch(token) for token in line.split()):  # SQLITE_ABORT, sqlite3_open(), getValue
         return True
@@ -48,6 +51,8 @@ def looks_like_code(line: str) -> bool:
     if line.endswith(("{", "}")) or (line.endswith(";") and symbols >= 2):
         return True
     letters = sum(1 for ch in line if ch.isalpha())
+    if letters / nonspace < 0.5 or _ALIGNED.search(line):  # hashes, octal modes, rules; aligned columns
+        return True
     return symbols / nonspace >= 0.15 or (symbols / nonspace >= 0.08 and letters / nonspace < 0.6)
 
 
@@ -55,18 +60,34 @@ def _indent(line: str) -> int:
     return len(line.expandtabs(4)) - len(line.lstrip(" \t").expandtabs(4))
 
 
+def _fences(lines: list[str]) -> set[int]:
+    """Indexes of lines inside fenced blocks, fences included. A fence that never closes, or a run of "~"
+    under a heading of its length (AsciiDoc's section underline), is no fence."""
+    inside, i = set(), 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        prev = lines[i - 1].strip() if i else ""
+        underline = prev and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
+        if m and not underline:
+            mark = m.group(1)[0] * 3
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(mark)
+                        and not lines[j].strip().strip(mark[0])), None)
+            if end is not None:
+                inside.update(range(i, end + 1))
+                i = end + 1
+                continue
+        i += 1
+    return inside
+
+
 def line_kinds(lines: list[str]) -> list[str]:
     """One kind per line. Indentation counts from the document's own base (man pages indent everything)."""
     base = min((_indent(line) for line in lines if line.strip()), default=0)
-    kinds, fence = [], None
-    for line in lines:
+    fenced = _fences(lines)
+    kinds = []
+    for i, line in enumerate(lines):
         s = line.strip()
-        if fence:
-            kinds.append(CODE)
-            if s.startswith(fence):
-                fence = None
-        elif m := _FENCE.match(line):
-            fence = m.group(1)[0] * 3
+        if i in fenced:
             kinds.append(CODE)
         elif not s:
             kinds.append(BLANK)

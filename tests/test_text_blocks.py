@@ -15,6 +15,11 @@ CODE_LINES = [
     "SQLITE_CANTOPEN_ISDIR",
     "def main(argv):",
     "<div class=\"nav\">",
+    "typedef struct sqlite3_str sqlite3_str;",
+    "SQLITE_EXTERN char *sqlite3_data_directory;",
+    "#ifndef SQLITE_OMIT_COMPILEOPTION_DIAGS",
+    "git             9418/tcp                # Git Version Control System",
+    "create         :000000 100644 0000000... 1234567... A file4",
 ]
 PROSE_LINES = [
     "The sqlite3_prepare_v2() interface compiles the SQL text into a prepared statement object.",
@@ -48,3 +53,9 @@ def test_prose_strips_markup_code_urls_and_paths():
             "```\nmake install\n```\n| k | v |\n**Note:** the *default* is fine.")
     assert prose(text) == "Install\n\nRun as root, then read and\nNote: the default is fine."
     assert words("Hello, world. It's 3.5 x-ray") == ["Hello", "world", "It's", "3.5", "x-ray"]
+
+
+def test_asciidoc_underlines_and_unclosed_fences_are_not_code_blocks():
+    lines = ["Filter driver", "~~~~~~~~~~~~~", "A long running filter process is described here.", "~~~",
+             "Another paragraph of prose after a stray fence line."]
+    assert line_kinds(lines)[2] == TEXT and line_kinds(lines)[4] == TEXT

@@ -75,7 +75,7 @@ def build_filter_steps(options: FilterOptions,
     if o.language.enabled:
         steps.append(OfflineLanguageFilter(languages=o.language.languages, language_threshold=o.language.threshold,
                                            model_path=o.language.model_path, exclusion_writer=ex("language"),
-                                           view=o.text_view))
+                                           view=o.text_view, accept_top_language=o.language.accept_top_language))
     if o.gopher_quality.enabled:
         if on_prose:
             steps.append(ProseQuality(**o.gopher_quality.model_dump(exclude={"enabled"}),

@@ -78,19 +78,21 @@ class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):
     """datatrove's LanguageFilter (metadata["language"], metadata["language_score"]) on the offline model.
     Keeps a document when one of `languages` scores above `language_threshold` (any language when None).
     `view="prose"` reads the language from `lid_text` and keeps a document with too little text to tell
-    (language "und"); `view="text"` is datatrove's behaviour (the whole text)."""
+    (language "und"); `view="text"` is datatrove's behaviour (the whole text). `accept_top_language` also
+    keeps a document whose most likely language is a kept one, below the threshold."""
 
     name = "🌍 Language ID (offline)"
     default_reason = "language"
 
     def __init__(self, languages: list[str] | str | None = None, language_threshold: float = 0.65,
                  exclusion_writer: DiskWriter = None, model_path: str | Path | None = None,
-                 label_only: bool = False, keep_top_pairs_threshold: float = -1, view: str = "text"):
+                 label_only: bool = False, keep_top_pairs_threshold: float = -1, view: str = "text",
+                 accept_top_language: bool = False):
         super().__init__(languages=languages or None, language_threshold=language_threshold,
                          exclusion_writer=exclusion_writer, backend="ft176", label_only=label_only,
                          keep_top_pairs_threshold=keep_top_pairs_threshold)
         self.model = OfflineFastTextLID(self.languages, model_path=model_path)
-        self.view = view
+        self.view, self.accept_top_language = view, accept_top_language
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         text = doc.text
@@ -100,6 +102,8 @@ class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):
                 return True
             doc.text = view
         try:
-            return True if super().filter(doc) else (False, "language_below_threshold")
+            if super().filter(doc) or (self.accept_top_language and doc.metadata["language"] in (self.languages or ())):
+                return True
+            return False, "language_below_threshold"
         finally:
             doc.text = text

@@ -5,17 +5,19 @@ cannot disagree.
 Tuned for precision on technical text (measured on Debian's documentation packages, bench/pii_precision.py):
   - a dotted quad is no IP address in a version or section context ("version 3.6.23.1", "Section 14.2.2.1",
     a heading "14.2.2.1 Title", a ToC line), nor when it continues ("2.20.1.155.g426c"); one made of small
-    numbers only (every octet <= 63, the shape of versions and section numbers) needs an IP context
-    ("ip", "host", "connect", "ping", "nameserver", a :port, a /prefix...);
+    numbers only (every octet <= 63, the shape of versions and section numbers; 10.x.y.z excepted) needs an
+    IP context ("ip", "host", "connect", "ping", "nameserver", a :port, a /prefix...); IPv6 only in the used
+    ranges (global, unique-local, link-local), so "::4" or "fd::17" are none;
   - phone shapes that a table of figures also has (3-3-4 digits split by spaces, national numbers
-    starting with 0) need a phone word before them ("phone", "tel", "call", "fax"...); "+CC ...",
-    "(555) 123-4567" and "555-123-4567" stand alone;
+    starting with 0, 10-11 bare digits) need a phone word before them ("phone", "tel", "call", "fax"...);
+    "+CC ..." (9+ digits), "(555) 123-4567", "555-123-4567" and "555.123.4567" stand alone;
   - a card number needs a Luhn-valid number of a card network in a card layout (4-4-4-4, Amex 4-6-5, Diners
     4-6-4); a contiguous 13-19 digit run only after a card word ("card", "visa", "payment"...), and never when
     it reads as a timestamp (20240115103000);
   - reserved documentation values are kept (`keep_documentation_values`): RFC 5737/3849 addresses, loopback,
-    unspecified, broadcast, multicast, netmasks, RFC 2606/6761 domains and a short list of placeholder mail
-    domains (`DEFAULT_KEPT_EMAIL_DOMAINS`); private addresses only with `keep_private_ips`.
+    unspecified, broadcast, multicast, netmasks, RFC 2606/6761 domains, a short list of placeholder mail
+    domains (`DEFAULT_KEPT_EMAIL_DOMAINS`), made-up TLDs and local parts that name nobody; private addresses
+    only with `keep_private_ips`. systemd units (git-maintenance@hourly.timer) are never addresses.
 A kept value still occupies its span, so digits inside user@555-123-4567.example are not a phone number."""
 from __future__ import annotations
 
@@ -189,7 +191,7 @@ class _Keep:
         domain = domain.lower()
         if domain.startswith("[") or not self.documentation:  # user@[10.0.0.1] is an address in a mailbox
             return False
-        if local.lower() in _PLACEHOLDER_LOCAL_PARTS:
+        if local.strip("*_").lower() in _PLACEHOLDER_LOCAL_PARTS:  # *username*@remote.host: Markdown emphasis
             return True
         tld = domain.rsplit(".", 1)[-1]
         if tld in _RESERVED_TLDS or tld in _PLACEHOLDER_TLDS:
@@ -253,9 +255,12 @@ def _scan(text: str, hint: re.Pattern, finder: re.Pattern, shapes, valid):
 
 
 def _phone_valid(text: str, m: re.Match, digits: str, needs_context: bool) -> bool:
+    number = m.group()
+    if "." in number and ("-" in number or " " in number):  # dots don't mix: "+12345.000 4111" is two numbers
+        return False
     if not needs_context:
         return True
-    if _SSN_LAYOUT.fullmatch(m.group().strip("()")):  # 078-05-1120 is an SSN's layout, not a national number's
+    if _SSN_LAYOUT.fullmatch(number.strip("()")):  # 078-05-1120 is an SSN's layout, not a national number's
         return False
     start = m.start()
     return bool(_PHONE_CONTEXT.search(text, _line_window(text, start), start))
