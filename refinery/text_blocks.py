@@ -25,7 +25,8 @@ _CODE_START = re.compile(
     r"(?:\bFROM\b|\bSET\b|\bINTO\b|\bTABLE\b|\bINDEX\b|\bVIEW\b|\bTRIGGER\b|\bWHERE\b|;|^PRAGMA \w+)|"
     r"(?:if|for|while|switch)\s*\(|else\b\s*\{|\}|\{|<\?|<!--|</?[a-zA-Z][\w-]*[ >/])")
 # Operators that prose does not use. A bare "f()" is not among them: manuals name functions in sentences.
-_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|/\*|\*/|#define|#include|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
+_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|/\*|\*/|#define|#include|\((?:const|void|unsigned|int|double|char|"
+                          r"float|long|bool|size_t)\b|\)\s*const\b|\w[&*]{1,2} \w+\s*[,;)=(\[]|[\w>] [&*]{1,2}\w+\s*[,;)=\[]|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
 # Not "*", "_", "/" or ":": Markdown emphasis, identifiers and paths in sentences, times and labels.
 _CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
 _CODE_END = (";", "{", "}", "(", "\\", ",", "[")
@@ -46,7 +47,7 @@ def looks_like_code(line: str) -> bool:
     nonspace = len(line) - line.count(" ")
     symbols = sum(1 for ch in line if ch in _CODE_CHARS)
     tokens = len(_CODE_TOKENS.findall(line))
-    if tokens >= 2 or (tokens and line.endswith(_CODE_END)):
+    if tokens >= 2 or (tokens and line.endswith(_CODE_END + (")", "const"))):
         return True
     if line.endswith(("{", "}")) or (line.endswith(";") and symbols >= 2):
         return True
@@ -120,12 +121,16 @@ def _strip_markup(line: str) -> str:
 
 
 @lru_cache(maxsize=16)  # several filters ask for the prose of the same document in a row
-def prose(text: str) -> str:
+def prose(text: str, tables: bool = False) -> str:
     """The document's running text: heading, list and paragraph lines without their Markdown marks, inline
-    code, URLs, e-mail addresses and paths; code, tables and indented code-like blocks left out."""
+    code, URLs, e-mail addresses and paths; code, tables and indented code-like blocks left out (`tables`:
+    table cells kept as words, for language ID: a page can hold most of its language in tables)."""
     lines = text.split("\n")
     out = []
     for line, kind in zip(lines, line_kinds(lines)):
+        if kind == TABLE and tables:
+            line = line.replace("|", " ")
+            kind = TEXT if not _TABLE_RULE.match(line.strip()) and line.strip(" -:") else BLANK
         if kind in (TEXT, INDENTED) and (s := _strip_markup(line)):
             out.append(s)
         elif kind == BLANK and out and out[-1]:

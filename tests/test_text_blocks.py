@@ -20,6 +20,8 @@ CODE_LINES = [
     "#ifndef SQLITE_OMIT_COMPILEOPTION_DIAGS",
     "git             9418/tcp                # Git Version Control System",
     "create         :000000 100644 0000000... 1234567... A file4",
+    "ColumnVector& insert (const ColumnVector &a, int r)",
+    "Matrix balanced_matrix (void) const",
 ]
 PROSE_LINES = [
     "The sqlite3_prepare_v2() interface compiles the SQL text into a prepared statement object.",

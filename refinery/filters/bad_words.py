@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from datatrove.data import Document
 from datatrove.pipeline.filters import C4BadWordsFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
@@ -56,7 +57,8 @@ def load_bad_words(extra: Iterable[str] = (), allow: Iterable[str] = (), default
 class OfflineBadWordsFilter(ReasonedFilter, C4BadWordsFilter):
     """Drops documents containing a bad word, with reason "document_removed_with_badwords".
     `languages` are those the (English) list applies to; other languages count as missing lists
-    (`fail_on_missing_language`)."""
+    (`fail_on_missing_language`). `min_matches` > 1 (the `documents` profile) needs that many hits: a
+    colleague named Fook, a mention of Guido van Rossum or the `scrot` tool is not a toxic manual."""
 
     name = "⛰ C4 Badwords (offline)"
     default_reason = "bad_words"
@@ -64,13 +66,26 @@ class OfflineBadWordsFilter(ReasonedFilter, C4BadWordsFilter):
     def __init__(self, languages: Iterable[str] = ("en",), extra_words: Iterable[str] = (),
                  allow_words: Iterable[str] = (), use_default_allowlist: bool = True,
                  keep_fraction: float = 0.0, fail_on_missing_language: bool = False, seed: int | None = None,
-                 default_language: str = "en", exclusion_writer: DiskWriter = None):
+                 default_language: str = "en", min_matches: int = 1, exclusion_writer: DiskWriter = None):
         super().__init__(keep_fraction=keep_fraction, fail_on_missing_language=fail_on_missing_language,
                          seed=seed, default_language=default_language, exclusion_writer=exclusion_writer)
         self.languages = list(languages)
         self.extra_words = list(extra_words)
         self.allow_words = list(allow_words)
         self.use_default_allowlist = use_default_allowlist
+        self.min_matches = min_matches
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        regex = self._get_badwords(doc.metadata.get("language", self.default_language))
+        if self.min_matches > 1 and regex is not None:
+            hits = 0
+            for _ in regex.finditer(doc.text.lower()):
+                hits += 1
+                if hits >= self.min_matches:
+                    break
+            else:
+                return True
+        return super().filter(doc)
 
     def _get_badwords(self, lang: str) -> re.Pattern | None:
         if lang not in self._badwords_regex:

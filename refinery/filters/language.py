@@ -65,10 +65,10 @@ class OfflineFastTextLID(FastTextLID):
 
 
 def lid_text(text: str) -> str | None:
-    """What the language is read from in the `documents` profile: the prose (code and tables say nothing of
-    the language and pull English pages under the threshold); for a document that is mostly tables or code,
-    its alphabetic words; None when even those are too few to tell."""
-    for candidate in (_IDENTIFIER.sub(" ", prose(text)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
+    """What the language is read from in the `documents` profile: the prose and table cells without
+    identifiers (code and identifiers say nothing of the language and pull English pages under the
+    threshold); for a document that is mostly code, its words; None when even those are too few to tell."""
+    for candidate in (_IDENTIFIER.sub(" ", prose(text, tables=True)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
         if sum(ch.isalpha() for ch in candidate) >= MIN_LID_LETTERS:
             return candidate
     return None

@@ -151,6 +151,7 @@ class BadWordsOptions(StrictOptions):
     # gay...). The built-in allowlist (bad_words.PROSE_ALLOWLIST) removes them; False = the raw list.
     use_default_allowlist: bool = True
     allow_words: list[str] = Field(default_factory=list)  # further words never treated as bad
+    min_matches: int = Field(1, ge=1)  # bad-word hits a document needs to be dropped (C4: 1)
 
 
 class PIIOptions(StrictOptions):
@@ -198,8 +199,8 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
     "documents": {
         "text_view": "prose",
         "language": {"accept_top_language": True},
-        # Manuals are full of headings, short list items and commands; a 20-word memo is a document.
-        "gopher_quality": {"min_doc_words": 20, "max_bullet_lines_ratio": None},
+        # Manuals are full of headings, short list items and commands; a 10-word memo or sheet is a document.
+        "gopher_quality": {"min_doc_words": 10, "max_bullet_lines_ratio": None},
         # Manuals repeat themselves for good reasons (an API reference restates "the first argument is..."
         # for every function, option tables repeat their phrasing): measured on 779 real manual pages,
         # Gopher's web thresholds dropped 69 (the 99th percentile of their prose's duplicated-5-gram share is
@@ -213,6 +214,8 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
         "c4_quality": {"filter_no_terminal_punct": False, "min_num_sentences": 1, "min_words_per_line": -1,
                        "remove_citations": False, "filter_javascript": False, "filter_curly_bracket": False,
                        "filter_policy": False},
+        # One hit of a 2,000-word list in a 50-page manual is a name or a tool (Fook, Guido, scrot).
+        "bad_words": {"min_matches": 3},
         # Line-shape rules for crawled pages: slides, sheets and running headers fail them.
         "fineweb_quality": {"enabled": False},
     },

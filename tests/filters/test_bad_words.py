@@ -52,3 +52,18 @@ def test_languages_without_a_list(make_doc):
 def test_keep_fraction(make_doc):
     f = OfflineBadWordsFilter(keep_fraction=1.0, seed=0)
     assert f.filter(make_doc("bullshit")) is True
+
+
+def test_documents_profile_needs_three_hits(make_doc):
+    from refinery.filters.build import build_filter_steps
+    from refinery.filters.options import FilterOptions
+
+    def step(profile):
+        return next(s for s in build_filter_steps(FilterOptions(profile=profile)) if s.short_name == "bad_words")
+
+    # Octave's manual credits a contributor named Fook Fah Yap; "fook" is on better-profanity's list
+    credits = make_doc("Contributors: Eddy Xiao, Sahil Yadav, Fook Fah Yap, Sean Young and many others.")
+    assert step("web").filter(credits) == (False, "document_removed_with_badwords")
+    assert step("documents").filter(credits) is True
+    assert step("documents").filter(make_doc("fook this, fook that, what a fook.")) == (
+        False, "document_removed_with_badwords")
