@@ -103,6 +103,22 @@ def line_kinds(lines: list[str]) -> list[str]:
     return kinds
 
 
+def paragraphs(lines: list[str], kinds: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges of prose paragraphs. Extracted Markdown has one paragraph per line, but a
+    hard-wrapped text file has several, and one line of those is a fragment of a sentence: a TEXT line that
+    does not end a sentence continues onto the next TEXT line. Headings and list items start a paragraph."""
+    out, start = [], None
+    for i, kind in enumerate(kinds + [BLANK]):
+        line = lines[i].strip() if i < len(lines) else ""
+        if start is not None and (kind != TEXT or _MARKER.match(line) or lines[i - 1].rstrip().endswith(_SENTENCE_END)):
+            out.append((start, i))
+            start = None
+        if kind == TEXT and start is None:
+            start = i
+    return out
+
+
+_SENTENCE_END = (".", "!", "?", ":", ";", "\"", "”", "'", ")")
 _MARKER = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d{1,3}[.)]\s+|[a-z][.)]\s+)+", re.IGNORECASE)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"\b(?:https?|ftp|file)://\S+|\bwww\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -2,10 +2,12 @@
 
 CCNet (Wenzek et al.) hashes every normalised paragraph with the first 64 bits of SHA-1 and drops the
 repeats. We do the same, against this drop and every earlier drop's index, so the earliest copy wins, with
-two rules for documents that are not web pages: a paragraph is removed only when *another* document had it
-(a field description repeated 52 times inside one protocol reference stays), and only prose lines are
+three rules for documents that are not web pages: a paragraph is removed only when *another* document had
+it (a field description repeated 52 times inside one protocol reference stays); only prose paragraphs are
 candidates (`text_blocks.line_kinds`): code, terminal sessions, table rows and indented blocks are never cut
-out, however many manuals share them ("Traceback (most recent call last):", "$ make install").
+out, however many manuals share them ("Traceback (most recent call last):", "$ make install"); and a
+paragraph is a run of prose lines (`text_blocks.paragraphs`), so a hard-wrapped text file loses a whole
+repeated paragraph or nothing, never one line of a sentence.
 Run it as a single task over a drop: the document order (sorted files, line order) is what makes the
 result deterministic.
 """
@@ -22,7 +24,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.text import simplify_text
 
 from refinery.dedup.hash_index import HashSet, load_hashes, save_hashes
-from refinery.text_blocks import TEXT, line_kinds
+from refinery.text_blocks import line_kinds, paragraphs
 
 
 def sha1_64(text: str) -> int:
@@ -66,16 +68,20 @@ class ExactParagraphDedup(PipelineStep):
                 if self.exact and not docs.add_if_new(sha1_64(doc.text.strip())):
                     reason = "exact_duplicate"
                 elif self.paragraphs:
-                    kept, removed, own = [], 0, set()
+                    removed, own = 0, set()
                     lines = doc.text.split("\n")
-                    for line, kind in zip(lines, line_kinds(lines)):
-                        if kind == TEXT and len(line.strip()) >= self.min_chars:
-                            key = paragraph_key(line)
-                            if key in paras:  # another document had it first
-                                removed += 1
-                                continue
+                    drop_lines: set[int] = set()
+                    for start, end in paragraphs(lines, line_kinds(lines)):
+                        paragraph = " ".join(line.strip() for line in lines[start:end])
+                        if len(paragraph) < self.min_chars:
+                            continue
+                        key = paragraph_key(paragraph)
+                        if key in paras:  # another document had it first
+                            removed += 1
+                            drop_lines.update(range(start, end))
+                        else:
                             own.add(key)
-                        kept.append(line)
+                    kept = [line for i, line in enumerate(lines) if i not in drop_lines]
                     for key in own:  # registered after the document: its own repeats are not duplicates
                         paras.add_if_new(key)
                     if removed:

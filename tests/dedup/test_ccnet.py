@@ -82,3 +82,17 @@ def test_a_paragraph_repeated_inside_one_document_stays(tmp_path):
     kept, _ = _run(tmp_path, "d1", [], _docs(a, b))
     assert kept[0].text.count(field) == 52  # its own repeats are not duplicates
     assert field not in kept[1].text  # another document had it first
+
+
+def test_a_hard_wrapped_paragraph_goes_whole_or_not_at_all(tmp_path):
+    # git's AsciiDoc sources wrap paragraphs at ~72 columns; one line is a fragment of a sentence
+    shared = ("The form '--missing=allow-any' will allow object traversal to continue\n"
+              "if a missing object is encountered.  Missing objects will silently be\n"
+              "omitted from the results.")
+    a = f"First page about rev-list options.\n\n{shared}\n\nIts own closing remarks here."
+    b = ("Second page quoting the option differently.\n\nThe form '--missing=allow-any' will allow object "
+         "traversal to continue\nonly when asked to do so by the user.\n\n" + shared)
+    kept, _ = _run(tmp_path, "d1", [], _docs(a, b))
+    assert kept[1].text.count("The form '--missing=allow-any' will allow object traversal to continue") == 1
+    assert "omitted from the results." not in kept[1].text and "only when asked" in kept[1].text
+    assert kept[1].metadata["duplicate_paragraphs_removed"] == 1
