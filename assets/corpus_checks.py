@@ -52,4 +52,5 @@ tokenized_shards_consistent = _output_check(
 def filtered_no_pii_left(context: dg.AssetCheckExecutionContext, storage: StorageResource,
                          settings: CorpusSettings) -> dg.AssetCheckResult:
     pii = settings.config().filters.pii
-    return _result(checks.no_pii_left(_folder(context, storage, "filtered"), pii.kinds if pii.enabled else []))
+    return _result(checks.no_pii_left(_folder(context, storage, "filtered"), pii.kinds if pii.enabled else [],
+                                      **pii.detector_args()))

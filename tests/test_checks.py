@@ -17,7 +17,7 @@ def _write(path, docs):
 def test_document_checks(tmp_path):
     good = _write(tmp_path / "good", [("a", "first text"), ("b", "second text"), ("c", "third text")])
     bad = _write(tmp_path / "bad", [("a", "same text"), ("a", "same text"), ("c", "  "),
-                                    ("d", "mail jane.doe@example.com now")])
+                                    ("d", "mail jane.doe@acme-corp.com now")])
     for check in (checks.ids_unique, checks.no_exact_duplicates, checks.no_empty_text, checks.no_pii_left):
         assert check(good).passed and check(good).checked == 3
         assert not check(bad).passed, check.__name__

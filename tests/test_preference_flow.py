@@ -81,7 +81,7 @@ def world(tmp_path, dagster_home, moto_s3, monkeypatch):
                                   for i, t in enumerate(TOPICS)))
     with layout.at(layout.preference("logs")).open("2026-11-20.jsonl", "wt") as f:
         f.write(json.dumps({"prompt": "Can I expense a taxi?", "response": "Yes, with a receipt.", "thumbs": "up"}) + "\n")
-        f.write(json.dumps({"prompt": "Where do I file leave? Answer to jane.doe@acme.example", "response": "No idea.",
+        f.write(json.dumps({"prompt": "Where do I file leave? Answer to jane.doe@acme-corp.com", "response": "No idea.",
                             "thumbs": "down"}) + "\n")
     config = tmp_path / "refinery.yaml"
     config.write_text(yaml.safe_dump({"preference": {
@@ -166,7 +166,7 @@ def test_two_rounds_end_to_end_with_annotations_training_and_endpoint_update(wor
     cands = r1["preference_candidates"]["by_source"]
     assert cands["policy"] == 12 and cands["claude"] == 6 and cands["log"] == 2
     assert r1["preference_dataset"]["pairs"] >= 1
-    assert r1["preference_prompts"]["pii_redacted"] and "jane.doe@acme.example" not in json.dumps(server.records)
+    assert r1["preference_prompts"]["pii_redacted"] and "jane.doe@acme-corp.com" not in json.dumps(server.records)
     assert r1["checks"] == {"preference_dataset_trainer_layout": True, "preference_dataset_no_eval_leak": True}
 
     # annotations come back: the sensor re-runs feedback -> dataset; bob fails the controls and is not used

@@ -21,7 +21,7 @@ from tests.fakes.plausible import plausible_anthropic
 DOCS = {
     "2026-11-01": [("hr-1", "hr/leave.md", "Leave policy\n\nEmployees give four weeks' notice before taking more than "
                     "ten days of leave. Requests go through the HR portal and the line manager approves them. " * 3
-                    + "Questions: write to leave.desk@example.com.")],
+                    + "Questions: write to leave.desk@acme-corp.com.")],
     "2026-11-08": [("fin-1", "finance/expenses.md", "Expense claims\n\nReceipts are required for every expense above "
                     "25 EUR. Claims are filed within 30 days of the purchase in the finance system. " * 3)],
 }
@@ -116,7 +116,7 @@ def test_faults_are_survived_or_recorded_and_a_resumed_run_pays_nothing_twice(ro
         # an external API never saw the PII of the documents: chunks were redacted first
         assert md["sft_chunks"]["chunks"] > 0
         sent = json.dumps(server.requests())
-        assert "leave.desk@example.com" not in sent and "<EMAIL>" in sent
+        assert "leave.desk@acme-corp.com" not in sent and "<EMAIL>" in sent
 
     # the API key never reaches metadata or the stored outputs
     blob = json.dumps(md) + "".join(p.read_text(errors="ignore") for p in root.rglob("*.json*") if p.is_file())

@@ -45,8 +45,9 @@ def no_empty_text(folder: DataFolder) -> CheckOutcome:
     return _run(folder, lambda doc: not (doc.get("text") or "").strip())
 
 
-def no_pii_left(folder: DataFolder, kinds: list[str] | None = None) -> CheckOutcome:
-    return _run(folder, lambda doc: bool(find_pii(doc.get("text") or "", kinds)))
+def no_pii_left(folder: DataFolder, kinds: list[str] | None = None, **detector_args) -> CheckOutcome:
+    """`detector_args`: the redactor's keep_* settings, so the check and the redaction agree."""
+    return _run(folder, lambda doc: bool(find_pii(doc.get("text") or "", kinds, **detector_args)))
 
 
 def no_exact_duplicates(folder: DataFolder) -> CheckOutcome:

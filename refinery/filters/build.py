@@ -106,7 +106,7 @@ def build_filter_steps(options: FilterOptions,
     for step, name in zip(steps, [n for n in FILTER_NAMES if _enabled(o, n)]):
         step.short_name = name  # per-filter drop counts are read from the stats by step, named by this
     if o.pii.enabled:
-        redactor = PIIRedactor(kinds=o.pii.kinds, placeholders=o.pii.placeholders)
+        redactor = PIIRedactor(kinds=o.pii.kinds, placeholders=o.pii.placeholders, **o.pii.detector_args())
         if o.pii.redact_before_filters:
             steps.insert(0, redactor)
         else:

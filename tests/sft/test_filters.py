@@ -34,7 +34,7 @@ BAD = {
     "echo": rec("echo", answer=QUESTION.lower().rstrip("?")),
     "short": rec("short", answer="Thirty days."),
     "long": rec("long", answer=ANSWER + " More." * 1500),
-    "pii": rec("pii", answer=ANSWER + " Questions go to jane.doe@example.com."),
+    "pii": rec("pii", answer=ANSWER + " Questions go to jane.doe@acme-corp.com."),
     "toxic": rec("toxic", answer=ANSWER + " This shit policy is final."),
     "german": rec("german", question="Wie viele Tage haben Kunden Zeit, ein ungeöffnetes Produkt zurückzugeben?",
                   answer="Kunden haben dreißig Tage ab dem Lieferdatum Zeit, ein ungeöffnetes Produkt zurückzugeben, "
@@ -62,7 +62,7 @@ def test_every_filter_can_be_switched_off():
 
 def test_cheap_checks_run_before_later_ones():
     # truncated AND containing PII: the first failing check in pipeline order names the drop
-    _, dropped = filter_records([rec("x", answer=ANSWER + " Mail jane.doe@example.com", meta={"truncated": True})])
+    _, dropped = filter_records([rec("x", answer=ANSWER + " Mail jane.doe@acme-corp.com", meta={"truncated": True})])
     assert reasons(dropped) == {"x": "truncated"}
 
 
