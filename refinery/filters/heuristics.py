@@ -2,6 +2,8 @@
 document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
+from collections import Counter
+
 from datatrove.data import Document
 from datatrove.pipeline.filters import (
     C4QualityFilter,
@@ -30,8 +32,11 @@ class C4Quality(ReasonedFilter, C4QualityFilter):
 
     default_reason = "c4_quality"
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, preserve_line_format: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # datatrove strips every line it keeps: a code block loses its indentation. With this on (and no
+        # citation removal, the one rule that edits inside a line), kept lines stay exactly as they were.
+        self.preserve_line_format = preserve_line_format and not self.remove_citations
         self._any_sentence_only = self.min_num_sentences in (0, 1)
         self._needs_a_sentence = self.min_num_sentences == 1
         if self._any_sentence_only:
@@ -43,6 +48,14 @@ class C4Quality(ReasonedFilter, C4QualityFilter):
         if result is True and self._needs_a_sentence and not doc.text.strip():
             doc.text = original  # as datatrove: a dropped document is written out as it came in
             return False, "too_few_sentences"
+        if result is True and self.preserve_line_format:
+            kept = Counter(doc.text.split("\n"))
+            out = []
+            for line in original.split("\n"):
+                if kept[line.strip()] > 0:
+                    kept[line.strip()] -= 1
+                    out.append(line)
+            doc.text = "\n".join(out)
         return result
 
 

@@ -124,6 +124,7 @@ class C4QualityOptions(StrictOptions):
     filter_javascript: bool = True  # delete lines mentioning "javascript" ("enable JavaScript" banners)
     filter_curly_bracket: bool = True  # drop documents containing "{" (code, templates)
     filter_policy: bool = True  # delete lines with "privacy policy", "uses cookies", "terms of use"...
+    preserve_line_format: bool = False  # keep kept lines as they were (C4 strips them: code loses its indent)
 
 
 class FineWebQualityOptions(StrictOptions):
@@ -213,7 +214,7 @@ PROFILE_PRESETS: dict[str, dict[str, Any]] = {
         # deletes headings, table rows, code ("{", "argv[1]", "javascript") and policy documents' sentences.
         "c4_quality": {"filter_no_terminal_punct": False, "min_num_sentences": 1, "min_words_per_line": -1,
                        "remove_citations": False, "filter_javascript": False, "filter_curly_bracket": False,
-                       "filter_policy": False},
+                       "filter_policy": False, "preserve_line_format": True},
         # One hit of a 2,000-word list in a 50-page manual is a name or a tool (Fook, Guido, scrot).
         "bad_words": {"min_matches": 3},
         # Line-shape rules for crawled pages: slides, sheets and running headers fail them.

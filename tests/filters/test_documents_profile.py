@@ -113,3 +113,10 @@ def test_an_unsure_but_most_likely_english_table_is_kept_and_the_web_profile_dro
     strict = next(s for s in build_filter_steps(FilterOptions.model_validate(
         {"language": {"accept_top_language": False}})) if s.short_name == "language")
     assert strict.filter(make_doc(sheet)) == (False, "language_below_threshold")
+
+
+def test_documents_profile_keeps_code_indentation(make_doc):
+    c4 = next(s for s in build_filter_steps(FilterOptions()) if s.short_name == "c4_quality")
+    text = "Define the helper first:\n\n    def area(r):\n        return 3.14159 * r * r\n\nThen call it."
+    doc = make_doc(text)
+    assert c4.filter(doc) is True and doc.text == text  # C4 as published strips every line it keeps
