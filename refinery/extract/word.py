@@ -1,5 +1,7 @@
 """DOCX with python-docx: body paragraphs and tables in document order, headings as Markdown `#`,
-tables as Markdown tables. Page headers/footers are left out (boilerplate)."""
+tables as Markdown tables, paragraphs in a code style ("Source Code", "HTML Preformatted", "Plain Text"...)
+as fenced code with their indentation, so that later stages can tell code from prose. Page
+headers/footers are left out (boilerplate)."""
 from __future__ import annotations
 
 import io
@@ -13,6 +15,8 @@ from refinery.extract.base import Extracted, ExtractionError, md_table
 from refinery.extract.options import ExtractOptions
 
 _LEVEL = re.compile(r"(\d+)")
+_CODE_STYLE = re.compile(r"code|preformatted|verbatim|plain text|macro|listing|console", re.IGNORECASE)
+_CODE = "\x00code\x00"  # marks a code paragraph until consecutive ones are fenced together
 
 
 def _paragraph(paragraph) -> str:
@@ -20,6 +24,8 @@ def _paragraph(paragraph) -> str:
     if not text:
         return ""
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    if _CODE_STYLE.search(style):
+        return _CODE + paragraph.text.rstrip()
     if style == "Title":
         return f"# {text}"
     if style.startswith("Heading"):
@@ -37,10 +43,16 @@ def _markdown(document) -> str:
             block = md_table([[cell.text for cell in row.cells] for row in item.rows])
         else:
             block = _paragraph(item)
-        if block:
-            # list items stay together, other blocks are separated by a blank line
-            sep = "\n" if out and block.startswith("- ") and out[-1].startswith("- ") else "\n\n"
-            out += [sep, block] if out else [block]
+        if not block:
+            continue
+        if block.startswith(_CODE):
+            block = "```\n" + block[len(_CODE):] + "\n```"
+            if out and out[-1].endswith("\n```") and out[-1].startswith("```"):
+                out[-1] = out[-1][:-3] + block[4:]  # the next line of the same code block
+                continue
+        # list items stay together, other blocks are separated by a blank line
+        sep = "\n" if out and block.startswith("- ") and out[-1].startswith("- ") else "\n\n"
+        out += [sep, block] if out else [block]
     return "".join(out)
 
 

@@ -180,3 +180,20 @@ def test_pdf_whose_words_are_placed_without_spaces_is_reread_with_spaces():
     assert any(glued(p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages)
     text = extract_pdf(data, ExtractOptions()).text
     assert not glued(text) and " the " in text
+
+
+def test_docx_code_style_paragraphs_become_one_fenced_block(tmp_path):
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    document.styles.add_style("Source Code", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Run the failover script on the standby host:")
+    document.add_paragraph("$ sudo ./failover.sh --promote", style="Source Code")
+    document.add_paragraph("    waiting for replay... done", style="Source Code")
+    document.add_paragraph("Then check the application logs.")
+    path = tmp_path / "runbook.docx"
+    document.save(path)
+    text = one(path).text
+    assert text == ("Run the failover script on the standby host:\n\n```\n$ sudo ./failover.sh --promote\n"
+                    "    waiting for replay... done\n```\n\nThen check the application logs.")
