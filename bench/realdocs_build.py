@@ -169,7 +169,7 @@ def asciidoc_code(text: str) -> list[str]:
             if line.strip():
                 out.append(line.strip())
             continue
-        if not line.strip():
+        if not line.strip() or line.strip() in ("+", "--"):  # list continuation / open block: a new paragraph
             prev_blank, para_literal = True, False
             continue
         if prev_blank:  # an indented paragraph is literal, an indented list item is not

@@ -255,8 +255,9 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
     code_in = code_lost = rep_in = rep_lost = 0
     code_examples, rep_examples = [], []
     bp = flat(truth["boilerplate"])
-    # documents each line occurs in: a repeated line that vanished entirely because other documents have it
-    # is CCNet's cross-document removal (menus, footers), not the loss of a within-document repeat
+    # documents each line occurs in: a repeated line that other documents also have can go with a paragraph
+    # CCNet removed because another document had it first (menus, footers, shared option descriptions), which
+    # is not the loss of a within-document repeat; only lines no other document has are counted
     # (compared after CCNet's own normalisation, so "../docs.html" and "docs.html" are one line)
     from datatrove.utils.text import simplify_text
 
@@ -273,7 +274,7 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
                 code_lost += lost
                 code_examples.append(f"{i}: {line[:80]}")
         for line, c in f_lines.items():
-            if c >= 2 and flat(line) != bp and not (d_lines[line] == 0 and line_docs[simplify_text(line)] > 1):
+            if c >= 2 and flat(line) != bp and line_docs[simplify_text(line)] == 1:
                 rep_in += c - 1
                 if lost := max(0, (c - 1) - max(d_lines[line] - 1, 0)):
                     rep_lost += lost

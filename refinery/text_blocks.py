@@ -15,7 +15,7 @@ CODE, TABLE, INDENTED, TEXT, BLANK = "code", "table", "indented", "text", "blank
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
-_PROMPT = re.compile(r"^(?:\$|%|>>>|\.\.\.|[\w.-]+@[\w.-]+:\S*[$#]|[a-z]+>|[a-z]+:\d+>|PS [A-Z]:\\.*>|C:\\\S*>)\s")
+_PROMPT = re.compile(r"^(?:\$|%|;|>>>|\.\.\.|[\w.-]+@[\w.-]+:\S*[$#]|[a-z]+>|[a-z]+:\d+>|PS [A-Z]:\\.*>|C:\\\S*>)\s")
 _CODE_START = re.compile(
     r"^(?:def \w+\(|class \w+\s*[:({]|import [\w.]+(?: as \w+)?$|from [\w.]+ import |#include|#define|#!|"
     r"return\b.*;$|(?:public|private|protected|static) (?:static |final |class |void |\w+\s+\w+\s*[(;=])|"
