@@ -1,4 +1,6 @@
-"""Plain text and Markdown: any encoding to str with charset-normalizer."""
+"""Plain text and Markdown: any encoding to str with charset-normalizer. Markdown keeps its marks (the other
+extractors write Markdown too) but loses raw HTML tags and link targets outside code: `<div class=...>` and
+`(https://...)` are markup, and the same page converted from HTML by another tool must read the same."""
 from __future__ import annotations
 
 import codecs
@@ -16,6 +18,34 @@ _BOMS = [
 # Control characters other than tab/newline/CR/form feed: many of them mean a binary file.
 _BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)[^`\n]*?\1")
+_TAG = re.compile(r"</?[a-zA-Z][\w-]*(?:\s[^<>\n]*)?/?>")
+_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\([^)\s]*(?:\s\"[^\"\n]*\")?\)")
+
+
+def _markup_free(line: str) -> str:
+    parts, pos = [], 0
+    for m in _CODE_SPAN.finditer(line):  # inline code is left as written
+        parts += [_LINK.sub(r"\2", _TAG.sub("", line[pos:m.start()])), m.group()]
+        pos = m.end()
+    return "".join(parts) + _LINK.sub(r"\2", _TAG.sub("", line[pos:]))
+
+
+def strip_markdown_markup(text: str) -> str:
+    """Raw HTML tags and link/image targets removed outside fenced and inline code (link text kept)."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        if fence:
+            fence = None if line.strip().startswith(fence) else fence
+            out.append(line)
+        elif m := _FENCE.match(line):
+            fence = m.group(1)[0] * 3
+            out.append(line)
+        else:
+            cleaned = _markup_free(line)
+            out.append(cleaned if cleaned.strip() or not line.strip() else "")
+    return "\n".join(out)
 
 
 # DOS and classic-Mac code pages: rare in today's files, yet on short Western text charset-normalizer
@@ -69,6 +99,8 @@ def decode(data: bytes) -> tuple[str, str]:
 def extract_text(data: bytes, markdown: bool = False) -> Extracted:
     text, encoding = decode(data)
     metadata = {"encoding": encoding}
-    if markdown and (title := _H1.search(text[:20_000])):
-        metadata["title"] = title.group(1)
+    if markdown:
+        text = strip_markdown_markup(text)
+        if title := _H1.search(text[:20_000]):
+            metadata["title"] = title.group(1)
     return Extracted(text, metadata)

@@ -197,3 +197,18 @@ def test_docx_code_style_paragraphs_become_one_fenced_block(tmp_path):
     text = one(path).text
     assert text == ("Run the failover script on the standby host:\n\n```\n$ sudo ./failover.sh --promote\n"
                     "    waiting for replay... done\n```\n\nThen check the application logs.")
+
+
+def test_markdown_loses_raw_html_and_link_targets_but_not_code():
+    # pandoc's Markdown of git's HTML manual pages keeps their <div> wrappers
+    md = ('<div class="sect1">\n\n## NAME\n\n<span id="_name">git-status</span> - Show the '
+          '[working tree](gitglossary.html#def_working_tree) status\n\nRun `git status <path>`:\n\n'
+          '```html\n<div class="x">[kept](as-is)</div>\n```\n\n</div>')
+    text = one_bytes("status.md", md.encode()).text
+    assert text == ("## NAME\n\ngit-status - Show the working tree status\n\nRun `git status <path>`:\n\n"
+                    '```html\n<div class="x">[kept](as-is)</div>\n```')
+
+
+def one_bytes(name: str, data: bytes) -> Extracted:
+    [part] = extract_bytes(name, data)
+    return part
