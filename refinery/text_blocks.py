@@ -147,8 +147,9 @@ def prose(text: str, tables: bool = False) -> str:
         if kind == TABLE and tables:
             line = line.replace("|", " ")
             kind = TEXT if not _TABLE_RULE.match(line.strip()) and line.strip(" -:") else BLANK
-        if kind in (TEXT, INDENTED) and (s := _strip_markup(line)):
-            out.append(s)
+        stripped = _strip_markup(line) if kind in (TEXT, INDENTED) else ""
+        if any(ch.isalnum() for ch in stripped):  # a line of inline code only ("`badDate`::") leaves none
+            out.append(stripped)
         elif kind == BLANK and out and out[-1]:
             out.append("")
     return "\n".join(out).strip()
