@@ -5,7 +5,8 @@ this builder only (never tuned to the flow's output).
     .venv/bin/python bench/realdocs_build.py [--out bench/out/realdocs] [--size full|slice] [--cache DIR]
 
 Packages are fetched with `apt-get download` + `dpkg-deb -x` into the cache (nothing is installed);
-`pandoc` converts HTML to DOCX/PPTX/Markdown/plain text. Everything random uses SEED, so a rebuild gives the
+`pandoc` (from Debian, installed with apt-get when missing) converts HTML to DOCX/PPTX/Markdown/plain text.
+Everything random uses SEED, so a rebuild gives the
 same documents and truth. Ground truth (see RULES below, also written into truth.json):
   label: good | spam (synthetic, planted) | non_target_language (debian-reference translations)
          | empty_navigation (source has < NAV_WORDS words of running text outside code)
@@ -182,6 +183,16 @@ def asciidoc_code(text: str) -> list[str]:
 
 def asciidoc_running_words(text: str, code: list[str]) -> int:
     return max(0, len(text.split()) - sum(len(c.split()) for c in code))
+
+
+def ensure_pandoc() -> None:
+    """pandoc comes from Debian (`apt-get install pandoc`); installed here when missing and we may."""
+    if shutil.which("pandoc"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "pandoc"], check=True, capture_output=True)
+    if not shutil.which("pandoc"):
+        raise SystemExit("pandoc is needed to convert pages: sudo apt-get install pandoc")
 
 
 def pandoc(data: bytes, to: str, cwd: Path | None = None) -> bytes:
@@ -971,6 +982,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", choices=list(SIZES), default="full")
     ap.add_argument("--cache", default=str(REPO / "bench/.cache/realdocs"))
     args = ap.parse_args(argv)
+    ensure_pandoc()
     t0 = time.perf_counter()
     pkgs = fetch(Path(args.cache))
     b = Builder(pkgs, args.size)
