@@ -115,7 +115,8 @@ def filter_(corpus: Corpus, drop: str) -> StageResult:
                      for name in FILTER_NAMES}
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
             "profile": options.profile,
-            "drops_by_filter": {getattr(step, "short_name"): int(summary["steps"].get(str(step), {}).get("dropped", 0))
+            # datatrove keys each step's stats by str(step); short_name is the filter's folder and config name
+            "drops_by_filter": {step.short_name: int(summary["steps"].get(str(step), {}).get("dropped", 0))
                                 for step in steps if hasattr(step, "short_name")},
             "dropped_samples": {name: rows for name, rows in by_filter.items() if rows},
             "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
