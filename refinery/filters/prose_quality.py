@@ -9,6 +9,8 @@ rules apply to it, counted over all its words.
 """
 from __future__ import annotations
 
+import re
+
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
@@ -17,12 +19,16 @@ from refinery.filters.reasons import ReasonedFilter
 from refinery.text_blocks import prose, words
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Gopher's, as datatrove has them
+# sqlite3_changegroup_delete, changes.html, getValue: names, not words; they would push the mean word length
+# of a reference page over Gopher's 10 characters
+_IDENTIFIER = re.compile(r".*(?:_|[a-z][A-Z]|\w\.\w)")
 
 
 def quality_scores(text: str, stop_words=STOP_WORDS) -> dict:
     """The numbers the prose rules look at; also what `refinery explain` prints."""
     body = prose(text)
-    all_words, prose_words = words(text), words(body)
+    all_words = words(text)
+    prose_words = [w for w in words(body) if not _IDENTIFIER.match(w)]
     lines = [line for line in body.split("\n") if line.strip()]
     n = max(len(prose_words), 1)
     return {
