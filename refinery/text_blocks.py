@@ -9,6 +9,7 @@ line taken for prose is what this module exists to avoid, so the code test leans
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 CODE, TABLE, INDENTED, TEXT, BLANK = "code", "table", "indented", "text", "blank"
@@ -25,16 +26,18 @@ _CODE_START = re.compile(
     r"(?:\bFROM\b|\bSET\b|\bINTO\b|\bTABLE\b|\bINDEX\b|\bVIEW\b|\bTRIGGER\b|\bWHERE\b|;|^PRAGMA \w+)|"
     r"(?:if|for|while|switch)\s*\(|else\b\s*\{|\}|\{|<\?|<!--|</?[a-zA-Z][\w-]*[ >/])")
 # Operators that prose does not use. A bare "f()" is not among them: manuals name functions in sentences.
-_CODE_TOKENS = re.compile(r"==|!=|->|=>|::|&&|/\*|\*/|#define|#include|\((?:const|void|unsigned|int|double|char|"
-                          r"float|long|bool|size_t)\b|\)\s*const\b|\w[&*]{1,2} \w+\s*[,;)=(\[]|[\w>] [&*]{1,2}\w+\s*[,;)=\[]|\|\||\+\+|\+=|-=|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]")
+_CODE_TOKENS = re.compile(
+    r"==|!=|->|=>|::|&&|\|\||\+\+|\+=|-=|/\*|\*/|#define|#include|\)\s*\{|\);|\];|\w\[[\w\"']*\]|\w\(\w*[,*&]|"
+    r"\((?:const|void|unsigned|int|double|char|float|long|bool|size_t)\b|\)\s*const\b|"  # C/C++ signatures
+    r"\w[&*]{1,2} \w+\s*[,;)=(\[]|[\w>] [&*]{1,2}\w+\s*[,;)=\[]")  # pointers and references: char *p;
 # Not "*", "_", "/" or ":": Markdown emphasis, identifiers and paths in sentences, times and labels.
 _CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
 _CODE_END = (";", "{", "}", "(", "\\", ",", "[")
 
 
 _ALIGNED = re.compile(r"\S {3,}\S")  # prose does not align words in columns
-_C_DECLARATION = re.compile(r"^(?:(?:typedef|struct|extern|enum|union)\b|[A-Z][A-Z0-9]*_[A-Z0-9_]+ \w)|#\s*(?:if|ifn?def|endif|else|elif|"
-                            r"define|include|undef|pragma)\b")
+_C_DECLARATION = re.compile(r"^(?:(?:typedef|struct|extern|enum|union)\b|[A-Z][A-Z0-9]*_[A-Z0-9_]+ \w)|"
+                            r"#\s*(?:if|ifn?def|endif|else|elif|define|include|undef|pragma)\b")
 _IDENTIFIER = re.compile(r"[\w.:]*(?:_\w|[a-z][A-Z]|::|\(\))[\w.:()]*,?")
 
 
@@ -64,18 +67,22 @@ def _indent(line: str) -> int:
 def _fences(lines: list[str]) -> set[int]:
     """Indexes of lines inside fenced blocks, fences included. A fence that never closes, or a run of "~"
     under a heading of its length (AsciiDoc's section underline), is no fence."""
+    closers: dict[str, list[int]] = {"`": [], "~": []}  # lines that can close a fence, in order
+    for j, line in enumerate(lines):
+        s = line.strip()
+        if s[:3] in ("```", "~~~") and not s.strip(s[0]):
+            closers[s[0]].append(j)
     inside, i = set(), 0
     while i < len(lines):
         m = _FENCE.match(lines[i])
         prev = lines[i - 1].strip() if i else ""
         underline = prev and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
         if m and not underline:
-            mark = m.group(1)[0] * 3
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(mark)
-                        and not lines[j].strip().strip(mark[0])), None)
-            if end is not None:
-                inside.update(range(i, end + 1))
-                i = end + 1
+            later = closers[m.group(1)[0]]
+            k = bisect_right(later, i)
+            if k < len(later):
+                inside.update(range(i, later[k] + 1))
+                i = later[k] + 1
                 continue
         i += 1
     return inside

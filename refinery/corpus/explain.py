@@ -55,7 +55,8 @@ def _filters(corpus: Corpus, drop: str, doc: dict) -> list[dict]:
         if not keep:
             row["reason"] = reason or getattr(step, "default_reason", "filtered")
         if row["filter"] == "language":
-            row["scores"] = {"language": d.metadata.get("language"), "score": round(d.metadata.get("language_score", 0), 4)}
+            row["scores"] = {"language": d.metadata.get("language"),
+                             "score": round(d.metadata.get("language_score", 0), 4)}
         elif row["filter"] == "gopher_quality":
             row["scores"] = quality_scores(d.text)
         rows.append(row)
@@ -187,11 +188,12 @@ def format_explanation(result: dict) -> str:
                      f"{e['extracted']['chars']} chars extracted)")
         for f in e["filters"]:
             scores = ", ".join(f"{k}={v}" for k, v in (f.get("scores") or {}).items())
-            lines.append(f"    filter {f['filter']:<18} {f['verdict']}{' (' + f['reason'] + ')' if 'reason' in f else ''}"
-                         f"{'  ' + scores if scores else ''}")
+            reason = f" ({f['reason']})" if "reason" in f else ""
+            lines.append(f"    filter {f['filter']:<18} {f['verdict']}{reason}{'  ' + scores if scores else ''}")
         o = e["outcome"]
         if o.get("kept"):
-            lines.append(f"    dedup: kept, {e['dedup']['paragraphs_removed']} paragraph(s) seen in earlier documents removed")
+            lines.append(f"    dedup: kept, {e['dedup']['paragraphs_removed']} paragraph(s) that earlier documents "
+                         "had were removed")
             if e.get("pii_redactions"):
                 lines.append(f"    PII redacted: {e['pii_redactions']}")
             lines.append(f"    tokenized: {', '.join(o.get('shards') or []) or 'no shard found'}"
