@@ -51,11 +51,6 @@ def exclusion_writer(exclusion_folder: DataFolder | str | None, name: str) -> Js
     return JsonlWriter(sub, output_filename=EXCLUSION_FILENAME)
 
 
-def _enabled(o: FilterOptions, name: str) -> bool:
-    section = getattr(o, name)
-    return section.enabled and (name != "metadata" or section.has_rules())
-
-
 def build_filter_steps(options: FilterOptions,
                        exclusion_folder: DataFolder | str | None = None) -> list[PipelineStep]:
     """The enabled filter steps, in pipeline order, each writing its drops (with metadata["filter_reason"])
@@ -64,47 +59,51 @@ def build_filter_steps(options: FilterOptions,
     def ex(name: str) -> JsonlWriter | None:
         return exclusion_writer(exclusion_folder, name)
 
+    steps: list[PipelineStep] = []
+
+    def add(name: str, step: PipelineStep) -> None:
+        step.short_name = name  # its exclusion folder and config section; per-filter drop counts use it
+        steps.append(step)
+
     o = options
     on_prose = o.text_view == "prose"
-    steps: list[PipelineStep] = []
     if o.metadata.enabled and o.metadata.has_rules():  # inert without rules: not worth a pipeline step
         m = o.metadata
-        steps.append(MetadataFilter(m.blocked_domains, m.blocked_url_patterns, m.blocked_title_patterns,
-                                    m.required_keys, url_key=m.url_key, title_key=m.title_key,
-                                    exclusion_writer=ex("metadata")))
+        add("metadata", MetadataFilter(m.blocked_domains, m.blocked_url_patterns, m.blocked_title_patterns,
+                                       m.required_keys, url_key=m.url_key, title_key=m.title_key,
+                                       exclusion_writer=ex("metadata")))
     if o.language.enabled:
-        steps.append(OfflineLanguageFilter(languages=o.language.languages, language_threshold=o.language.threshold,
-                                           model_path=o.language.model_path, exclusion_writer=ex("language"),
-                                           view=o.text_view, accept_top_language=o.language.accept_top_language))
+        add("language", OfflineLanguageFilter(
+            languages=o.language.languages, language_threshold=o.language.threshold,
+            model_path=o.language.model_path, exclusion_writer=ex("language"), view=o.text_view,
+            accept_top_language=o.language.accept_top_language))
     if o.gopher_quality.enabled:
         if on_prose:
-            steps.append(ProseQuality(**o.gopher_quality.model_dump(exclude={"enabled"}),
-                                      exclusion_writer=ex("gopher_quality")))
+            add("gopher_quality", ProseQuality(**o.gopher_quality.model_dump(exclude={"enabled"}),
+                                               exclusion_writer=ex("gopher_quality")))
         else:
-            steps.append(GopherQuality(**o.gopher_quality.model_dump(exclude={"enabled", "min_prose_words"}),
-                                       exclusion_writer=ex("gopher_quality")))
+            gopher = o.gopher_quality.model_dump(exclude={"enabled", "min_prose_words"})
+            add("gopher_quality", GopherQuality(**gopher, exclusion_writer=ex("gopher_quality")))
     if o.gopher_repetition.enabled:
         g = o.gopher_repetition
         repetition = dict(
             dup_line_frac=g.dup_line_frac, dup_para_frac=g.dup_para_frac, dup_line_char_frac=g.dup_line_char_frac,
             dup_para_char_frac=g.dup_para_char_frac, top_n_grams=tuple(g.top_n_grams),
             dup_n_grams=tuple(g.dup_n_grams), exclusion_writer=ex("gopher_repetition"))
-        steps.append(ProseRepetition(min_prose_words=g.min_prose_words, **repetition) if on_prose
-                     else GopherRepetition(**repetition))
+        add("gopher_repetition", ProseRepetition(min_prose_words=g.min_prose_words, **repetition) if on_prose
+                                 else GopherRepetition(**repetition))
     if o.c4_quality.enabled:
-        steps.append(C4Quality(**o.c4_quality.model_dump(exclude={"enabled"}), exclusion_writer=ex("c4_quality")))
+        add("c4_quality", C4Quality(**o.c4_quality.model_dump(exclude={"enabled"}), exclusion_writer=ex("c4_quality")))
     if o.fineweb_quality.enabled:
         f = o.fineweb_quality
-        steps.append((ProseFineWebQuality if on_prose else FineWebQuality)(
+        add("fineweb_quality", (ProseFineWebQuality if on_prose else FineWebQuality)(
             line_punct_thr=f.line_punct_thr, line_punct_exclude_zero=f.line_punct_exclude_zero,
             short_line_thr=f.short_line_thr, short_line_length=f.short_line_length,
             char_duplicates_ratio=f.char_duplicates_ratio, new_line_ratio=f.new_line_ratio,
             exclusion_writer=ex("fineweb_quality")))
     if o.bad_words.enabled:
-        steps.append(OfflineBadWordsFilter(**o.bad_words.model_dump(exclude={"enabled"}),
-                                           exclusion_writer=ex("bad_words")))
-    for step, name in zip(steps, [n for n in FILTER_NAMES if _enabled(o, n)]):
-        step.short_name = name  # per-filter drop counts are read from the stats by step, named by this
+        add("bad_words", OfflineBadWordsFilter(**o.bad_words.model_dump(exclude={"enabled"}),
+                                               exclusion_writer=ex("bad_words")))
     if o.pii.enabled:
         redactor = PIIRedactor(kinds=o.pii.kinds, placeholders=o.pii.placeholders, **o.pii.detector_args())
         if o.pii.redact_before_filters:
