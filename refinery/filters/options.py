@@ -260,8 +260,8 @@ class FilterOptions(StrictOptions):
         if not isinstance(data, dict):
             return handler(data)
         given = dict(data)
-        options = handler(_under(PROFILE_PRESETS[given.get("profile", "documents")], given)
-                          if given.get("profile", "documents") in PROFILE_PRESETS else given)
+        # an unknown profile gets no preset and fails the `profile` field's validation
+        options = handler(_under(PROFILE_PRESETS.get(given.get("profile", "documents"), {}), given))
         options._given = given
         return options
 
