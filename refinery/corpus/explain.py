@@ -8,14 +8,12 @@ the first one that dropped it. Reads whole stage folders: meant for one document
 from __future__ import annotations
 
 import copy
-import gzip
-import json
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
 from refinery.corpus.flow import Corpus
-from refinery.corpus.report import iter_jsonl
+from refinery.corpus.report import iter_jsonl, iter_jsonl_files
 from refinery.dedup.ccnet import sha1_64
 from refinery.filters.build import build_filter_steps
 from refinery.filters.prose_quality import quality_scores
@@ -27,6 +25,11 @@ def _matches(doc: dict, key: str) -> bool:
 
 def _find(corpus: Corpus, uri: str, key: str) -> list[dict]:
     return [d for d in iter_jsonl(corpus.folder(uri)) if _matches(d, key)]
+
+
+def _first(corpus: Corpus, uri: str, key: str) -> tuple[str, dict] | tuple[None, None]:
+    """(file, document) of the first document with this id or source; the scan stops there."""
+    return next(((name, d) for name, d in iter_jsonl_files(corpus.folder(uri)) if _matches(d, key)), (None, None))
 
 
 def _drops(corpus: Corpus) -> list[str]:
@@ -110,26 +113,15 @@ def _near_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
     return best
 
 
-def _shard(corpus: Corpus, drop: str, doc_id: str) -> dict | None:
-    """Which token shard holds the document: the tokenizer's task `r` reads the r-th deduplicated file (of
-    `tasks`, datatrove's file sharding) and writes shards named `<drop>_<r>`."""
-    src = corpus.folder(corpus.layout.stage(drop, "deduplicated"))
-    files = sorted(src.list_files(glob_pattern="*.jsonl.gz")) if src.exists("") else []
-    tasks = corpus.config.execution.tasks
-    for i, name in enumerate(files):
-        if any(d["id"] == doc_id for d in iter_jsonl_file(src, name)):
-            out = corpus.folder(corpus.layout.stage(drop, "tokenized"))
-            shards = [s for s in (out.list_files(glob_pattern="*.ds") if out.exists("") else [])
-                      if s.rsplit("/", 1)[-1].startswith(f"{drop}_{i % tasks:05d}_")]
-            return {"deduplicated_file": name, "shards": shards}
-    return None
-
-
-def iter_jsonl_file(folder, name: str):
-    with folder.open(name, "rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+def _shard(corpus: Corpus, drop: str, name: str) -> dict:
+    """Which token shards hold the documents of deduplicated file `name`: the tokenizer's task `r` reads the
+    r-th deduplicated file (of `tasks`, datatrove's file sharding) and writes shards named `<drop>_<r>`."""
+    files = sorted(corpus.folder(corpus.layout.stage(drop, "deduplicated")).list_files(glob_pattern="*.jsonl.gz"))
+    rank = files.index(name) % corpus.config.execution.tasks
+    out = corpus.folder(corpus.layout.stage(drop, "tokenized"))
+    shards = [s for s in (out.list_files(glob_pattern="*.ds") if out.exists("") else [])
+              if s.rsplit("/", 1)[-1].startswith(f"{drop}_{rank:05d}_")]
+    return {"deduplicated_file": name, "shards": shards}
 
 
 def explain(corpus: Corpus, key: str) -> dict:
@@ -149,20 +141,20 @@ def _path(corpus: Corpus, drop: str, doc: dict) -> dict:
     entry: dict = {"id": doc_id, "drop": drop, "source": (doc.get("metadata") or {}).get("source"),
                    "extracted": {"chars": len(doc["text"]), "format": (doc.get("metadata") or {}).get("format")},
                    "filters": _filters(corpus, drop, doc)}
-    kept = next((d for d in _find(corpus, lay.stage(drop, "filtered"), doc_id)), None)
+    _, kept = _first(corpus, lay.stage(drop, "filtered"), doc_id)
     if kept is None:
         for name in _sub_folders(corpus, lay.dropped(drop, "filter")):
-            hit = next((d for d in _find(corpus, lay.dropped(drop, "filter", name), doc_id)), None)
+            _, hit = _first(corpus, lay.dropped(drop, "filter", name), doc_id)
             if hit:
                 entry["outcome"] = {"stage": "filter", "filter": name, "reason": hit["metadata"].get("filter_reason")}
                 return entry
         entry["outcome"] = {"stage": "filter", "reason": "not in the filter stage's output (not run yet?)"}
         return entry
     entry["pii_redactions"] = {k: v for k, v in (kept["metadata"].get("pii_redactions") or {}).items() if v}
-    final = next((d for d in _find(corpus, lay.stage(drop, "deduplicated"), doc_id)), None)
+    final_file, final = _first(corpus, lay.stage(drop, "deduplicated"), doc_id)
     if final is None:
         for name in _sub_folders(corpus, lay.dropped(drop, "dedup")):
-            hit = next((d for d in _find(corpus, lay.dropped(drop, "dedup", name), doc_id)), None)
+            _, hit = _first(corpus, lay.dropped(drop, "dedup", name), doc_id)
             if hit:
                 outcome = {"stage": "dedup", "pass": name, "reason": hit["metadata"].get("filter_reason", name)}
                 if name == "exact":
@@ -174,7 +166,7 @@ def _path(corpus: Corpus, drop: str, doc: dict) -> dict:
         entry["outcome"] = {"stage": "dedup", "reason": "not in the dedup stage's output (not run yet?)"}
         return entry
     entry["dedup"] = {"paragraphs_removed": final["metadata"].get("duplicate_paragraphs_removed", 0)}
-    entry["outcome"] = {"stage": "tokenize", "kept": True, **(_shard(corpus, drop, doc_id) or {})}
+    entry["outcome"] = {"stage": "tokenize", "kept": True, **_shard(corpus, drop, final_file)}
     return entry
 
 

@@ -14,20 +14,24 @@ def folder_bytes(folder: DataFolder) -> int:
     return int(sum(info.get("size", 0) for info in folder.find("", detail=True).values()))
 
 
-def iter_jsonl(folder: DataFolder, limit: int | None = None):
-    """Documents from a datatrove JSONL(.gz) folder, streamed file by file."""
+def iter_jsonl_files(folder: DataFolder):
+    """(file name, document) from a datatrove JSONL(.gz) folder, streamed file by file."""
     if not folder.exists(""):
         return
-    n = 0
     for name in (f for f in folder.list_files(recursive=True) if ".jsonl" in f.rsplit("/", 1)[-1]):
         with folder.open(name, "rb") as raw:
             stream = gzip.open(raw, "rt", encoding="utf-8") if name.endswith(".gz") else io.TextIOWrapper(raw, "utf-8")
             for line in stream:
                 if line.strip():
-                    yield json.loads(line)
-                    n += 1
-                    if limit is not None and n >= limit:
-                        return
+                    yield name, json.loads(line)
+
+
+def iter_jsonl(folder: DataFolder, limit: int | None = None):
+    """Documents from a datatrove JSONL(.gz) folder, streamed file by file."""
+    for n, (_, doc) in enumerate(iter_jsonl_files(folder), 1):
+        yield doc
+        if limit is not None and n >= limit:
+            return
 
 
 def samples(folder: DataFolder, n: int, max_chars: int = 400, reason: bool = False) -> list[dict]:
