@@ -220,14 +220,15 @@ def fixed_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def shingles(text: str, n: int = 5) -> set:
+def shingles(text: str, n: int = 5) -> frozenset:
+    """Word n-grams of the lower-cased, whitespace-split text (the truth's Jaccard; bench/realdocs_metrics.py
+    measures with the same), deliberately not the flow's own normalisation."""
     words = text.lower().split()
-    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))} if words else set()
+    return frozenset(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))) if words else frozenset()
 
 
-def jaccard(a: str, b: str) -> float:
-    sa, sb = shingles(a), shingles(b)
-    return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
 
 
 # ---------------------------------------------------------------------------------------------- PII
@@ -881,7 +882,7 @@ class Builder:
         texts = {d.key: d.text for d in self.docs}
         for p in self.pairs:
             if p["kind"] == "near":
-                p["jaccard"] = round(jaccard(texts[p["original"]], texts[p["duplicate"]]), 4)
+                p["jaccard"] = round(jaccard(shingles(texts[p["original"]]), shingles(texts[p["duplicate"]])), 4)
         self.write_truth(out)
 
     def write_truth(self, out: Path):

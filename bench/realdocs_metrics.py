@@ -15,6 +15,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from bench.realdocs_build import jaccard, shingles
+
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ["html", "pdf", "docx", "pptx", "xlsx", "jsonl", "md", "text"]
 DEFAULT_PLACEHOLDERS = {"email": "<EMAIL>", "phone": "<PHONE>", "ip_address": "<IP_ADDRESS>",
@@ -111,15 +113,6 @@ class Run:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-def shingles(text: str, n: int = 5) -> frozenset:
-    words = text.lower().split()
-    return frozenset(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))) if words else frozenset()
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a | b else 1.0
-
 
 def flat(text: str) -> str:
     return " ".join(text.split())
