@@ -143,6 +143,11 @@ def _strip_markup(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
+@lru_cache(maxsize=16)  # language ID's prose-with-tables and the quality filters' prose share one classification
+def _kinds_of(text: str) -> tuple[str, ...]:
+    return tuple(line_kinds(text.split("\n")))
+
+
 @lru_cache(maxsize=16)  # several filters ask for the prose of the same document in a row
 def prose(text: str, tables: bool = False) -> str:
     """The document's running text: heading, list and paragraph lines without their Markdown marks, inline
@@ -150,7 +155,7 @@ def prose(text: str, tables: bool = False) -> str:
     table cells kept as words, for language ID: a page can hold most of its language in tables)."""
     lines = text.split("\n")
     out = []
-    for line, kind in zip(lines, line_kinds(lines)):
+    for line, kind in zip(lines, _kinds_of(text)):
         if kind == TABLE and tables:
             line = line.replace("|", " ")
             kind = TEXT if not _TABLE_RULE.match(line.strip()) and line.strip(" -:") else BLANK
