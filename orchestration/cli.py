@@ -25,6 +25,8 @@ def prepare_env(args: argparse.Namespace) -> None:
         value = getattr(args, flag, None)
         if value is not None:
             os.environ[var] = str(value)
+    if getattr(args, "retry_failed", False):
+        os.environ["REFINERY_RETRY_FAILED"] = "1"
 
 
 def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
@@ -252,6 +254,9 @@ def _llm_args(p: argparse.ArgumentParser) -> None:
                    help="LLM backend (default embedded: offline SmolLM2-135M; anthropic reads ANTHROPIC_API_KEY)")
     p.add_argument("--model", help="default model of generation and judging (per-method overrides in the YAML)")
     p.add_argument("--llm-base-url", dest="llm_base_url", help="OpenAI-compatible server / Anthropic-compatible proxy")
+    p.add_argument("--retry-failed", dest="retry_failed", action="store_true",
+                   help="re-send requests whose failure an earlier run cached as final (refusals, invalid output); "
+                        "transient failures are never cached and are always retried")
 
 
 def _corpus_args(p: argparse.ArgumentParser) -> None:

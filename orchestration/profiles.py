@@ -29,6 +29,8 @@ def _llm() -> LLMResource:
         ("aws_endpoint_url", "REFINERY_SAGEMAKER_ENDPOINT_URL")) if os.environ.get(var)}
     if os.environ.get("REFINERY_LLM_CONCURRENCY"):
         optional["max_concurrency"] = int(os.environ["REFINERY_LLM_CONCURRENCY"])
+    if os.environ.get("REFINERY_RETRY_FAILED"):
+        optional["retry_failed"] = os.environ["REFINERY_RETRY_FAILED"] == "1"
     if os.environ.get("REFINERY_LLM_BATCHES"):
         optional["use_batches"] = os.environ["REFINERY_LLM_BATCHES"] == "1"
     return LLMResource(backend=backend, api_key=api_key, **optional)

@@ -33,7 +33,7 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     for var in ("REFINERY_ROOT", "REFINERY_RAW", "REFINERY_CONFIG", "REFINERY_S3_ENDPOINT", "REFINERY_ENV",
                 "REFINERY_LLM", "REFINERY_LLM_MODEL", "REFINERY_LLM_BASE_URL", "REFINERY_LLM_ENDPOINT",
-                "REFINERY_LLM_CONCURRENCY", "REFINERY_LLM_BATCHES", "ANTHROPIC_API_KEY", "OPENAI_API_KEY",
+                "REFINERY_LLM_CONCURRENCY", "REFINERY_LLM_BATCHES", "REFINERY_RETRY_FAILED", "ANTHROPIC_API_KEY", "OPENAI_API_KEY",
                 "REFINERY_TRAINING", "REFINERY_SAGEMAKER_API_URL", "REFINERY_SAGEMAKER_ROLE"):
         monkeypatch.delenv(var, raising=False)
     return home
