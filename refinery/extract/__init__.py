@@ -2,10 +2,20 @@
 
 `extract_stream`/`extract_bytes` turn one file into parts; `RawFileReader` is the datatrove reader block
 that runs them over a drop and writes the quarantine manifest. No Dagster in here."""
-from refinery.extract.base import REASONS, Extracted, ExtractionError, Skipped
-from refinery.extract.dispatch import extract_bytes, extract_stream, format_of, sniff
-from refinery.extract.options import ExtractOptions
-from refinery.extract.reader import RawFileReader
+from importlib import import_module
+
+# Resolved on first use (PEP 562): loading a config imports refinery.extract.options, and must not pay
+# for every parser (pypdf, openpyxl, trafilatura, datatrove: seconds) just to validate a YAML file.
+_HOME = {"REASONS": "base", "Extracted": "base", "ExtractionError": "base", "Skipped": "base",
+         "extract_bytes": "dispatch", "extract_stream": "dispatch", "format_of": "dispatch", "sniff": "dispatch",
+         "ExtractOptions": "options", "RawFileReader": "reader"}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+
 
 __all__ = [
     "REASONS", "ExtractOptions", "Extracted", "ExtractionError", "RawFileReader", "Skipped",

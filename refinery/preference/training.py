@@ -14,8 +14,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from datatrove.io import DataFolder
 from pydantic import Field
@@ -125,6 +123,9 @@ class SageMakerTrainer:
                  sleep: Callable[[float], None] = time.sleep):
         self.options = options
         self._sleep = sleep
+        import boto3  # here, not at the top: loading the config (TrainingOptions) must not import boto3
+        from botocore.config import Config
+
         self._client = boto3.client("sagemaker", region_name=region_name, endpoint_url=endpoint_url,
                                     config=Config(retries={"max_attempts": 8, "mode": "adaptive"}))
 

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Literal
 
-import numpy as np
-
 from refinery.sft.records import SFTRecord
 
 Metric = Literal["ordinal", "interval"]
@@ -17,6 +15,8 @@ def krippendorff_alpha(units: Sequence[Sequence[float | None]], metric: Metric =
     """Alpha over `units` (each the values the raters gave one item; None = that rater gave none).
     Units with fewer than two values are not pairable and ignored. None when undefined: no pairable
     units, or a single value used throughout (no expected disagreement to compare with)."""
+    import numpy as np  # here: the SFT config imports this module, and loading a config stays cheap
+
     values = sorted({v for unit in units for v in unit if v is not None})
     index = {v: i for i, v in enumerate(values)}
     counts = np.zeros((len(units), len(values)))

@@ -19,10 +19,8 @@ import os
 import posixpath
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from datatrove.io import DataFolder
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
@@ -32,6 +30,9 @@ from refinery.sft.card import dataset_card
 from refinery.sft.filter_options import SFTFilterOptions
 from refinery.sft.judge import JudgeOptions
 from refinery.sft.records import Dropped, SFTRecord
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class ExportOptions(StrictOptions):
@@ -44,14 +45,18 @@ class ExportOptions(StrictOptions):
     hub_private: bool = True
 
 
-_MESSAGES = pa.schema([
-    ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-    ("id", pa.string()), ("method", pa.string()), ("source", pa.string()), ("chunk_id", pa.string()),
-    ("score", pa.float64()),
-])
-_ALPACA = pa.schema([("instruction", pa.string()), ("input", pa.string()), ("output", pa.string()),
-                     ("id", pa.string())])
-SCHEMAS = {"messages": _MESSAGES, "alpaca": _ALPACA}
+def schemas() -> dict[str, pa.Schema]:
+    """Built on use: pyarrow is not imported when only ExportOptions (the config) is."""
+    import pyarrow as pa
+
+    messages = pa.schema([
+        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+        ("id", pa.string()), ("method", pa.string()), ("source", pa.string()), ("chunk_id", pa.string()),
+        ("score", pa.float64()),
+    ])
+    alpaca = pa.schema([("instruction", pa.string()), ("input", pa.string()), ("output", pa.string()),
+                        ("id", pa.string())])
+    return {"messages": messages, "alpaca": alpaca}
 
 
 def split_of(ids: Sequence[str], test_fraction: float, salt: str = "") -> dict[str, str]:
@@ -89,12 +94,13 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
     options = options or ExportOptions()
     records = sorted(records, key=lambda r: r.id)
     split = split_of([r.id for r in records], options.test_fraction, options.split_salt)
-    rows: dict[str, dict[str, list[dict]]] = {config: {"train": [], "test": []} for config in SCHEMAS}
+    configs = schemas()
+    rows: dict[str, dict[str, list[dict]]] = {config: {"train": [], "test": []} for config in configs}
     for r in records:
         rows["messages"][split[r.id]].append(messages_row(r))
         if (row := alpaca_row(r)) is not None:
             rows["alpaca"][split[r.id]].append(row)
-    files = write_configs(folder, rows, SCHEMAS)
+    files = write_configs(folder, rows, configs)
     counts = {"records": len(records),
               "splits": {c: {s: len(v) for s, v in splits.items()} for c, splits in rows.items()},
               "alpaca_skipped": len(records) - sum(len(v) for v in rows["alpaca"].values())}
@@ -124,6 +130,9 @@ def _rows_hash(rows: list[dict]) -> str:
 
 
 def _write(folder: DataFolder, stem: str, rows: list[dict], schema: pa.Schema) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     with folder.open(f"{stem}.parquet", "wb") as f:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), f)
     with folder.open(f"{stem}.jsonl", "wt", encoding="utf-8") as f:

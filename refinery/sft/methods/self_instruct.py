@@ -13,7 +13,6 @@ import re
 import string
 
 from pydantic import Field
-from rouge_score import rouge_scorer
 
 from refinery.llm.client import LLMClient
 from refinery.sft.methods.base import (MethodResult, SamplingOptions, build_request, derive_seed, drop, failed,
@@ -61,6 +60,8 @@ class _Pool:
     """Every instruction so far, human and machine; new ones must not resemble any of them."""
 
     def __init__(self, threshold: float):
+        from rouge_score import rouge_scorer  # here: it pulls in nltk (a second), config loading must not
+
         self.scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
         self.threshold = threshold
         self.human = list(seed_tasks())
