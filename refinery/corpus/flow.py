@@ -12,6 +12,7 @@ from datatrove.pipeline.writers import JsonlWriter
 from refinery.corpus import report
 from refinery.corpus.config import CorpusConfig
 from refinery.corpus.stage import PipelineRunner, Stage, StageResult, fingerprint, load_stats
+from refinery.extract.listing import list_raw
 from refinery.extract.reader import RawFileReader
 from refinery.filters.build import FILTER_NAMES, build_filter_steps
 from refinery.storage import Layout, data_folder
@@ -54,7 +55,8 @@ class Corpus:
         folder = self.folder(uri)
         if not (folder.exists("") and folder.list_files(glob_pattern="*.jsonl.gz")):
             return NoDocuments()  # every document was dropped upstream: an empty stage, not an error
-        return JsonlReader(folder, glob_pattern="*.jsonl.gz")
+        # no `file_path` metadata: it is the absolute storage path, and `source` already names the raw file
+        return JsonlReader(folder, glob_pattern="*.jsonl.gz", add_file_path=False)
 
     def marker(self, drop: str, stage: str) -> dict | None:
         return self.layout.read_json(self.layout.state(drop, "markers", f"{stage}.json"))
@@ -65,14 +67,10 @@ class Corpus:
 
 
 def raw_listing_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:
-    """(fingerprint, files, bytes) of a drop's raw objects: key, size and mtime/ETag."""
-    folder = corpus.raw_folder()
-    entries = folder.find(drop, detail=True) if folder.exists(drop) else {}
-    rows = sorted(
-        (k, info.get("size"), str(info.get("ETag") or info.get("mtime") or info.get("LastModified") or ""))
-        for k, info in entries.items() if info.get("type") != "directory"
-    )
-    return fingerprint(rows), len(rows), int(sum(r[1] or 0 for r in rows))
+    """(fingerprint, files, bytes) of a drop's raw objects: key, size and mtime/ETag (or the reason a
+    local entry is quarantined unread), listed as the reader lists them."""
+    rows = [(e.key, e.size, e.reason or e.version) for e in list_raw(corpus.raw_folder(), drop)]
+    return fingerprint(rows), len(rows), int(sum(r[1] for r in rows))
 
 
 def _upstream(corpus: Corpus, drop: str, stage: str) -> str:

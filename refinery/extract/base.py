@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 # Machine reason codes, as written to the quarantine manifest and counted as `quarantined_<reason>`.
 REASONS = {
     "file_too_large": "listed size above max_file_bytes; not read",
+    "symlink_outside_root": "a symlink (file or folder) whose target is outside the raw root; not followed",
+    "symlink_loop": "a folder symlink back into its own parents, or a link to itself; not followed",
+    "undecodable_file_name": "a file name that is not UTF-8 (listed backslash-escaped); not read",
+    "not_a_regular_file": "a FIFO, socket or device in the raw folder; not read",
+    "unreadable_file": "vanished since the listing, or no permission to read it",
     "decompression_bomb": "uncompressed size or compression ratio above the limits",
+    "xml_entities": "an Office file whose XML declares entities (billion laughs); OOXML has no use for them",
+    "too_deeply_nested": "HTML nested deeper than the parser's limit (256): the rest of the page would be lost",
     "not_a_zip": "an Office file (docx/pptx/xlsx) that is not a zip archive",
     "corrupt_gzip": "truncated or invalid gzip stream",
     "corrupt_pdf": "truncated, damaged or not a PDF",

@@ -2,6 +2,7 @@
 cannot be used becomes one line of the quarantine manifest, with its reason."""
 from __future__ import annotations
 
+import errno
 import json
 
 from datatrove.data import Document, DocumentsPipeline
@@ -10,7 +11,11 @@ from datatrove.pipeline.base import PipelineStep
 
 from refinery.extract.base import Extracted, ExtractionError, Skipped
 from refinery.extract.dispatch import extract_stream
+from refinery.extract.listing import RawEntry, list_raw
 from refinery.extract.options import ExtractOptions
+
+# OSErrors that concern one file, not the storage; strerror only, so no absolute path reaches the manifest.
+_FILE_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 # Skipped records listed per file; past this a broken dump would flood the manifest, so they are only counted.
 MAX_LISTED_RECORDS = 1000
@@ -36,7 +41,8 @@ class _Manifest:
 
 
 class RawFileReader(PipelineStep):
-    """Reads `raw_folder/prefix/**` (sorted; task `rank` takes files[rank::world_size]).
+    """Reads `raw_folder/prefix/**` (sorted; task `rank` takes files[rank::world_size]). On a local root,
+    links out of the root, loops, undecodable names and special files are quarantined unread (`listing.py`).
 
     Document ids: the file's key relative to the raw root for single-document files, `{key}#{n}` for
     JSONL line n / JSON list index n, or the record's own id when `json_id_field` is set.
@@ -61,26 +67,28 @@ class RawFileReader(PipelineStep):
         self.prefix = prefix.strip("/")
         self.source_root_prefix = source_root_prefix
 
-    def files(self) -> list[str]:
-        return self.raw_folder.list_files(subdirectory=self.prefix, recursive=True)
+    def entries(self) -> list[RawEntry]:
+        return list_raw(self.raw_folder, self.prefix)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
         manifest = _Manifest(self.quarantine_folder, f"{rank:05d}.jsonl")
         try:
-            for key in self.files()[rank::world_size]:
-                yield from self._read(key, manifest)
+            for entry in self.entries()[rank::world_size]:
+                yield from self._read(entry, manifest)
         finally:
             manifest.close()
 
-    def _read(self, key: str, manifest: _Manifest) -> DocumentsPipeline:
+    def _read(self, entry: RawEntry, manifest: _Manifest) -> DocumentsPipeline:
+        key, size = entry.key, entry.size  # size from the listing: no read yet
         source = self.source_root_prefix + key
-        size = int(self.raw_folder.size(key) or 0)  # from the listing (cached by fsspec): no read yet
         self.stat_update("files")
         self.stat_update("bytes_in", value=size, unit="bytes")
         documents = skipped = 0
         try:
+            if entry.reason:  # a link out of the root, a loop, an undecodable name...: never opened
+                raise ExtractionError(entry.reason, entry.error)
             if size > self.options.max_file_bytes:
                 raise ExtractionError("file_too_large", f"{size} bytes, limit {self.options.max_file_bytes}")
             with self.raw_folder.open(key, "rb") as stream:
@@ -98,9 +106,17 @@ class RawFileReader(PipelineStep):
                     yield self._document(source, part)
             if documents == 0:
                 raise ExtractionError("empty", f"no documents: {skipped} records skipped")
+        except OSError as e:
+            # this file only (gone since the listing, no permission); storage errors still fail the task
+            if not isinstance(e, _FILE_ERRORS) and e.errno != errno.ELOOP:
+                raise
+            self._quarantine(source, ExtractionError("unreadable_file", e.strerror or type(e).__name__), size, manifest)
         except ExtractionError as e:
-            self.stat_update("quarantined", f"quarantined_{e.reason}")
-            manifest.write({"source": source, "reason": e.reason, "error": e.message, "bytes": size})
+            self._quarantine(source, e, size, manifest)
+
+    def _quarantine(self, source: str, e: ExtractionError, size: int, manifest: _Manifest) -> None:
+        self.stat_update("quarantined", f"quarantined_{e.reason}")
+        manifest.write({"source": source, "reason": e.reason, "error": e.message, "bytes": size})
 
     def _document(self, source: str, part: Extracted) -> Document:
         doc_id = part.doc_id or (source if part.part is None else f"{source}#{part.part}")
