@@ -11,7 +11,8 @@ from typing import Any, Iterator
 
 import anthropic
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, status_error
+from refinery import secrets
+from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, retry_malformed, status_error
 
 BATCH_LIMIT = 10_000  # requests per Message Batch (the API's limit)
 
@@ -29,6 +30,7 @@ class AnthropicBackend:
         self.supports_batch = use_batches
         self.batch_poll_seconds = batch_poll_seconds
         self.prompt_caching = prompt_caching
+        secrets.register(api_key)
         self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=max_retries,
                                            timeout=timeout)
 
@@ -56,12 +58,15 @@ class AnthropicBackend:
         return params
 
     def complete(self, request: LLMRequest) -> LLMResponse:
+        return retry_malformed(lambda: self._complete(request))
+
+    def _complete(self, request: LLMRequest) -> LLMResponse:
         try:
             message = self._client.messages.create(**self.params(request))
         except anthropic.AnthropicError as err:
             raise call_error(err) from None
         except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page)
-            raise LLMCallError("malformed_reply", type(err).__name__, retryable=False) from None
+            raise LLMCallError("malformed_reply", type(err).__name__) from None
         return self._response(message)
 
     def complete_batch(self, requests: list[LLMRequest]) -> Iterator[tuple[int, LLMResponse | LLMCallError]]:
@@ -102,7 +107,7 @@ class AnthropicBackend:
                 return err
         if result.type == "errored":
             error = result.error.error
-            retryable = error.type not in ("invalid_request_error", "authentication_error", "permission_error")
+            retryable = error.type != "invalid_request_error"  # a bad key is fixed, a bad request is not
             return LLMCallError("batch_errored", f"{error.type}: {error.message}", retryable=retryable)
         return LLMCallError(f"batch_{result.type}", retryable=True)  # expired, canceled
 
@@ -118,7 +123,7 @@ class AnthropicBackend:
             return LLMResponse(text=text, stop_reason=_STOP_REASONS.get(message.stop_reason, "end"),
                                model=message.model, usage=usage, backend=self.name)
         except (AttributeError, TypeError, ValueError) as err:  # the SDK does not validate replies
-            raise LLMCallError("malformed_reply", type(err).__name__, retryable=False) from None
+            raise LLMCallError("malformed_reply", type(err).__name__) from None
 
     def close(self) -> None:
         self._client.close()
@@ -126,11 +131,11 @@ class AnthropicBackend:
 
 def call_error(err: anthropic.AnthropicError) -> LLMCallError:
     """The SDK's exception (after its own retries) as a stable reason. Details come from the response
-    body, never from the request, so the key cannot leak."""
+    body, which may quote the key back: LLMCallError masks it."""
     if isinstance(err, anthropic.APITimeoutError):
         return LLMCallError("timeout", "no answer within the client timeout")
     if isinstance(err, anthropic.APIConnectionError):
         return LLMCallError("connection_error", type(err).__name__)
     if isinstance(err, anthropic.APIStatusError):
         return status_error(err.status_code, f"HTTP {err.status_code}: {err.api_message or type(err).__name__}"[:500])
-    return LLMCallError("client_error", type(err).__name__, retryable=False)
+    return LLMCallError("client_error", type(err).__name__)

@@ -1,8 +1,10 @@
 """Persistent request cache under the storage root: one small JSON file per request hash.
 
 A file per entry (not one big table) so concurrent workers never contend, a run killed half-way keeps
-every answer it already paid for, and S3 needs no locking (each PUT is atomic). Terminal failures are
-stored too (`error` entries), so a resumed run does not send a request that already failed for good.
+every answer it already paid for, and S3 needs no locking (each PUT is atomic). Only terminal outcomes
+are stored: answers and terminal failures (`error` entries: a 400, a refusal), so a resumed run does not
+send a request that already failed for good. Transient failures (server down, 429, bad key, garbled
+reply) are never stored, so the next run sends the request again.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import posixpath
 
 from datatrove.io import DataFolder
 
-from refinery.llm.types import LLMCallError, LLMResponse
+from refinery.llm.types import TRANSIENT_REASONS, LLMCallError, LLMResponse
+from refinery.secrets import mask
 
 
 class ResponseCache:
@@ -33,12 +36,20 @@ class ResponseCache:
             return None  # a torn write from a killed run: treat as a miss, the call is made again
         if "error" in entry:
             err = entry["error"]
-            return LLMCallError(err["reason"], err.get("detail", ""), retryable=err.get("retryable", True))
+            reason, detail = err["reason"], err.get("detail", "")
+            if err.get("retryable", True) or _transient(reason, detail):
+                # written by an older version, which cached transient failures (and could hold an echoed
+                # key): a miss, and the entry goes so the key does not stay on disk
+                self.folder.rm_file(name)
+                return None
+            return LLMCallError(reason, detail, retryable=False)
         return LLMResponse.model_validate(entry["response"]).model_copy(update={"cached": True})
 
     def put(self, key: str, result: LLMResponse | LLMCallError) -> None:
         if isinstance(result, LLMCallError):
-            entry = {"error": {"reason": result.reason, "detail": result.detail[:500], "retryable": result.retryable}}
+            if result.retryable:
+                return  # transient: the next run must try again
+            entry = {"error": {"reason": result.reason, "detail": mask(result.detail)[:500], "retryable": False}}
         else:
             entry = {"response": result.model_dump(mode="json", exclude={"cached"})}
         name = self._name(key)
@@ -47,3 +58,8 @@ class ResponseCache:
         with self.folder.open(tmp, "wt") as f:
             json.dump(entry, f, ensure_ascii=False)
         self.folder.mv(tmp, name)  # atomic on POSIX; on S3 the PUT of `tmp` already was
+
+
+def _transient(reason: str, detail: str) -> bool:
+    return reason in TRANSIENT_REASONS or (
+        reason == "batch_errored" and detail.startswith(("authentication_error", "permission_error")))

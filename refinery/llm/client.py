@@ -45,11 +45,14 @@ class Outcome:
 
 @dataclass
 class Ledger:
-    """What a label (an asset, a method, a judge) cost: billed calls, cache hits, failures, tokens, USD."""
+    """What a label (an asset, a method, a judge) cost: billed calls, cache hits, failures, tokens, USD.
+    `failures` counts every failed request by reason, fresh or a terminal failure served from the cache;
+    `retry_pending` those that were transient (not cached: the next run sends them again)."""
 
     calls: int = 0
     cache_hits: int = 0
     failures: Counter = field(default_factory=Counter)
+    retry_pending: int = 0
     usage: Usage = field(default_factory=Usage)
     cost_usd: float = 0.0
     invalid_outputs: int = 0
@@ -58,6 +61,7 @@ class Ledger:
     def summary(self) -> dict:
         return {
             "calls": self.calls, "cache_hits": self.cache_hits, "failures": dict(self.failures),
+            "retry_pending": self.retry_pending,
             "invalid_outputs": self.invalid_outputs, "repaired": self.repaired,
             **self.usage.model_dump(), "cost_usd": round(self.cost_usd, 6),
         }
@@ -90,8 +94,8 @@ class LLMClient:
         for key, req in zip(keys, requests):
             if key in results or key in todo:
                 continue
-            hit = self.cache.get(key) if self.cache else None
-            if isinstance(hit, LLMCallError) and hit.retryable and self.retry_failed:
+            hit = self.cache.get(key) if self.cache else None  # never a transient failure
+            if isinstance(hit, LLMCallError) and self.retry_failed:
                 hit = None
             if hit is None:
                 todo[key] = req
@@ -99,11 +103,13 @@ class LLMClient:
                 results[key] = hit
                 with self._lock:
                     ledger.cache_hits += 1
+                    if isinstance(hit, LLMCallError):
+                        ledger.failures[hit.reason] += 1
         for key, result in self._call(list(todo.items())):
             results[key] = result
             self._account(ledger, todo[key], result)
             if self.cache:
-                self.cache.put(key, result)
+                self.cache.put(key, result)  # skips transient failures
         return [self._outcome(req, results[key]) for key, req in zip(keys, requests)]
 
     def _call(self, items: list[tuple[str, LLMRequest]]) -> Iterable[tuple[str, LLMResponse | LLMCallError]]:
@@ -129,6 +135,7 @@ class LLMClient:
             ledger.calls += 1
             if isinstance(result, LLMCallError):
                 ledger.failures[result.reason] += 1
+                ledger.retry_pending += result.retryable
                 return
             ledger.usage = ledger.usage + result.usage
             ledger.cost_usd += self.pricing.cost(result.model or req.model, result.usage,

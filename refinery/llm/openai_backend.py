@@ -7,7 +7,9 @@ from typing import Any, Iterator
 
 import openai
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling, status_error
+from refinery import secrets
+from refinery.llm.types import (LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling,
+                                retry_malformed, status_error)
 
 
 class OpenAICompatibleBackend:
@@ -21,12 +23,16 @@ class OpenAICompatibleBackend:
         fields. llama.cpp's server continues a trailing assistant turn by itself."""
         self.max_concurrency = max_concurrency
         self.continue_final_message = continue_final_message
+        secrets.register(api_key)
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAICompatibleBackend(base_url={str(self._client.base_url)!r})"
 
     def complete(self, request: LLMRequest) -> LLMResponse:
+        return retry_malformed(lambda: self._complete(request))
+
+    def _complete(self, request: LLMRequest) -> LLMResponse:
         messages: list[Any] = chat_messages(request)
         kwargs: dict[str, Any] = {"temperature": request.temperature}
         if request.prefill:
@@ -40,9 +46,9 @@ class OpenAICompatibleBackend:
         except openai.OpenAIError as err:
             raise call_error(err) from None
         except ValueError as err:  # a 200 whose body is not JSON (a proxy's error page)
-            raise LLMCallError("malformed_reply", type(err).__name__, retryable=False) from None
+            raise LLMCallError("malformed_reply", type(err).__name__) from None
         if not getattr(completion, "choices", None):
-            raise LLMCallError("malformed_reply", "no choices in the answer", retryable=False)
+            raise LLMCallError("malformed_reply", "no choices in the answer")
         choice = completion.choices[0]
         text = choice.message.content or ""
         if request.prefill and text.startswith(request.prefill):  # some servers echo the continued turn
@@ -69,7 +75,8 @@ def _stop_reason(choice: Any, request: LLMRequest) -> str:
 
 
 def call_error(err: openai.OpenAIError) -> LLMCallError:
-    """The SDK's exception (after its own retries) as a stable reason; never the request's headers."""
+    """The SDK's exception (after its own retries) as a stable reason; never the request's headers (a body
+    quoting the key back is masked by LLMCallError)."""
     if isinstance(err, openai.APITimeoutError):
         return LLMCallError("timeout", "no answer within the client timeout")
     if isinstance(err, openai.APIConnectionError):
@@ -77,6 +84,6 @@ def call_error(err: openai.OpenAIError) -> LLMCallError:
     if isinstance(err, openai.APIStatusError):
         return status_error(err.status_code, err.message[:500])  # "Error code: 429 - <the body's message>"
     if isinstance(err, openai.APIResponseValidationError):
-        return LLMCallError("malformed_reply", type(err).__name__, retryable=False)
-    return LLMCallError("client_error", type(err).__name__, retryable=False)
+        return LLMCallError("malformed_reply", type(err).__name__)
+    return LLMCallError("client_error", type(err).__name__)
 

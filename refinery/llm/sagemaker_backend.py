@@ -17,7 +17,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling
+from refinery.llm.types import (LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling,
+                                retry_malformed)
 
 _THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
 _AUTH = {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
@@ -46,6 +47,9 @@ class SageMakerBackend:
         return f"SageMakerBackend(endpoint_name={self.endpoint_name!r}, payload_format={self.payload_format!r})"
 
     def complete(self, request: LLMRequest) -> LLMResponse:
+        return retry_malformed(lambda: self._complete(request))
+
+    def _complete(self, request: LLMRequest) -> LLMResponse:
         body = self._messages_body(request) if self.payload_format == "messages" else self._tgi_body(request)
         try:
             reply = self._client.invoke_endpoint(EndpointName=self.endpoint_name, ContentType="application/json",
@@ -59,7 +63,7 @@ class SageMakerBackend:
                 return self._parse_messages(parsed, request)
             return self._parse_tgi(parsed, request)
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as err:
-            raise LLMCallError("malformed_reply", f"{type(err).__name__}: {raw[:200]!r}", retryable=False) from None
+            raise LLMCallError("malformed_reply", f"{type(err).__name__}: {raw[:200]!r}") from None
 
     def _messages_body(self, request: LLMRequest) -> dict[str, Any]:
         messages = chat_messages(request)
@@ -129,7 +133,7 @@ def call_error(err: ClientError | BotoCoreError) -> LLMCallError:
     if code in _THROTTLING or status == 429:
         return LLMCallError("rate_limited", detail)
     if code in _AUTH or status in (401, 403):
-        return LLMCallError("auth_error", detail, retryable=False)
+        return LLMCallError("auth_error", detail)  # transient: fixed credentials make it succeed
     if code == "ModelError":  # the container answered with an error: its own 4xx means a bad request
         original = int(err.response.get("OriginalStatusCode") or 0)
         if 400 <= original < 500 and original != 429:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable, Iterator, Literal, Protocol
+import time
+from typing import Callable, Iterable, Iterator, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from refinery.secrets import mask
+
+T = TypeVar("T")
 
 
 class Message(BaseModel):
@@ -73,24 +78,50 @@ class LLMResponse(BaseModel):
 
 class LLMCallError(Exception):
     """A call that failed after the backend's own retries. `reason` is short and stable (it is counted
-    in metadata); `retryable` says whether a later run may try again (rate limits, 5xx, timeouts)."""
+    in metadata). `retryable` (transient) failures say nothing about the request itself (server down,
+    rate limit, bad key, garbled reply): they are never cached, so the next run sends the request again.
+    The others (a 400, a refusal) are terminal answers, cached like any other. `detail` is masked here,
+    where every error text is built, so a key a server echoes back reaches no log, cache or file."""
 
     def __init__(self, reason: str, detail: str = "", retryable: bool = True):
+        detail = mask(detail)
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
         self.retryable = retryable
 
 
+# Transient whatever an older version stored for them: auth errors and malformed replies used to be
+# cached as terminal (issue 10), and a cache written then must not keep serving them.
+TRANSIENT_REASONS = frozenset({"connection_error", "timeout", "server_error", "rate_limited", "auth_error",
+                               "malformed_reply", "client_error", "batch_missing_result", "batch_expired",
+                               "batch_canceled"})
+MALFORMED_RETRIES = 2  # extra attempts after a garbled 200 reply, which the SDKs never retry themselves
+
+
 def status_error(status: int, detail: str) -> LLMCallError:
-    """An HTTP error status the provider's SDK gave up on, as a stable reason."""
+    """An HTTP error status the provider's SDK gave up on, as a stable reason. Only a 4xx other than
+    auth/rate limits is terminal: the request itself is wrong and sending it again cannot help."""
     if status == 429:
         return LLMCallError("rate_limited", detail)
     if status >= 500 or status in (408, 409):
         return LLMCallError("server_error", detail)
     if status in (401, 403):
-        return LLMCallError("auth_error", detail, retryable=False)
+        return LLMCallError("auth_error", detail)  # a fixed key makes the same request succeed
     return LLMCallError("bad_request", detail, retryable=False)
+
+
+def retry_malformed(call: Callable[[], T], attempts: int = MALFORMED_RETRIES) -> T:
+    """`call()` again (after a short pause) while it fails with a malformed reply, like the SDKs do for
+    5xx: a proxy's error page or a truncated body is usually a passing fault."""
+    for attempt in range(attempts + 1):
+        try:
+            return call()
+        except LLMCallError as err:
+            if err.reason != "malformed_reply" or attempt == attempts:
+                raise
+            time.sleep(0.05 * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def optional_sampling(request: LLMRequest) -> dict:

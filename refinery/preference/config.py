@@ -7,6 +7,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, model_validator
 
+from refinery.llm.failures import LLMStageOptions
 from refinery.options import StrictOptions
 from refinery.preference.training import TrainingOptions
 from refinery.sft.judge import JudgeOptions, JudgeSpec
@@ -84,6 +85,7 @@ class PreferenceConfig(StrictOptions):
     pairs: PairOptions = Field(default_factory=PairOptions)
     training: TrainingOptions = Field(default_factory=TrainingOptions)
     eval_judges: list[JudgeSpec] = Field(default_factory=lambda: [JudgeSpec(max_tokens=128)], min_length=1)
+    llm: LLMStageOptions = Field(default_factory=LLMStageOptions)  # e.g. {max_failure_share: 0.1}
 
     @classmethod
     def load(cls, path: str | Path | None) -> "PreferenceConfig":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from refinery.filters.pii import redact_pii
 from refinery.llm.client import LLMClient
+from refinery.llm.failures import failure_stats, raise_if_over
 from refinery.preference import annotation, prompts as prompt_sources
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.config import PreferenceConfig, SourceSpec
@@ -188,9 +189,10 @@ def generate(r: Round) -> dict:
         by_source = dict(Counter(c.source for c in candidates + logged))
         return {"candidates": len(candidates) + len(logged), "by_source": by_source,
                 "policy": {**policy.model_dump(), "resolved_model": sources[0].model},
-                "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage}
+                "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage,
+                "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
 
-    return r.run("candidates", upstream, body)
+    return _checked(r, "candidates", r.run("candidates", upstream, body))
 
 
 # -- AI feedback -----------------------------------------------------------------------------------------
@@ -220,9 +222,17 @@ def ai_feedback(r: Round) -> dict:
         write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
         write_records(out, "comparisons.jsonl", comparisons)
         r.layout.write_json(r.uri("ai_feedback", "failures.json"), failures)
-        return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": client.usage_summary()}
+        usage = client.usage_summary()
+        return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": usage,
+                "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
 
-    return r.run("ai_feedback", upstream, body)
+    return _checked(r, "ai_feedback", r.run("ai_feedback", upstream, body))
+
+
+def _checked(r: Round, stage: str, summary: dict) -> dict:
+    """The stage's outputs are written; too many failed LLM requests still fail the run."""
+    raise_if_over(f"{r.key} {stage}", summary.get("llm_failures"))
+    return summary
 
 
 def _scored(c: Candidate, prompts: dict[str, Prompt]) -> SFTRecord:

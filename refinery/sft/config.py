@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, create_model
 
+from refinery.llm.failures import LLMStageOptions
 from refinery.llm.pricing import Pricing
 from refinery.options import StrictOptions
 from refinery.sft.chunking import ChunkOptions
@@ -39,6 +40,7 @@ class SFTConfig(StrictOptions):
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
     export: ExportOptions = Field(default_factory=ExportOptions)
     pricing: Pricing = Field(default_factory=Pricing)
+    llm: LLMStageOptions = Field(default_factory=LLMStageOptions)  # e.g. {max_failure_share: 0.1}
 
     @classmethod
     def load(cls, path: str | Path | None) -> "SFTConfig":

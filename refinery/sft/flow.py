@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from refinery.corpus.report import iter_jsonl
 from refinery.llm.client import LLMClient
+from refinery.llm.failures import failure_stats, raise_if_over
 from refinery.sft import chunking
 from refinery.sft.config import SFTConfig, templates_fingerprint
 from refinery.sft.filters import filter_records
@@ -71,7 +72,9 @@ def build_chunks(sft: SFT, documents: dict[str, str]) -> dict:
 
 
 def _llm_stage(sft: SFT, name: str, method: str, upstream: str, section: dict,
-               work: Callable[[LLMClient], tuple[list[SFTRecord], list[Dropped], dict]]) -> dict:
+               work: Callable[[LLMClient], tuple[list[SFTRecord], list[Dropped], dict]], label: str) -> dict:
+    """Outputs are written whatever failed; a failure share over the bound then raises LLMFailureError."""
+    bound = sft.config.llm.max_failure_share
     fp = fingerprint(marker_fingerprint(sft.layout, upstream), section, sft.default_model, templates_fingerprint(),
                      sft.config.seed)
 
@@ -81,10 +84,13 @@ def _llm_stage(sft: SFT, name: str, method: str, upstream: str, section: dict,
         out = sft.folder(name, method)
         write_records(out, RECORDS, records)
         write_records(out, DROPPED, dropped)
+        usage = client.usage_summary()
         return {"records": len(records), "dropped": len(dropped), "dropped_by_reason": _reasons(dropped),
-                "llm": client.usage_summary(), **extra}
+                "llm": usage, "llm_failures": failure_stats(usage, bound), **extra}
 
-    return run_once(sft.layout, f"{name}-{method}", fp, body)
+    summary = run_once(sft.layout, f"{name}-{method}", fp, body)
+    raise_if_over(label, summary.get("llm_failures"))
+    return summary
 
 
 def generate(sft: SFT, method: str) -> dict:
@@ -95,7 +101,7 @@ def generate(sft: SFT, method: str) -> dict:
         templates = sorted({ref for r in result.records for ref in r.templates.values()})
         return result.records, result.dropped, {"templates": templates}
 
-    return _llm_stage(sft, "generated", method, "chunks", options.model_dump(), work)
+    return _llm_stage(sft, "generated", method, "chunks", options.model_dump(), work, label=method)
 
 
 def _records(sft: SFT, stage: str, method: str) -> list[SFTRecord]:
@@ -126,4 +132,5 @@ def judge(sft: SFT, method: str) -> dict:
         judged, dropped = judge_records(_records(sft, "filtered", method), client, options, sft.default_model, chunks)
         return judged, dropped, {"judge": judge_summary(judged, dropped)}
 
-    return _llm_stage(sft, "judged", method, f"filtered-{method}", options.model_dump(), work)
+    return _llm_stage(sft, "judged", method, f"filtered-{method}", options.model_dump(), work,
+                      label=f"{method} judge")

@@ -1,7 +1,10 @@
 """Skip-if-unchanged for SFT and preference stages: a marker holds the fingerprint of the stage's inputs and settings.
 
 Unlike the corpus stages there is no partial resume here: a killed generation stage simply runs again,
-and every LLM answer it already received comes back from the request cache at no cost.
+and every LLM answer it already received comes back from the request cache at no cost. An LLM stage
+left with requests to retry (transient failures, which are not cached) or over its failure bound is not
+final: its marker gets a fingerprint of its own, so the next run does it again (paying only for what
+failed) and the stages downstream follow.
 """
 from __future__ import annotations
 
@@ -32,7 +35,10 @@ def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict], flow:
     summary = body()
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     summary["fingerprint"] = fp
-    layout.write_json(marker_uri, {"fingerprint": fp, "summary": summary, "at": time.time()})
+    failures = summary.get("llm_failures") or {}
+    final = not failures.get("retry_pending") and not failures.get("over")
+    stored = fp if final else fingerprint(fp, "not-final", time.time_ns())
+    layout.write_json(marker_uri, {"fingerprint": stored, "summary": summary, "at": time.time()})
     return {**summary, "reused_previous_output": False}
 
 

@@ -36,15 +36,42 @@ def test_cache_makes_rerun_free_and_dedupes_identical_requests(cache):
     assert len(backend.calls) == 3
 
 
-def test_failures_recorded_and_not_resent_unless_asked(cache):
+def test_transient_failures_are_recorded_but_never_cached(cache):
     backend = ScriptedBackend(lambda r: LLMCallError("server_error", "503"))
     client = LLMClient(backend, cache)
     [out] = client.generate([req("x")], label="j")
     assert out.error == "server_error" and client.usage_summary()["j"]["failures"] == {"server_error": 1}
+    assert client.usage_summary()["j"]["retry_pending"] == 1
     LLMClient(backend, cache).generate([req("x")])
-    assert len(backend.calls) == 1
+    assert len(backend.calls) == 2  # not cached: the next run sends it again
+    assert not list(cache.folder.glob("**/*.json"))
+
+
+def test_terminal_failures_cached_and_resent_only_when_asked(cache):
+    backend = ScriptedBackend(lambda r: LLMCallError("bad_request", "prompt is too long", retryable=False))
+    LLMClient(backend, cache).generate([req("x")])
+    again = LLMClient(backend, cache)
+    [out] = again.generate([req("x")], label="j")
+    assert len(backend.calls) == 1 and out.error == "bad_request"
+    assert again.usage_summary()["j"]["failures"] == {"bad_request": 1}  # a cached failure still counts
     LLMClient(backend, cache, retry_failed=True).generate([req("x")])
     assert len(backend.calls) == 2
+
+
+@pytest.mark.parametrize("reason, retryable", [("server_error", True), ("auth_error", False),
+                                               ("malformed_reply", False)])
+def test_transient_failures_cached_by_older_versions_are_misses_and_removed(cache, reason, retryable):
+    """Older versions cached every failure, auth errors and malformed replies as terminal."""
+    key = req("x").cache_key()
+    cache.put(key, LLMCallError("bad_request", "placeholder", retryable=False))
+    name = f"{key[:2]}/{key}.json"
+    with cache.folder.open(name, "wt") as f:
+        f.write('{"error": {"reason": "%s", "detail": "HTTP 401 sk-old", "retryable": %s}}'
+                % (reason, str(retryable).lower()))
+    backend = ScriptedBackend(lambda r: "fine")
+    [out] = LLMClient(backend, cache).generate([req("x")])
+    assert out.ok and len(backend.calls) == 1
+    assert "sk-old" not in cache.folder.open(name, "rt").read()
 
 
 def test_structured_output_repaired_once_then_dropped(cache):

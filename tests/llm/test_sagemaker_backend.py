@@ -76,7 +76,7 @@ def test_malformed_body(moto_url):
     for prompt in ("malformed one", "malformed two"):
         with pytest.raises(LLMCallError) as err:
             b.complete(req(prompt))
-        assert err.value.reason == "malformed_reply" and not err.value.retryable
+        assert err.value.reason == "malformed_reply" and err.value.retryable  # retried, then not cached
 
 
 def test_bodies_sent():
@@ -98,7 +98,7 @@ def test_bodies_sent():
     ("ModelError", 424, {"OriginalStatusCode": 422}, "bad_request", False),
     ("ServiceUnavailable", 503, {}, "server_error", True),
     ("ValidationError", 400, {}, "bad_request", False),
-    ("AccessDeniedException", 403, {}, "auth_error", False),
+    ("AccessDeniedException", 403, {}, "auth_error", True),  # transient: fixed credentials succeed
 ])
 def test_client_errors(code, status, extra, reason, retryable):
     b = SageMakerBackend("e", region_name="us-east-1")
