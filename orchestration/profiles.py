@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from refinery.config_check import ConfigError, config_problems
 from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource, TrainingResource
 
 
@@ -50,7 +51,10 @@ def _training() -> TrainingResource:
 
 def resources_for(env: str | None = None) -> dict:
     env = env or os.environ.get("REFINERY_ENV", "local")
-    settings = CorpusSettings(config_file=os.environ.get("REFINERY_CONFIG") or None)
+    config_file = os.environ.get("REFINERY_CONFIG") or None
+    if problems := config_problems(config_file):
+        raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
+    settings = CorpusSettings(config_file=config_file)
     if env in ("local", "ci"):
         return {"storage": _storage(), "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "2"))),
                 "settings": settings, "llm": _llm(), "hub": _hub(), "training": _training()}

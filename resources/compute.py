@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from refinery.corpus.stage import PipelineRunner
 from refinery.runners import local_runner
@@ -12,7 +13,7 @@ from refinery.runners import local_runner
 
 class ComputeResource(dg.ConfigurableResource):
     backend: Literal["local"] = "local"
-    workers: int = 2  # datatrove tasks run at once on this machine
+    workers: int = Field(2, ge=1)  # datatrove tasks run at once on this machine
     start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
 
     def runner(self) -> PipelineRunner:

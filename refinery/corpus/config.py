@@ -21,13 +21,13 @@ class TokenizeOptions(StrictOptions):
     enabled: bool = True
     tokenizer: str = "default"  # a tokenizer.json path/URI, or "default" for the bundled SmolLM2 tokenizer
     eos_token: str | None = "<|endoftext|>"  # appended after each document
-    max_tokens_per_file: int | None = None  # split shards for more shuffling granularity
+    max_tokens_per_file: int | None = Field(None, gt=0)  # split shards for more shuffling granularity
     shuffle: bool = True
     seed: int = 0
 
 
 class ExecutionOptions(StrictOptions):
-    tasks: int = 2  # datatrove tasks (= output shards) per stage and drop; how many run at once is the
+    tasks: int = Field(2, ge=1)  # datatrove tasks (= output shards) per stage and drop; how many run at once is the
     # compute resource's business, not the data's
     # single-task passes (exact and paragraph dedup, which must see a drop in order) cut their output into
     # about `tasks` files of at most this size, so the stages after them still split a drop `tasks` ways
@@ -40,7 +40,7 @@ class CorpusConfig(StrictOptions):
     dedup: DedupOptions = Field(default_factory=DedupOptions)
     tokenize: TokenizeOptions = Field(default_factory=TokenizeOptions)
     execution: ExecutionOptions = Field(default_factory=ExecutionOptions)
-    sample_documents: int = 3  # documents shown in each materialisation's metadata
+    sample_documents: int = Field(3, ge=0)  # documents shown in each materialisation's metadata
 
     @classmethod
     def load(cls, path: str | Path | None) -> "CorpusConfig":
