@@ -1,7 +1,9 @@
-"""Decompression-bomb guards: zip-based Office files are checked from the central directory before any
-library parses them; gzip is decompressed as a stream that stops at the limits."""
+"""Decompression-bomb guards. Both containers are decompressed in 1 MiB steps with the limits checked after
+each step, so a bomb costs about one step of memory before it is stopped: gzip as a stream, zip-based Office
+files member by member before any library parses them."""
 from __future__ import annotations
 
+import copy
 import gzip
 import io
 import zipfile
@@ -13,6 +15,10 @@ from refinery.extract.options import MiB, ExtractOptions
 
 # Ratios are only meaningful past this size: a small file of repeated bytes compresses very well.
 _RATIO_FLOOR = MiB
+# Decompressed per step. One big read would inflate everything asked for before any check could run.
+_STEP = MiB
+# A DTD entity declaration: OOXML parts never need one, billion-laughs files are built from them.
+_ENTITY = b"<!ENTITY"
 
 
 def _check_sizes(uncompressed: int, compressed: int, options: ExtractOptions, what: str) -> None:
@@ -24,16 +30,44 @@ def _check_sizes(uncompressed: int, compressed: int, options: ExtractOptions, wh
 
 
 def check_zip(data: bytes, options: ExtractOptions) -> None:
-    """Raises unless `data` is a zip whose declared sizes pass the limits. The declared sizes can be
-    trusted: zipfile stops reading a member at its declared size and then fails the CRC check."""
+    """Raises unless `data` is a zip whose members pass the limits. Declared sizes are checked first (free);
+    then every member is inflated step by step and may not exceed its declared size: zipfile only cuts a
+    member at that size after inflating all of it in one call (`read()` asks for up to 2 GiB), so a
+    member lying about its size would otherwise blow up inside python-docx/openpyxl. XML parts are
+    scanned for entity declarations on the way."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
     except Exception as e:  # BadZipFile, or struct/EOF errors from a garbled central directory
         raise ExtractionError("not_a_zip", f"not a zip archive ({e})") from None
-    for m in members:
-        _check_sizes(m.file_size, m.compress_size, options, f"zip member {m.filename!r}")
-    _check_sizes(sum(m.file_size for m in members), sum(m.compress_size for m in members), options, "zip archive")
+    with archive:
+        for m in members:
+            _check_sizes(m.file_size, m.compress_size, options, f"zip member {m.filename!r}")
+        _check_sizes(sum(m.file_size for m in members), sum(m.compress_size for m in members), options, "zip archive")
+        for m in members:
+            if not m.is_dir():
+                _inflate_member(archive, m)
+
+
+def _inflate_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    unbounded = copy.copy(member)
+    unbounded.file_size = 2**63  # so zipfile does not truncate: the real size is what is being measured
+    xml = member.filename.lower().endswith((".xml", ".rels"))
+    size, tail = 0, b""
+    try:
+        with archive.open(unbounded) as stream:
+            while chunk := stream.read(_STEP):
+                size += len(chunk)
+                if size > member.file_size:
+                    raise ExtractionError("decompression_bomb", f"zip member {member.filename!r} expands past "
+                                                                f"its declared {member.file_size} bytes")
+                if xml and _ENTITY in tail + chunk:
+                    raise ExtractionError("xml_entities", f"zip member {member.filename!r} declares XML entities")
+                tail = chunk[-len(_ENTITY):]
+    except ExtractionError:
+        raise
+    except Exception as e:  # CRC mismatch, unsupported compression or encryption, truncated data
+        raise ExtractionError("parse_error", f"zip member {member.filename!r}: {type(e).__name__}: {e}") from None
 
 
 def zip_content_types(data: bytes) -> str:
@@ -74,8 +108,8 @@ class _BoundedGunzip(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        try:
-            n = self._gzip.readinto(buffer)
+        try:  # one step at a time, however much the caller asked for: the checks run in between
+            n = self._gzip.readinto(memoryview(buffer)[:_STEP])
         except (gzip.BadGzipFile, EOFError, zlib.error) as e:
             raise ExtractionError("corrupt_gzip", f"gzip stream: {e}") from None
         self.count += n
