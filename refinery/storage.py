@@ -54,6 +54,12 @@ class Layout:
     def uri(self, *parts: str) -> str:
         return join(self.root, *parts)
 
+    def relative(self, uri: str) -> str:
+        """A URI under the root as its path from the root: what stored records keep, so that a moved
+        root stays valid and the machine's layout is not written into the data."""
+        root = self.root.rstrip("/") + "/"
+        return uri[len(root):] if uri.startswith(root) else uri
+
     def at(self, uri: str) -> DataFolder:
         """A DataFolder for a URI this layout produced (carries the endpoint options)."""
         return data_folder(uri, self.endpoint_url)

@@ -71,6 +71,9 @@ class Stage:
         t0 = time.perf_counter()
         summary = body(self)
         summary["seconds"] = round(time.perf_counter() - t0, 3)
+        if "outputs" in summary:  # relative to the storage root, like every key the marker holds
+            summary["outputs"] = {k: self.layout.relative(v) if isinstance(v, str) else v
+                                  for k, v in summary["outputs"].items()}
         self.layout.write_json(self._marker, {"fingerprint": self.fp, "summary": summary, "at": time.time()})
         return StageResult(self.name, self.drop, self.fp, False, summary)
 
