@@ -6,7 +6,10 @@ import argparse
 import json
 import os
 import shutil
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
@@ -29,6 +32,28 @@ def prepare_env(args: argparse.Namespace) -> None:
         os.environ["REFINERY_RETRY_FAILED"] = "1"
 
 
+def check_args(args: argparse.Namespace, command: str) -> bool:
+    """Validates the configuration and the arguments before anything heavy is imported or any run starts;
+    prints one line per problem. `refinery run` checks once, for all three flows."""
+    from refinery.config_check import run_problems
+
+    if getattr(args, "checked", False):
+        return True
+    problems = run_problems(command, config=args.config, raw=getattr(args, "raw", None),
+                            workers=getattr(args, "workers", None), llm=getattr(args, "llm", None),
+                            model=getattr(args, "model", None), llm_base_url=getattr(args, "llm_base_url", None))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    args.checked = not problems
+    return not problems
+
+
+def storage_error(e: Exception, uri: str, endpoint: str | None) -> str:
+    """One line for a storage call that failed before any run (S3 endpoint gone, no credentials, ...)."""
+    message = " ".join(str(e).split())[:300]
+    return f"storage {uri} unreachable{f' at {endpoint}' if endpoint else ''}: {type(e).__name__}: {message}"
+
+
 def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
     """`--raw some/folder` holding files but no drop sub-folders is one drop named after the folder: the
     raw root becomes its parent, so `metadata.source` is still `<drop>/<file>`."""
@@ -49,16 +74,28 @@ def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
 
 
 def corpus(args: argparse.Namespace) -> int:
-    _flat_folder_as_one_drop(args)
+    if not check_args(args, "corpus"):
+        return 2
+    try:
+        _flat_folder_as_one_drop(args)
+    except Exception as e:  # noqa: BLE001 - one line instead of a storage client's traceback
+        print(f"error: {storage_error(e, args.raw, args.s3_endpoint)}", file=sys.stderr)
+        return 1
     prepare_env(args)
     import dagster as dg
 
     from assets.partitions import drops as drops_def
     from orchestration.definitions import build_definitions
+    from orchestration.run_control import Runner
+    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
     storage = defs.resources["storage"]
-    available = storage.list_drops()
+    try:
+        available = storage.list_drops()
+    except Exception as e:  # noqa: BLE001
+        print(f"error: {storage_error(e, storage.raw_uri(), storage.endpoint_url)}", file=sys.stderr)
+        return 1
     selected = args.drop or available
     unknown = sorted(set(selected) - set(available))
     if unknown:
@@ -76,27 +113,48 @@ def corpus(args: argparse.Namespace) -> int:
     instance.add_dynamic_partitions(drops_def.name, [d for d in register if d not in known])
 
     job = defs.resolve_job_def("corpus_job")
-    report = {"root": storage.layout().root, "raw": storage.raw_uri(), "dagster_home": os.environ["DAGSTER_HOME"],
+    layout = storage.layout()
+    report = {"root": layout.root, "raw": storage.raw_uri(), "dagster_home": os.environ["DAGSTER_HOME"],
               "drops": {}}
     ok = True
-    for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
-        result = job.execute_in_process(partition_key=drop, instance=instance, raise_on_error=False,
-                                        run_config=run_config(args))
-        ok &= result.success
-        report["drops"][drop] = run_report(result)
+    with Runner(instance, "refinery corpus", args.verbose) as runner:
+        try:  # every selected drop at once: a second run on one of them fails now, not half-way
+            run_ids = {drop: runner.lock(layout.drop(drop), layout.endpoint_url) for drop in selected}
+        except LockHeld as e:
+            print(f"error: {e}", file=sys.stderr)
+            return BUSY
+        except Exception as e:  # noqa: BLE001
+            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
+            return 1
+        for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
+            result = runner(job, partition_key=drop, run_id=run_ids[drop])
+            ok &= result.success
+            report["drops"][drop] = run_report(result, layout.root, layout.endpoint_url)
     _print_report(report)
     write_report(args, report, "corpus")
     return 0 if ok else 1
 
 
-def run_report(result) -> dict:
+def run_report(result, root: str = "", endpoint: str | None = None) -> dict:
+    from orchestration.run_control import failure_line
+
     assets, checks = {}, {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         assets[mat.asset_key.to_user_string()] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
     for evaluation in result.get_asset_check_evaluations():
         checks[evaluation.check_name] = evaluation.passed
-    return {"run_id": result.run_id, "success": result.success, "assets": assets, "checks": checks}
+    report = {"run_id": result.run_id, "success": result.success, "assets": assets, "checks": checks}
+    if not result.success:
+        report["error"] = failure_line(result, root, endpoint)
+    return report
+
+
+def status_lines(r: dict) -> list[str]:
+    """A failed run's reason (its checks never ran, so "0/0 passed" would say nothing), else its checks."""
+    if r.get("error"):
+        return [f"  FAILED: {r['error']}"] + ([checks_line(r["checks"])] if r["checks"] else [])
+    return [checks_line(r["checks"])] if r["checks"] else []
 
 
 def _print_report(report: dict) -> None:
@@ -116,42 +174,63 @@ def _print_report(report: dict) -> None:
             for key, path in md.items():
                 if key.startswith("path_"):
                     print(f"  {'':<24} {key[5:]}: {path}")
-        print(checks_line(r["checks"]))
+        print("\n".join(status_lines(r) or [checks_line(r["checks"])]))
     print(f"\nOpen the UI: DAGSTER_HOME={report['dagster_home']} refinery ui   (or: dagster dev)")
 
 
+BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
+
+
 def run_config(args: argparse.Namespace) -> dict:
-    return {"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "INFO"}}}}
+    from orchestration.run_control import run_config as config_for
+
+    return config_for(args.verbose)
 
 
 def sft(args: argparse.Namespace) -> int:
     """Chunks of every deduplicated drop, each configured method's generated/filtered/judged records, then
     the dataset. Each is a Dagster run on the persistent instance, so the UI shows them."""
+    if not check_args(args, "sft"):
+        return 2
     prepare_env(args)
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.run_control import Runner
+    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
-    runs = run_sft_jobs(defs, dg.DagsterInstance.get(), args.method, run_config(args))
-    report = {"root": defs.resources["storage"].layout().root, "dagster_home": os.environ["DAGSTER_HOME"],
-              "llm": os.environ.get("REFINERY_LLM", "embedded"), "runs": {k: run_report(r) for k, r in runs.items()}}
+    layout = defs.resources["storage"].layout()
+    with Runner(dg.DagsterInstance.get(), "refinery sft", args.verbose) as runner:
+        try:
+            runner.lock(layout.sft(), layout.endpoint_url)
+        except LockHeld as e:
+            print(f"error: {e}", file=sys.stderr)
+            return BUSY
+        except Exception as e:  # noqa: BLE001
+            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
+            return 1
+        runs = run_sft_jobs(defs, runner.instance, args.method, execute=runner)
+    report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"],
+              "llm": os.environ.get("REFINERY_LLM", "embedded"),
+              "runs": {k: run_report(r, layout.root, layout.endpoint_url) for k, r in runs.items()}}
     _print_sft_report(report)
     write_report(args, report, "sft")
     return 0 if all(r.success for r in runs.values()) else 1
 
 
-def run_sft_jobs(defs, instance, methods: list[str] | None = None, run_config: dict | None = None) -> dict:
-    """chunks, then each method's partition (generated -> filtered -> judged), then the dataset."""
+def run_sft_jobs(defs, instance, methods: list[str] | None = None, run_config: dict | None = None,
+                 execute=None) -> dict:
+    """chunks, then each method's partition (generated -> filtered -> judged), then the dataset. `execute`
+    (job, partition_key) runs one job, the CLI's Runner; by default plain execute_in_process."""
     methods = methods or defs.resources["settings"].sft_config().methods
-    runs = {"chunks": defs.resolve_job_def("sft_chunks_job").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=run_config)}
+    execute = execute or (lambda job, partition_key=None: job.execute_in_process(
+        partition_key=partition_key, instance=instance, raise_on_error=False, run_config=run_config))
+    runs = {"chunks": execute(defs.resolve_job_def("sft_chunks_job"))}
     if runs["chunks"].success:
         for method in methods:
-            runs[method] = defs.resolve_job_def("sft_method_job").execute_in_process(
-                partition_key=method, instance=instance, raise_on_error=False, run_config=run_config)
-        runs["dataset"] = defs.resolve_job_def("sft_dataset_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config)
+            runs[method] = execute(defs.resolve_job_def("sft_method_job"), partition_key=method)
+        runs["dataset"] = execute(defs.resolve_job_def("sft_dataset_job"))
     return runs
 
 
@@ -168,8 +247,8 @@ def _print_sft_report(report: dict) -> None:
             if asset == "sft_dataset" and md.get("path"):
                 print(f"  {'':<16} dataset: {md['path']}  (datasets.load_dataset(\"{md['path']}\"); "
                       "card: README.md there)")
-        if r["checks"]:
-            print(checks_line(r["checks"]))
+        for line in status_lines(r):
+            print(line)
 
 
 def preference(args: argparse.Namespace) -> int:
@@ -195,6 +274,8 @@ def write_report(args: argparse.Namespace, report: dict, section: str) -> None:
 
 def run_all(args: argparse.Namespace) -> int:
     """The main job: the corpus flow on every drop, the SFT flow on what it produced, then one preference round."""
+    if not check_args(args, "run"):
+        return 2
     code = corpus(args)
     if code != 0:
         print("error: the corpus flow failed; the SFT flow was not started", file=sys.stderr)
@@ -212,19 +293,24 @@ def show_config(args: argparse.Namespace) -> int:
     """Prints the effective configuration (defaults merged with --config) as YAML: the full reference."""
     import yaml
 
-    from refinery.corpus.config import CorpusConfig
-    from refinery.preference.config import PreferenceConfig
-    from refinery.sft.config import SFTConfig
+    from refinery.config_check import ConfigError, load_section
 
-    effective = CorpusConfig.load(args.config).model_dump(mode="json")
-    effective["sft"] = SFTConfig.load(args.config).model_dump(mode="json")
-    effective["preference"] = PreferenceConfig.load(args.config).model_dump(mode="json")
+    try:
+        effective = load_section(args.config, "corpus").model_dump(mode="json")
+        effective["sft"] = load_section(args.config, "sft").model_dump(mode="json")
+        effective["preference"] = load_section(args.config, "preference").model_dump(mode="json")
+    except ConfigError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     print(yaml.safe_dump(effective, sort_keys=False), end="")
     return 0
 
 
 def explain(args: argparse.Namespace) -> int:
     """Why a document is (or is not) in the output: its path through the corpus stages."""
+    if not check_args(args, "explain"):
+        return 2
     prepare_env(args)
     from orchestration.definitions import build_definitions
     from refinery.corpus.explain import explain as explain_document, format_explanation
@@ -243,6 +329,8 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def ui(args: argparse.Namespace) -> int:
+    if not check_args(args, "ui"):
+        return 2
     prepare_env(args)
     # this interpreter's dagster, so it works without an activated venv
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions", "--port", str(args.port)]
@@ -317,7 +405,35 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=ui)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _interruptible(args)
+
+
+def _setup_logging() -> None:
+    """The CLI's own notices (pool waits, runs freed, locks taken over) on stderr at INFO."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s refinery: %(message)s"))
+    for name in ("refinery.cli", "refinery.run_lock"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+
+
+def _interruptible(args: argparse.Namespace) -> int:
+    """SIGTERM stops a run like Ctrl-C: Dagster marks it failed, the locks are released, exit code 130."""
+    _setup_logging()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted: the run was stopped (Ctrl-C/SIGTERM); run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from orchestration.jobs import (corpus_job, preference_round_job, preference_tra
                                 sft_dataset_job, sft_method_job)
 from orchestration.preference_sensor import preference_loop_sensor
 from orchestration.profiles import resources_for
+from orchestration.run_control import console_logger
 from orchestration.sensors import new_drops_sensor
 
 
@@ -26,6 +27,8 @@ def build_definitions(env: str | None = None) -> dg.Definitions:
               preference_train_job],
         sensors=[new_drops_sensor, preference_loop_sensor],
         resources=resources_for(env),
+        # Dagster's console logger, which the CLI keeps to one line per error unless --verbose
+        loggers={"console": console_logger},
         # stages parallelise inside datatrove; one process per run keeps Dagster's overhead small
         executor=dg.in_process_executor,
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from orchestration.cli import checks_line, prepare_env, run_config, run_report, write_report
+from orchestration.cli import BUSY, check_args, prepare_env, run_report, status_lines, storage_error, write_report
 
 
 def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
@@ -22,24 +23,23 @@ def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
     return [flow.round_key(n) for n in range(start, start + new_rounds)]
 
 
-def run_round(defs, instance, key: str, run_config: dict | None = None) -> dict:
-    """The round's data job, then training + evaluation when the round has enough pairs."""
+def run_round(defs, instance, key: str, execute) -> dict:
+    """The round's data job, then training + evaluation when the round has enough pairs. `execute` (job,
+    partition_key) runs one job: the CLI's Runner."""
     from assets.preference import rounds
     from refinery.preference import flow
     from refinery.sft.stage import marker_summary
 
     if key not in instance.get_dynamic_partitions(rounds.name):
         instance.add_dynamic_partitions(rounds.name, [key])
-    runs = {"data": defs.resolve_job_def("preference_round_job").execute_in_process(
-        partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)}
+    runs = {"data": execute(defs.resolve_job_def("preference_round_job"), partition_key=key)}
     if not runs["data"].success:
         return runs
     layout = defs.resources["storage"].layout()
     pairs = (marker_summary(layout, f"dataset-{key}", flow.FLOW) or {}).get("pairs", 0)
     needed = defs.resources["settings"].preference_config().training.min_pairs
     if pairs >= needed:
-        runs["train"] = defs.resolve_job_def("preference_train_job").execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False, run_config=run_config)
+        runs["train"] = execute(defs.resolve_job_def("preference_train_job"), partition_key=key)
     else:
         print(f"note: {key} has {pairs} DPO pairs, fewer than training.min_pairs={needed}: not trained; annotate "
               "more, or lower the margin, then run `refinery preference` again")
@@ -47,10 +47,14 @@ def run_round(defs, instance, key: str, run_config: dict | None = None) -> dict:
 
 
 def preference(args: argparse.Namespace) -> int:
+    if not check_args(args, "preference"):
+        return 2
     prepare_env(args)
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.run_control import Runner
+    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
     instance = dg.DagsterInstance.get()
@@ -58,12 +62,22 @@ def preference(args: argparse.Namespace) -> int:
     new_rounds = args.rounds or (1 if args.next else 0)
     report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"], "rounds": {}}
     ok = True
-    for key in rounds_to_run(instance, layout, new_rounds):
-        runs = run_round(defs, instance, key, run_config(args))
-        report["rounds"][key] = {name: run_report(result) for name, result in runs.items()}
-        ok &= all(result.success for result in runs.values())
-        if not ok:
-            break
+    with Runner(instance, "refinery preference", args.verbose) as runner:
+        try:
+            runner.lock(layout.preference(), layout.endpoint_url)
+        except LockHeld as e:
+            print(f"error: {e}", file=sys.stderr)
+            return BUSY
+        except Exception as e:  # noqa: BLE001
+            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
+            return 1
+        for key in rounds_to_run(instance, layout, new_rounds):
+            runs = run_round(defs, instance, key, runner)
+            report["rounds"][key] = {name: run_report(result, layout.root, layout.endpoint_url)
+                                     for name, result in runs.items()}
+            ok &= all(result.success for result in runs.values())
+            if not ok:
+                break
     _print(report)
     write_report(args, report, "preference")
     return 0 if ok else 1
@@ -87,5 +101,5 @@ def _print(report: dict) -> None:
                     base = md["path"].rsplit("/", 1)[0]
                     print(f"  {'':<24} annotate: {base}/annotation/export  ->  return files to "
                           f"{base}/annotation/returned/")
-            if r["checks"]:
-                print(checks_line(r["checks"]))
+            for line in status_lines(r):
+                print(line)
