@@ -3,9 +3,11 @@ with an endpoint: MinIO, a VPC endpoint, moto in tests) or an FSx/POSIX mount pa
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import dagster as dg
+from fsspec.implementations.local import LocalFileSystem
 
 from refinery.storage import Layout, check_partition_key, data_folder
 
@@ -39,9 +41,10 @@ class StorageResource(dg.ConfigurableResource):
         if not folder.exists(""):
             return []
         drops = []
+        local = isinstance(folder.fs, LocalFileSystem)
         for name in folder.ls("", detail=False):
             key = name.rstrip("/").rsplit("/", 1)[-1]
-            if folder.isdir(key) and _has_a_file(folder, key):
+            if _local_drop_has_a_file(folder.path, key) if local else folder.isdir(key) and _has_a_file(folder, key):
                 try:
                     drops.append(check_partition_key(key))
                 except ValueError as e:  # one oddly named folder must not stop discovery of the others
@@ -57,3 +60,14 @@ def _has_a_file(folder, path: str) -> bool:
             return True
         subdirs.append(entry["name"])
     return any(_has_a_file(folder, d) for d in subdirs)
+
+
+def _local_drop_has_a_file(root: str, key: str) -> bool:
+    """A local drop folder that links out of the raw root is no drop; symlinked sub-folders are not
+    descended into (os.walk's default), so a link loop cannot recur. Links to files count as files: the
+    reader quarantines those that leave the root, with their key."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, key))
+    if not real.startswith(real_root.rstrip(os.sep) + os.sep) or not os.path.isdir(real):
+        return False
+    return any(files for _, _, files in os.walk(real))
