@@ -1,9 +1,11 @@
-"""Asset checks on a round's preference dataset: TRL's row layouts, and no evaluation prompt trained on."""
+"""Asset checks on a round's preference dataset: TRL's row layouts, no evaluation prompt trained on, and
+the round's LLM stages (candidates, AI feedback) within their failure bound."""
 import dagster as dg
 
 from assets.corpus_checks import _result
-from assets.preference import preference_dataset
+from assets.preference import preference_ai_feedback, preference_dataset
 from refinery.preference import checks
+from refinery.sft.checks import llm_failures
 from resources import StorageResource
 
 
@@ -22,3 +24,13 @@ def preference_dataset_no_eval_leak(context: dg.AssetCheckExecutionContext,
     layout = storage.layout()
     dataset = layout.at(layout.preference("rounds", context.partition_key, "dataset"))
     return _result(checks.no_eval_leak(dataset, layout.at(layout.preference("eval"))), counted="rows_checked")
+
+
+@dg.asset_check(asset=preference_ai_feedback, description="The round's candidate generation and AI feedback kept "
+                "their failed LLM requests within preference.llm.max_failure_share.")
+def preference_ai_feedback_llm_failures(context: dg.AssetCheckExecutionContext,
+                                        storage: StorageResource) -> dg.AssetCheckResult:
+    key = context.partition_key
+    passed, report = llm_failures(storage.layout(), [f"candidates-{key}", f"ai_feedback-{key}"], flow="preference")
+    metadata = {k: v for k, v in report.items() if k != "by_stage"}
+    return dg.AssetCheckResult(passed=passed, metadata={**metadata, "by_stage": dg.MetadataValue.json(report["by_stage"])})

@@ -1,10 +1,11 @@
-"""Asset checks on the SFT outputs: records parse and alternate roles, no empty turn, every record judged."""
+"""Asset checks on the SFT outputs: records parse and alternate roles, no empty turn, every record judged,
+LLM failure shares within their bound."""
 import dagster as dg
 
 from assets.corpus_checks import _result
-from assets.sft import sft_dataset, sft_judged
+from assets.sft import sft_dataset, sft_generated, sft_judged
 from refinery.sft import checks
-from resources import StorageResource
+from resources import CorpusSettings, StorageResource
 
 
 def _check(asset, name: str, description: str, check, partitioned: bool):
@@ -27,3 +28,24 @@ sft_dataset_judge_coverage = _check(sft_dataset, "sft_dataset_judge_coverage",
                                     checks.judge_coverage, partitioned=False)
 sft_judged_coverage = _check(sft_judged, "sft_judged_coverage", "Every kept record of the method was judged.",
                              checks.judge_coverage, partitioned=True)
+
+
+def _llm_check(asset, name: str, description: str, stages):
+    """`stages(context, settings)`: the stage markers whose LLM failure shares the check reports."""
+    @dg.asset_check(asset=asset, name=name, description=description)
+    def _asset_check(context: dg.AssetCheckExecutionContext, storage: StorageResource,
+                     settings: CorpusSettings) -> dg.AssetCheckResult:
+        passed, report = checks.llm_failures(storage.layout(), stages(context, settings))
+        metadata = {k: v for k, v in report.items() if k != "by_stage"}
+        return dg.AssetCheckResult(passed=passed, metadata={**metadata, "by_stage": dg.MetadataValue.json(report["by_stage"])})
+
+    return _asset_check
+
+
+sft_generated_llm_failures = _llm_check(
+    sft_generated, "sft_generated_llm_failures", "The method's failed LLM requests are within sft.llm.max_failure_share.",
+    lambda context, settings: [f"generated-{context.partition_key}"])
+sft_dataset_llm_failures = _llm_check(
+    sft_dataset, "sft_dataset_llm_failures",
+    "Every generation and judge stage behind the dataset kept its failed LLM requests within sft.llm.max_failure_share.",
+    lambda context, settings: [f"{stage}-{m}" for m in settings.sft_config().methods for stage in ("generated", "judged")])

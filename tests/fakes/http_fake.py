@@ -1,8 +1,11 @@
 """What the fake LLM HTTP servers share: a ThreadingHTTPServer on a free loopback port in a daemon
 thread, bearer/x-api-key auth, call records, fixed latency, in-flight counting and a script of faults
-consumed one per generation call. Subclasses route requests and shape the provider's JSON."""
+consumed one per generation call, or a `fault_plan` deciding each request's fault from its body and
+attempt number (deterministic: reruns see the same faults). Subclasses route requests and shape the
+provider's JSON."""
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -12,8 +15,34 @@ from typing import Any, Callable
 
 # Faults a test can script. Error statuses carry `retry-after-ms: 1` so SDK retries wait 1 ms: both
 # SDKs treat `retry-after: 0` as "not given" and fall back to their 0.5 s exponential backoff.
-FAULTS = {"400", "429", "500", "overloaded", "timeout", "malformed_json"}
+# "malformed_json" is a well-formed reply whose text is broken JSON; "malformed_reply" a 200 whose body is
+# not the provider's JSON at all (a proxy's error page); "slow" answers after `slow_seconds`.
+FAULTS = {"400", "429", "500", "overloaded", "timeout", "malformed_json", "malformed_reply", "slow"}
 MALFORMED_JSON = '{"answer": "unterminated, "score": 7,'
+MALFORMED_REPLY = "<html><body>502 Bad Gateway</body></html>"
+FaultPlan = Callable[[dict, int], "str | None"]  # (request body, attempt: earlier identical requests) -> fault
+
+
+def seeded_faults(rates: dict[str, float], seed: int = 0, flaky_attempts: int | None = None) -> FaultPlan:
+    """A fault plan drawing each attempt's fault from `rates` (fault -> probability) with a hash of the
+    body, attempt number and seed: the same request fails the same way every time, and a retry (a later
+    attempt) draws again. From attempt `flaky_attempts` on, no fault: the server has recovered."""
+    unknown = set(rates) - FAULTS
+    if unknown:
+        raise ValueError(f"unknown faults {sorted(unknown)}")
+
+    def plan(body: dict, attempt: int) -> str | None:
+        if flaky_attempts is not None and attempt >= flaky_attempts:
+            return None
+        digest = hashlib.sha256(f"{seed}:{attempt}:{json.dumps(body, sort_keys=True)}".encode()).digest()
+        draw, edge = int.from_bytes(digest[:8], "big") / 2 ** 64, 0.0
+        for fault, rate in rates.items():
+            edge += rate
+            if draw < edge:
+                return fault
+        return None
+
+    return plan
 
 
 class Reject(Exception):
@@ -40,16 +69,22 @@ def words(text: str) -> int:
 
 class FakeLLMServer:
     """Use as a context manager. `calls` counts generation requests, `records` holds every request
-    (method, path, JSON body), `requests()` the generation bodies; `max_in_flight` is the most
-    generation requests served at once; `responder` and `latency` may be changed at any time."""
+    (method, path, JSON body, and the fault served), `requests()` the generation bodies; `max_in_flight`
+    is the most generation requests served at once; `responder`, `latency`, `fault_plan` and
+    `echo_key_in_401` (reject every generation request with a 401 that quotes the key it got, as some
+    servers do) may be changed at any time."""
 
     generation_path = ""  # the endpoint faults, latency and `calls` apply to
 
     def __init__(self, responder: Callable[[dict], str] = default_responder, latency: float = 0.0,
-                 hang_seconds: float = 3.0):
+                 hang_seconds: float = 3.0, fault_plan: FaultPlan | None = None, slow_seconds: float = 0.3):
         self.responder = responder
         self.latency = latency
         self.hang_seconds = hang_seconds  # how long a "timeout" fault keeps the client waiting
+        self.fault_plan = fault_plan
+        self.slow_seconds = slow_seconds
+        self.echo_key_in_401 = False
+        self._attempts: dict[str, int] = {}
         self.records: list[dict] = []
         self.max_in_flight = 0
         self.in_flight_seconds = 0.0  # summed over generation requests: / busy window = mean concurrency
@@ -107,21 +142,29 @@ class FakeLLMServer:
     # -- request handling -----------------------------------------------------------------------------
     def _handle(self, method: str, path: str, headers, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         body = json.loads(raw) if raw else None
+        record = {"method": method, "path": path, "json": body, "fault": None}
         with self._lock:
-            self.records.append({"method": method, "path": path, "json": body})
+            self.records.append(record)
         auth = headers.get("authorization", "").removeprefix("Bearer ").strip() or headers.get("x-api-key")
         if not auth:
             return 401, self.error_body(401, "authentication_error", "missing API key"), {}
         if not (method == "POST" and path == self.generation_path):
             return self.route(method, path, body)
+        if self.echo_key_in_401:
+            return 401, self.error_body(401, "authentication_error", f"Incorrect API key provided: {auth}"), {}
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
+            if fault is None and self.fault_plan:
+                key = raw.decode()
+                attempt = self._attempts[key] = self._attempts.get(key, -1) + 1
+                fault = self.fault_plan(body, attempt)
+            record["fault"] = fault
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             started = time.perf_counter()
             self.busy_window[:1] = self.busy_window[:1] or [started]
         try:
-            time.sleep(self.hang_seconds if fault == "timeout" else self.latency)
+            time.sleep({"timeout": self.hang_seconds, "slow": self.slow_seconds}.get(fault or "", self.latency))
             return self._generation(body, fault)
         finally:
             with self._lock:
@@ -140,6 +183,8 @@ class FakeLLMServer:
             return 529, self.error_body(529, "overloaded_error", "overloaded"), fast_retry
         if fault == "400":
             return 400, self.error_body(400, "invalid_request_error", "bad request"), {}
+        if fault == "malformed_reply":
+            return 200, MALFORMED_REPLY, {}  # served as application/json, as a misconfigured proxy does
         try:
             return 200, self.generate(body, malformed=fault == "malformed_json"), {}
         except Reject as err:
