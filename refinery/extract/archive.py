@@ -77,7 +77,8 @@ def zip_content_types(data: bytes) -> str:
             info = archive.getinfo("[Content_Types].xml")
             if info.file_size > MiB:
                 return ""
-            return archive.read(info).decode("utf-8", "replace")
+            with archive.open(info) as member:  # read(n) inflates at most n: the declared size may lie
+                return member.read(MiB).decode("utf-8", "replace")
     except Exception:  # missing member or any damage: the caller treats "" as unknown
         return ""
 

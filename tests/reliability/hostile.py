@@ -42,9 +42,9 @@ def zip_bomb(path: Path, megabytes: int = 2048) -> Path:
     return path
 
 
-def lying_zip_bomb(path: Path, megabytes: int = 2048) -> Path:
+def lying_zip_bomb(path: Path, megabytes: int = 2048, member: str = "word/document.xml") -> Path:
     """Declares 1 KB for `megabytes` MiB: zipfile would inflate all of it before cutting it to 1 KB."""
-    path.write_bytes(_zip_one("word/document.xml", _deflated_zeros(megabytes), 1000))
+    path.write_bytes(_zip_one(member, _deflated_zeros(megabytes), 1000))
     return path
 
 

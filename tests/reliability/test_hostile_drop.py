@@ -67,6 +67,8 @@ def _hostile_drop(tmp: Path) -> tuple[Path, dict[str, str], set[str]]:
         (hostile.gzip_bomb(d / "bomb.txt.gz"), "decompression_bomb"),
         (hostile.zip_bomb(d / "bomb.docx"), "decompression_bomb"),
         (hostile.lying_zip_bomb(d / "lying.docx"), "decompression_bomb"),
+        # no suffix: format sniffing opens [Content_Types].xml, which lies about its size too
+        (hostile.lying_zip_bomb(d / "mystery.bin", member="[Content_Types].xml"), "unsupported_format"),
         (hostile.nested_tables(d / "nested.html"), "too_deeply_nested"),
         (builders.encrypted_pdf(d), "encrypted_pdf"),
         (hostile.cyclic_pdf(d / "cyclic.pdf"), "corrupt_pdf"),
