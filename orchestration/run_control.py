@@ -153,9 +153,9 @@ def failure_line(result, root: str = "", endpoint: str | None = None) -> str:
     while chain[-1].cause is not None or chain[-1].context is not None:
         chain.append(chain[-1].cause or chain[-1].context)
     cause = chain[-1]
-    message = " ".join((cause.message or "").split()) or cause.cls_name
-    if not message.startswith(f"{cause.cls_name}"):
-        message = f"{cause.cls_name}: {message}"
+    message = " ".join((cause.message or "").split())
+    # format_exception_only's "package.module.Cls: text" -> "Cls: text"
+    message = f"{cause.cls_name}: {message.split(f'{cause.cls_name}: ', 1)[-1]}" if message else str(cause.cls_name)
     step = f"step {event.step_key}: " if getattr(event, "step_key", None) else ""
     if any(e.cls_name in _UNREACHABLE for e in chain):
         return f"{step}storage {root} unreachable{f' at {endpoint}' if endpoint else ''}: {message[:300]}"
