@@ -77,6 +77,9 @@ def root(tmp_path):
 
 def test_faults_are_survived_or_recorded_and_a_resumed_run_pays_nothing_twice(root, dagster_home):
     instance = dg.DagsterInstance.get()
+    # one 400 among a method's three requests is a third of them: over the default 10% failure bound
+    config = str(root.parent / "refinery.yaml")
+    (root.parent / "refinery.yaml").write_text("sft:\n  llm: {max_failure_share: 0.5}\n")
     with FakeAnthropicServer(responder=plausible_anthropic, hang_seconds=3.0) as server:
         # consumed in order by whichever request comes next: the first answer is broken JSON (repaired by
         # showing it back), then transient faults the SDK retries, then one non-retryable 400
@@ -86,7 +89,7 @@ def test_faults_are_survived_or_recorded_and_a_resumed_run_pays_nothing_twice(ro
         server.inject("overloaded")
         server.inject("timeout")
         server.inject("400")
-        runs = run_sft_jobs(_defs(root, _llm(server, max_retries=5)), instance)
+        runs = run_sft_jobs(_defs(root, _llm(server, max_retries=5), config), instance)
         assert all(r.success for r in runs.values()), {k: r.success for k, r in runs.items()}
         md = _materialized(runs)
         calls_first = server.calls
@@ -102,13 +105,13 @@ def test_faults_are_survived_or_recorded_and_a_resumed_run_pays_nothing_twice(ro
                    for r in runs.values())
 
         # unchanged re-run: every stage is reused
-        again = _materialized(run_sft_jobs(_defs(root, _llm(server)), instance))
+        again = _materialized(run_sft_jobs(_defs(root, _llm(server), config), instance))
         assert server.calls == calls_first and all(m["reused_previous_output"] for m in again.values())
 
         # a run killed half-way: stage markers and outputs gone, only the request cache left -> zero calls
         for stage in ("_state", "generated", "filtered", "judged", "dataset"):
             Layout(str(root)).remove(Layout(str(root)).sft(stage))
-        resumed = _materialized(run_sft_jobs(_defs(root, _llm(server)), instance))
+        resumed = _materialized(run_sft_jobs(_defs(root, _llm(server), config), instance))
         assert server.calls == calls_first, "a resumed run sent requests again"
         assert sum(resumed[f"sft_generated[{m}]"]["llm_cache_hits"] for m in METHODS) > 0
         assert resumed["sft_dataset"]["records"] == md["sft_dataset"]["records"]
