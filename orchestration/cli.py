@@ -408,9 +408,17 @@ def main(argv: list[str] | None = None) -> int:
     return _interruptible(args)
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (main() also runs in-process, under pytest's capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_logging() -> None:
     """The CLI's own notices (pool waits, runs freed, locks taken over) on stderr at INFO."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(levelname)s refinery: %(message)s"))
     for name in ("refinery.cli", "refinery.run_lock"):
         logger = logging.getLogger(name)
