@@ -62,6 +62,8 @@ def plausible(req: LLMRequest) -> str:
         return "   " if "EMPTY" in system else f"User: As {persona}, can you tell me more? (seed {req.seed})"
     if system.startswith("You are a helpful assistant for the organisation"):
         return f"Certainly. You asked: {last[:40]}"
+    if not system and not pre:  # a plain chat prompt: the preference loop's policy answering a held-out prompt
+        return f"A careful answer to: {last[:50]}"
     raise AssertionError(f"unexpected request: {last[:200]}")
 
 
