@@ -11,7 +11,7 @@ from trafilatura import bare_extraction, load_html
 from trafilatura.settings import set_date_params
 
 from refinery.extract.base import Extracted, ExtractionError
-from refinery.extract.html_code import protect_code_blocks, restore_code_blocks
+from refinery.extract.html_code import inline_code_on_one_line, protect_code_blocks, restore_code_blocks
 from refinery.extract.options import ExtractOptions
 
 # trafilatura logs a warning for every page it finds nothing in; the quarantine manifest says it once.
@@ -25,6 +25,7 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
             raise ExtractionError("parse_error", "HTML: not a parsable page")
         _drop_heading_anchors(tree)
         _unwrap_table_indents(tree)
+        inline_code_on_one_line(tree)
         code_blocks = protect_code_blocks(tree)
         document = bare_extraction(
             tree, include_formatting=True, include_comments=False, with_metadata=True,
