@@ -8,9 +8,10 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datatrove.io import DataFolder
+if TYPE_CHECKING:
+    from datatrove.io import DataFolder
 
 _PARTITION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$")
 
@@ -30,6 +31,8 @@ def storage_options(uri: str, endpoint_url: str | None = None) -> dict[str, Any]
 
 
 def data_folder(uri: str, endpoint_url: str | None = None) -> DataFolder:
+    from datatrove.io import DataFolder  # here: importing this module (config loading does) stays cheap
+
     return DataFolder(uri, **storage_options(uri, endpoint_url))
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import posixpath
-
-from datatrove.io import DataFolder
+from typing import TYPE_CHECKING
 
 from refinery.llm.types import TRANSIENT_REASONS, LLMCallError, LLMResponse
 from refinery.secrets import mask
+
+if TYPE_CHECKING:
+    from datatrove.io import DataFolder  # annotations only: config loading must not import datatrove.io
 
 
 class ResponseCache:

@@ -12,14 +12,16 @@ import posixpath
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from botocore.exceptions import ClientError
-from datatrove.io import DataFolder
 from pydantic import Field
 
 from refinery.options import StrictOptions
 from refinery.storage import data_folder
+
+if TYPE_CHECKING:
+    from datatrove.io import DataFolder
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +327,8 @@ class LocalTrainer:
         protocol = uri.split("://", 1)[0] if "://" in uri else "file"
         protocols = self.folder.fs.protocol
         same = protocol in (protocols if isinstance(protocols, tuple) else (protocols,))
+        from datatrove.io import DataFolder
+
         return DataFolder(uri, fs=self.folder.fs) if same else data_folder(uri)
 
     @staticmethod

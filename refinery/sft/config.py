@@ -12,7 +12,7 @@ from refinery.llm.pricing import Pricing
 from refinery.options import StrictOptions
 from refinery.sft.chunking import ChunkOptions
 from refinery.sft.export import ExportOptions
-from refinery.sft.filters import SFTFilterOptions
+from refinery.sft.filter_options import SFTFilterOptions
 from refinery.sft.judge import JudgeOptions
 from refinery.sft.methods import METHODS
 from refinery.sft.prompts import PROMPTS_DIR

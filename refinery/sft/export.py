@@ -21,7 +21,6 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from datatrove.io import DataFolder
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 
@@ -33,6 +32,7 @@ from refinery.sft.records import Dropped, SFTRecord
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from datatrove.io import DataFolder
 
 
 class ExportOptions(StrictOptions):
