@@ -21,6 +21,8 @@ def sft_metadata(summary: dict, path: str) -> dict:
         md["llm_cache_hits"] = dg.MetadataValue.int(sum(v["cache_hits"] for v in llm.values()))
         md["llm_cost_usd"] = dg.MetadataValue.float(round(sum(v["cost_usd"] for v in llm.values()), 6))
         md["llm_output_tokens"] = dg.MetadataValue.int(sum(v["output_tokens"] for v in llm.values()))
+    if summary.get("llm_failures"):  # share of failed requests, against the bound that fails the run
+        md["llm_failures"] = dg.MetadataValue.json(summary["llm_failures"])
     if summary.get("card"):
         md["dataset_card"] = dg.MetadataValue.md(summary["card"])
     return md
