@@ -86,8 +86,8 @@ def _key(text: str) -> str:
 
 
 def score(text: str, page: dict, counts: dict) -> None:
-    lines = [norm(line).strip("`").strip() for line in text.splitlines()]
-    line_set = set(lines)
+    lines = [norm(line) for line in text.splitlines()]
+    line_set = set(lines) | {line.strip("`").strip() for line in lines}  # a line may be inline code itself
     flat = norm(text)
     for key in GOALS:
         counts[key][2] += len(page[key])
