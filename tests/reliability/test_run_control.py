@@ -216,6 +216,17 @@ def test_sigkill_mid_dedup_then_the_next_run_starts_at_once_and_matches_an_unint
     assert _outputs(root) == _outputs(reference) and _outputs(root)["deduplicated"]
 
 
+@pytest.mark.parametrize("command", ["sft", "preference"])
+def test_a_second_sft_or_preference_run_on_one_root_is_refused(tmp_path, dagster_home, command):
+    from refinery.run_lock import Owner, RunLock
+
+    root = tmp_path / "out"
+    with RunLock(str(root / command), Owner(command=f"refinery {command}")):  # held by this (live) process
+        done = _cli(command, "--root", str(root), timeout=120)
+    assert done.returncode == 75, done.stderr[-2000:]
+    assert f"{root / command} is in use by another run: pid {os.getpid()} on" in done.stderr
+
+
 # --- finding 8: a failure is one line -----------------------------------------------------------------
 
 def test_storage_endpoint_gone_is_one_line(tiny):
