@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
-import logging
 import signal
 import sys
 import threading
 from pathlib import Path
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+# exit codes: 0 done, 1 a run failed, 2 bad configuration or arguments (nothing ran), 130 interrupted
+BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
 
 
 def prepare_env(args: argparse.Namespace) -> None:
@@ -48,10 +50,17 @@ def check_args(args: argparse.Namespace, command: str) -> bool:
     return not problems
 
 
+# errors that mean "the storage cannot be reached", wherever they surface (botocore, aiohttp, the OS)
+UNREACHABLE = {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionRefusedError", "ClientConnectorError",
+               "ServerDisconnectedError", "ConnectionError", "NoCredentialsError", "ReadTimeoutError"}
+
+
 def storage_error(e: Exception, uri: str, endpoint: str | None) -> str:
     """One line for a storage call that failed before any run (S3 endpoint gone, no credentials, ...)."""
     message = " ".join(str(e).split())[:300]
-    return f"storage {uri} unreachable{f' at {endpoint}' if endpoint else ''}: {type(e).__name__}: {message}"
+    chain = [type(c).__name__ for c in (e, e.__cause__, e.__context__) if c is not None]
+    state = f" unreachable{f' at {endpoint}' if endpoint else ''}" if UNREACHABLE & set(chain) else ""
+    return f"storage {uri}{state}: {type(e).__name__}: {message}"
 
 
 def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
@@ -176,15 +185,6 @@ def _print_report(report: dict) -> None:
                     print(f"  {'':<24} {key[5:]}: {path}")
         print("\n".join(status_lines(r) or [checks_line(r["checks"])]))
     print(f"\nOpen the UI: DAGSTER_HOME={report['dagster_home']} refinery ui   (or: dagster dev)")
-
-
-BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
-
-
-def run_config(args: argparse.Namespace) -> dict:
-    from orchestration.run_control import run_config as config_for
-
-    return config_for(args.verbose)
 
 
 def sft(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatu
 from dagster._utils.interrupts import check_captured_interrupt
 from dagster._utils.log import create_console_logger
 
+from orchestration.cli import UNREACHABLE
 from refinery.run_lock import Owner, RunLock, alive
 
 log = logging.getLogger("refinery.cli")
@@ -137,10 +138,6 @@ class RunWatch:
 
 # --- one-line failures ------------------------------------------------------------------------------
 
-_UNREACHABLE = {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionRefusedError", "ClientConnectorError",
-                "ServerDisconnectedError", "ConnectionError", "NoCredentialsError", "ReadTimeoutError"}
-
-
 def failure_line(result, root: str = "", endpoint: str | None = None) -> str:
     """The first failed step's root cause in one line (the full traceback is in the UI and with --verbose)."""
     failures = result.get_step_failure_events()
@@ -157,7 +154,7 @@ def failure_line(result, root: str = "", endpoint: str | None = None) -> str:
     # format_exception_only's "package.module.Cls: text" -> "Cls: text"
     message = f"{cause.cls_name}: {message.split(f'{cause.cls_name}: ', 1)[-1]}" if message else str(cause.cls_name)
     step = f"step {event.step_key}: " if getattr(event, "step_key", None) else ""
-    if any(e.cls_name in _UNREACHABLE for e in chain):
+    if any(e.cls_name in UNREACHABLE for e in chain):
         return f"{step}storage {root} unreachable{f' at {endpoint}' if endpoint else ''}: {message[:300]}"
     return f"{step}{message[:400]}"
 
