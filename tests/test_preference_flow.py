@@ -167,7 +167,8 @@ def test_two_rounds_end_to_end_with_annotations_training_and_endpoint_update(wor
     assert cands["policy"] == 12 and cands["claude"] == 6 and cands["log"] == 2
     assert r1["preference_dataset"]["pairs"] >= 1
     assert r1["preference_prompts"]["pii_redacted"] and "jane.doe@acme-corp.com" not in json.dumps(server.records)
-    assert r1["checks"] == {"preference_dataset_trainer_layout": True, "preference_dataset_no_eval_leak": True}
+    assert r1["checks"] == {"preference_dataset_trainer_layout": True, "preference_dataset_no_eval_leak": True,
+                            "preference_ai_feedback_llm_failures": True}
 
     # annotations come back: the sensor re-runs feedback -> dataset; bob fails the controls and is not used
     rows = _annotate(world, "round-001")
