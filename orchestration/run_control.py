@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import threading
-import time
 from collections.abc import Callable
 
 import dagster as dg
@@ -54,7 +54,7 @@ def _mark_failed(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
 def reap_dead_runs(instance: dg.DagsterInstance) -> None:
     """Runs of this host whose process is gone are failed; slots of finished or deleted runs are freed.
     Runs of other hosts are left alone: whether their process lives cannot be told from here."""
-    for run in instance.get_runs(filters=RunsFilter(statuses=_UNFINISHED, tags={HOST: Owner().host})):
+    for run in instance.get_runs(filters=RunsFilter(statuses=_UNFINISHED, tags={HOST: socket.gethostname()})):
         if _process_gone(run):
             _mark_failed(instance, run)
     storage = instance.event_log_storage
