@@ -27,6 +27,7 @@ class ExtractOptions(StrictOptions):
     pdf_header_footer_min_pages: int = Field(2, ge=2)  # shorter PDFs are left as they are
     pdf_header_footer_lines: int = Field(2, ge=1)  # lines at the top and at the bottom of a page that may be one
     pdf_header_footer_min_share: float = Field(0.5, gt=0, le=1)  # on at least this share of pages = header/footer
+    pdf_band_share: float = Field(0.1, ge=0, lt=0.5)  # top/bottom share of a page where running headers are drawn
     pdf_min_chars_per_page: int = Field(10, ge=0)  # fewer on average: no usable text layer (scanned), quarantined
 
     # JSON / JSONL.
