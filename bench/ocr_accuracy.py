@@ -169,8 +169,10 @@ def main(argv=None) -> int:
     import pypdfium2
 
     from refinery.extract.ocr import TesseractEngine
+    from refinery.extract.options import ExtractOptions
     from refinery.extract.pdf_ocr import rasterise
 
+    bound = ExtractOptions().ocr_min_confidence
     roots = fetch()
     pages = sample_pages(roots, args.per_pdf)
     ref_chars = sum(len(p["ref"]) for p in pages)
@@ -229,6 +231,10 @@ def main(argv=None) -> int:
                     print("    " + ", ".join(f"{p['name']} {distance(norm(t), p['ref']) / len(p['ref']):.1%} "
                                            f"(conf {c:.2f})" for p, (t, c) in zip(pages, outs)))
                 print(f"    confidence min {min(confs):.3f}; worst page {worst[1]} CER {worst[0]:.1%}")
+                kept = [(distance(norm(t), p["ref"]), len(p["ref"])) for p, (t, c) in zip(pages, outs) if c >= bound]
+                print(f"    pages the extractor keeps (confidence >= ocr_min_confidence {bound}): {len(kept)}/{len(pages)}, "
+                      f"CER {sum(e for e, _ in kept)}/{sum(n for _, n in kept)} = "
+                      f"{sum(e for e, _ in kept) / max(sum(n for _, n in kept), 1):.2%}")
                 if args.show:
                     ref = next(p["ref"] for p in pages if p["name"] == worst[1])
                     print(f"    ref: {ref[:args.show]}\n    ocr: {worst[2][:args.show]}")
