@@ -24,7 +24,7 @@ def rasterise(pdf, index: int, dpi: int):
         width, height = page.get_size()  # points
         scale = dpi / 72
         if width * height * scale * scale > MAX_PIXELS:
-            scale = (MAX_PIXELS / max(width * height, 1.0)) ** 0.5
+            scale = 0.999 * (MAX_PIXELS / max(width * height, 1.0)) ** 0.5  # pdfium rounds pixel sizes up
         image = page.render(scale=scale, grayscale=True).to_pil()
     finally:
         page.close()

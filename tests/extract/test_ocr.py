@@ -164,3 +164,18 @@ def test_textract_selected_by_options(textract_blocks, scanned_manual):
     assert doc.metadata["ocr_engine"] == "textract" and doc.metadata["ocr_pages"] == 1
     assert reason(scanned_manual, ocr_engine="textract", textract_region="eu-west-1",
                   ocr_min_confidence=0.95) == "ocr_low_confidence"
+
+
+def test_a_huge_page_is_rendered_within_the_pixel_bound(tmp_path):
+    from fpdf import FPDF
+
+    from refinery.extract.pdf_ocr import MAX_PIXELS
+
+    pdf = FPDF(unit="pt", format=(14400, 14400))  # 200 x 200 inches: 1.6 gigapixels at 200 dpi
+    pdf.add_page()
+    pdf.image(Image.new("L", (50, 50), 0), x=0, y=0, w=100)
+    data = bytes(pdf.output())
+    engine = FakeEngine([("Read.", 0.9)])
+    ocr_scanned_pages(data, [[]], 0, ExtractOptions(), engine)
+    width, height = engine.images[0].size
+    assert width * height <= MAX_PIXELS and width > 6000 and engine.images[0].info["dpi"][0] < 200
