@@ -33,7 +33,7 @@ class ExtractOptions(StrictOptions):
 
     # OCR of scanned PDFs (pages with fewer than pdf_min_chars_per_page characters in a file under that average).
     ocr_engine: Literal["local", "textract", "off"] = "local"  # local = Tesseract; off = quarantine scanned PDFs
-    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu": each needs its tesseract-ocr-* package
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu": each needs its tessdata.fast-* package
     ocr_dpi: int = Field(200, ge=50, le=600)  # pages are rendered at this resolution before OCR
     ocr_min_confidence: float = Field(0.6, ge=0, le=1)  # pages read with a lower mean word confidence are dropped
     ocr_max_pages: int = Field(50, ge=1)  # pages OCR'd per file at most (the rest are counted, not read)
