@@ -127,7 +127,10 @@ class TextractEngine:
         if client is None:
             import boto3
 
-            client = boto3.client("textract", region_name=region_name, endpoint_url=endpoint_url)
+            try:
+                client = boto3.client("textract", region_name=region_name, endpoint_url=endpoint_url)
+            except Exception as e:  # no region configured, a malformed endpoint URL
+                raise OcrUnavailable(f"Textract client: {type(e).__name__}: {e}") from None
         self.client = client
 
     def ocr_page(self, image: "Image") -> tuple[str, float]:

@@ -179,3 +179,10 @@ def test_a_huge_page_is_rendered_within_the_pixel_bound(tmp_path):
     ocr_scanned_pages(data, [[]], 0, ExtractOptions(), engine)
     width, height = engine.images[0].size
     assert width * height <= MAX_PIXELS and width > 6000 and engine.images[0].info["dpi"][0] < 200
+
+
+def test_textract_without_a_region_leaves_scans_quarantined(monkeypatch, scanned_manual, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert reason(scanned_manual, ocr_engine="textract") == "scanned_pdf_no_text_layer"
