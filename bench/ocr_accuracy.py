@@ -261,9 +261,9 @@ def main(argv=None) -> int:
                                            f"(conf {c:.2f})" for p, (t, c) in zip(pages, outs)))
                 print(f"    confidence min {min(confs):.3f}; worst page {worst[1]} CER {worst[0]:.1%}")
                 kept = [(distance(norm(t), p["ref"]), len(p["ref"])) for p, (t, c) in zip(pages, outs) if c >= bound]
-                print(f"    pages the extractor keeps (confidence >= ocr_min_confidence {bound}): {len(kept)}/{len(pages)}, "
-                      f"CER {sum(e for e, _ in kept)}/{sum(n for _, n in kept)} = "
-                      f"{sum(e for e, _ in kept) / max(sum(n for _, n in kept), 1):.2%}")
+                err, n = sum(e for e, _ in kept), sum(n for _, n in kept)
+                print(f"    pages the extractor keeps (confidence >= ocr_min_confidence {bound}): "
+                      f"{len(kept)}/{len(pages)}, CER {err}/{n} = {err / max(n, 1):.2%}")
                 if args.show:
                     ref = next(p["ref"] for p in pages if p["name"] == worst[1])
                     print(f"    ref: {ref[:args.show]}\n    ocr: {worst[2][:args.show]}")

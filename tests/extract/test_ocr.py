@@ -123,7 +123,8 @@ def test_tesseract_tsv_to_lines_and_paragraphs():
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
     rows = [(4, 1, 1, 1, 0, -1, ""), (5, 1, 1, 1, 1, 90, "Hello"), (5, 1, 1, 1, 2, 80, "world,"),
             (5, 1, 1, 2, 1, 70, "again"), (5, 2, 1, 1, 1, 60, "Next"), (5, 2, 1, 1, 2, -1, " ")]
-    tsv = "\n".join([header] + [f"{lv}\t1\t{b}\t{p}\t{ln}\t{w}\t0\t0\t1\t1\t{c}\t{t}" for lv, b, p, ln, w, c, t in rows])
+    tsv = "\n".join([header] + [f"{lv}\t1\t{b}\t{p}\t{ln}\t{w}\t0\t0\t1\t1\t{c}\t{t}"
+                                 for lv, b, p, ln, w, c, t in rows])
     text, conf = parse_tsv(tsv)
     assert text == "Hello world,\nagain\n\nNext"
     assert conf == pytest.approx((5 * 90 + 6 * 80 + 5 * 70 + 4 * 60) / 20 / 100)
