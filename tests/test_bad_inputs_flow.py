@@ -12,7 +12,7 @@ from tests import builders
 BAD = {  # builder -> reason the quarantine manifest must give
     builders.truncated_pdf: "corrupt_pdf",
     builders.random_pdf: "corrupt_pdf",
-    builders.scanned_pdf: "scanned_pdf_no_text_layer",
+    builders.scanned_pdf: builders.SCANNED_REASON,  # OCR reads nothing in it
     builders.docx_not_a_zip: "not_a_zip",
     builders.zip_bomb: "decompression_bomb",
     builders.empty_file: "empty",

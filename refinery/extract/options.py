@@ -1,6 +1,8 @@
 """Extraction settings: the `extract` section of the corpus config."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from refinery.options import StrictOptions
@@ -28,7 +30,16 @@ class ExtractOptions(StrictOptions):
     pdf_header_footer_lines: int = Field(2, ge=1)  # lines at the top and at the bottom of a page that may be one
     pdf_header_footer_min_share: float = Field(0.5, gt=0, le=1)  # on at least this share of pages = header/footer
     pdf_band_share: float = Field(0.1, ge=0, lt=0.5)  # top/bottom share of a page where running headers are drawn
-    pdf_min_chars_per_page: int = Field(10, ge=0)  # fewer on average: no usable text layer (scanned), quarantined
+    pdf_min_chars_per_page: int = Field(10, ge=0)  # fewer on average: no usable text layer (scanned): OCR'd
+
+    # OCR of scanned PDFs (pages with fewer than pdf_min_chars_per_page characters in a file under that average).
+    ocr_engine: Literal["local", "textract", "off"] = "local"  # local = Tesseract; off = quarantine scanned PDFs
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu": each needs its tessdata.fast-* package
+    ocr_dpi: int = Field(200, ge=50, le=600)  # pages are rendered at this resolution before OCR
+    ocr_min_confidence: float = Field(0.6, ge=0, le=1)  # pages read with a lower mean word confidence are dropped
+    ocr_max_pages: int = Field(50, ge=1)  # pages OCR'd per file at most (the rest are counted, not read)
+    textract_region: str | None = None  # ocr_engine "textract": AWS region (else boto3's default)
+    textract_endpoint_url: str | None = None  # a VPC endpoint or a test server
 
     # JSON / JSONL.
     json_text_field: str = "text"  # dotted path to the text, e.g. "body.content"

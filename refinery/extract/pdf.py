@@ -25,6 +25,7 @@ from pypdf import PdfReader
 
 from refinery.extract.base import Extracted, ExtractionError
 from refinery.extract.options import ExtractOptions
+from refinery.extract.pdf_ocr import ocr_scanned_pages
 
 # pypdf warns about every recoverable defect; the file either extracts or is quarantined with its reason.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -197,8 +198,10 @@ def extract_pdf(data: bytes, options: ExtractOptions) -> Extracted:
     if failed == n_pages:
         raise ExtractionError("corrupt_pdf", "no page could be read")
     chars = sum(len(line) for lines in pages for line in lines)
-    if chars < max(1, options.pdf_min_chars_per_page * n_pages):
-        raise ExtractionError("scanned_pdf_no_text_layer", f"{n_pages} pages, {chars} characters of text: needs OCR")
+    ocr: dict = {}
+    if chars < max(1, options.pdf_min_chars_per_page * n_pages):  # scanned: OCR the pages without text, or raise
+        read, (pages, ocr) = pages, ocr_scanned_pages(data, pages, chars, options)
+        bands = [band if lines else None for lines, band in zip(read, bands)]  # OCR'd: no drawing positions
     pages = strip_headers_footers(pages, options, bands)
     text = "\n\n".join(unwrap(lines) for lines in pages if lines)
     metadata: dict = {"pages": n_pages}
@@ -210,4 +213,5 @@ def extract_pdf(data: bytes, options: ExtractOptions) -> Extracted:
         metadata["title"] = title.strip()
     if failed:
         metadata["unreadable_pages"] = failed
+    metadata.update(ocr)
     return Extracted(text, metadata)
