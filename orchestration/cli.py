@@ -63,6 +63,21 @@ def storage_error(e: Exception, uri: str, endpoint: str | None) -> str:
     return f"storage {uri}{state}: {type(e).__name__}: {message}"
 
 
+def take_locks(runner, layout, uris: list[str]) -> list[str] | int:
+    """The run id of each lock taken (one per storage folder), or the exit code after a one-line error when a
+    lock is held by another run (BUSY) or the storage cannot be reached (1)."""
+    from refinery.run_lock import LockHeld
+
+    try:
+        return [runner.lock(uri, layout.endpoint_url) for uri in uris]
+    except LockHeld as e:
+        print(f"error: {e}", file=sys.stderr)
+        return BUSY
+    except Exception as e:  # noqa: BLE001
+        print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
+        return 1
+
+
 def _flat_folder_as_one_drop(args: argparse.Namespace) -> None:
     """`--raw some/folder` holding files but no drop sub-folders is one drop named after the folder: the
     raw root becomes its parent, so `metadata.source` is still `<drop>/<file>`."""
@@ -96,7 +111,6 @@ def corpus(args: argparse.Namespace) -> int:
     from assets.partitions import drops as drops_def
     from orchestration.definitions import build_definitions
     from orchestration.run_control import Runner
-    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
     storage = defs.resources["storage"]
@@ -127,14 +141,11 @@ def corpus(args: argparse.Namespace) -> int:
               "drops": {}}
     ok = True
     with Runner(instance, "refinery corpus", args.verbose) as runner:
-        try:  # every selected drop at once: a second run on one of them fails now, not half-way
-            run_ids = {drop: runner.lock(layout.drop(drop), layout.endpoint_url) for drop in selected}
-        except LockHeld as e:
-            print(f"error: {e}", file=sys.stderr)
-            return BUSY
-        except Exception as e:  # noqa: BLE001
-            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
-            return 1
+        # every selected drop at once: a second run on one of them fails now, not half-way
+        locked = take_locks(runner, layout, [layout.drop(drop) for drop in selected])
+        if isinstance(locked, int):
+            return locked
+        run_ids = dict(zip(selected, locked))
         for drop in sorted(selected):  # oldest first: later drops dedup against earlier ones
             result = runner(job, partition_key=drop, run_id=run_ids[drop])
             ok &= result.success
@@ -197,19 +208,12 @@ def sft(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import build_definitions
     from orchestration.run_control import Runner
-    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
     layout = defs.resources["storage"].layout()
     with Runner(dg.DagsterInstance.get(), "refinery sft", args.verbose) as runner:
-        try:
-            runner.lock(layout.sft(), layout.endpoint_url)
-        except LockHeld as e:
-            print(f"error: {e}", file=sys.stderr)
-            return BUSY
-        except Exception as e:  # noqa: BLE001
-            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
-            return 1
+        if isinstance(locked := take_locks(runner, layout, [layout.sft()]), int):
+            return locked
         runs = run_sft_jobs(defs, runner.instance, args.method, execute=runner)
     report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"],
               "llm": os.environ.get("REFINERY_LLM", "embedded"),

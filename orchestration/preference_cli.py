@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from orchestration.cli import BUSY, check_args, prepare_env, run_report, status_lines, storage_error, write_report
+from orchestration.cli import check_args, prepare_env, run_report, status_lines, take_locks, write_report
 
 
 def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
@@ -54,7 +54,6 @@ def preference(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import build_definitions
     from orchestration.run_control import Runner
-    from refinery.run_lock import LockHeld
 
     defs = build_definitions()
     instance = dg.DagsterInstance.get()
@@ -63,14 +62,8 @@ def preference(args: argparse.Namespace) -> int:
     report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"], "rounds": {}}
     ok = True
     with Runner(instance, "refinery preference", args.verbose) as runner:
-        try:
-            runner.lock(layout.preference(), layout.endpoint_url)
-        except LockHeld as e:
-            print(f"error: {e}", file=sys.stderr)
-            return BUSY
-        except Exception as e:  # noqa: BLE001
-            print(f"error: {storage_error(e, layout.root, layout.endpoint_url)}", file=sys.stderr)
-            return 1
+        if isinstance(locked := take_locks(runner, layout, [layout.preference()]), int):
+            return locked
         for key in rounds_to_run(instance, layout, new_rounds):
             runs = run_round(defs, instance, key, runner)
             report["rounds"][key] = {name: run_report(result, layout.root, layout.endpoint_url)

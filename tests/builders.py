@@ -254,3 +254,22 @@ BAD = {
 }
 GOOD = [html_page, pdf_3_pages, docx_report, pptx_deck, xlsx_book, json_list, jsonl_with_broken_line,
         markdown, latin1_text, utf16_text]
+
+
+PROSE_WORDS = ("pump valve crew report site manager north south oil bearing noise reading review meeting shift "
+               "engineer schedule filter pressure sensor line motor belt panel office contract budget").split()
+
+
+def prose_drop(drop: Path, seed: int, docs: int = 4) -> Path:
+    """`docs` distinct prose reports of 30 random sentences each: a cheap drop that passes every filter."""
+    import random
+
+    rng = random.Random(seed)
+    drop.mkdir(parents=True, exist_ok=True)
+    w = PROSE_WORDS
+    for n in range(docs):
+        sentences = [f"The {rng.choice(w)} of the {rng.choice(w)} was checked by the {rng.choice(w)} team on day "
+                     f"{rng.randint(1, 999)}, and the {rng.choice(w)} {rng.choice(w)} was recorded with "
+                     f"{rng.randint(2, 90)} notes." for _ in range(30)]
+        (drop / f"doc{n}.txt").write_text(f"Report {n}\n\n" + "\n\n".join(sentences) + "\n")
+    return drop

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests import builders
 
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -143,16 +144,7 @@ def setup(tmp_path_factory) -> dict:
     home = tmp / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    words = ("pump valve crew report site manager north south oil bearing noise reading review meeting shift "
-             "engineer schedule filter pressure sensor line motor belt panel office contract budget").split()
-    rng = random.Random(11)
-    drop = tmp / "raw" / DROP
-    drop.mkdir(parents=True)
-    for n in range(4):
-        sentences = [f"The {rng.choice(words)} of the {rng.choice(words)} was checked by the {rng.choice(words)} "
-                     f"team on day {rng.randint(1, 999)}, and the {rng.choice(words)} {rng.choice(words)} "
-                     f"was recorded with {rng.randint(2, 90)} notes." for _ in range(30)]
-        (drop / f"doc{n}.txt").write_text(f"Report {n}\n\n" + "\n\n".join(sentences) + "\n")
+    builders.prose_drop(tmp / "raw" / DROP, seed=11)
     (tmp / "config.yaml").write_text(CONFIG)
     setup = {"raw": str(tmp / "raw"), "config": str(tmp / "config.yaml"), "home": home, "tmp": tmp,
              "corpus": tmp / "corpus-root"}

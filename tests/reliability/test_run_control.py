@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests import builders
 
 REPO = Path(__file__).resolve().parents[2]
 DROP = "2026-01-01"
@@ -43,16 +44,7 @@ def _popen(*args: str, stderr: list[str] | None = None) -> subprocess.Popen:
 @pytest.fixture
 def tiny(tmp_path, dagster_home) -> dict:
     """One small drop of distinct prose documents and a config without the model-loading filters."""
-    words = ("pump valve crew report site manager north south oil bearing noise reading review meeting shift "
-             "engineer schedule filter pressure sensor line motor belt panel office contract budget").split()
-    rng = random.Random(7)
-    drop = tmp_path / "raw" / DROP
-    drop.mkdir(parents=True)
-    for n in range(4):
-        sentences = [f"The {rng.choice(words)} of the {rng.choice(words)} was checked by the {rng.choice(words)} "
-                     f"team on day {rng.randint(1, 999)}, and the {rng.choice(words)} {rng.choice(words)} "
-                     f"was recorded with {rng.randint(2, 90)} notes." for _ in range(30)]
-        (drop / f"doc{n}.txt").write_text(f"Report {n}\n\n" + "\n\n".join(sentences) + "\n")
+    builders.prose_drop(tmp_path / "raw" / DROP, seed=7)
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY_CONFIG)
     shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")  # the pools' limits, as the CLI sets up
