@@ -9,7 +9,7 @@ Packages are fetched with `apt-get download` + `dpkg-deb -x` into the cache (not
 Everything random uses SEED, so a rebuild gives the
 same documents and truth. Ground truth (see RULES below, also written into truth.json):
   label: good | spam (synthetic, planted) | non_target_language (debian-reference translations)
-         | empty_navigation (source has < NAV_WORDS words of running text outside code)
+         | empty_navigation (source has < NAV_WORDS words of running text outside code, navigation and diagrams)
   pairs: planted exact / near (word edits, with true Jaccard) / cross_format copies
   planted PII (kind, value), a census of PII-looking strings already in the real text, code lines per
   document, a planted boilerplate paragraph.
@@ -70,8 +70,10 @@ BOILERPLATE = ("CONFIDENTIALITY NOTICE: This document and any attachments are in
 RULES = {
     "label": "good = real documentation page; spam = planted by this builder (synthetic: true); "
              "non_target_language = page of a non-English debian-reference translation; empty_navigation = a "
-             f"real page whose source has fewer than {NAV_WORDS} words of running text outside code blocks "
-             "(rule fixed before the flow was run)",
+             f"real page whose source has fewer than {NAV_WORDS} words of running text outside code blocks, "
+             "navigation and SVG diagrams (rule fixed before the flow was run; on 2026-12-02 navigation marked "
+             "by class, e.g. SQLite's div.menu, and SVG labels were added to what is not running text, after "
+             "SQLite syntax-diagram pages holding only the site menu had been labelled good)",
     "jaccard": "word 5-gram Jaccard on lower-cased whitespace-split words of the SOURCE text (txt/md/jsonl: the "
                "text itself; HTML: lxml text_content() of <body>); null for cross_format pairs (measured by "
                "bench/quality.py on the extracted text instead)",
@@ -146,9 +148,15 @@ def html_code(tree) -> list[str]:
     return [ln.strip() for pre in tree.iter("pre") for ln in pre.text_content().splitlines() if ln.strip()]
 
 
+# Navigation a site marks by class or id instead of <nav> (SQLite's "menu mainmenu", "searchmenu"), and
+# diagram labels drawn in <svg>: neither is running text.
+_NAV_MARKED = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' menu ') or contains(@class, 'mainmenu') "
+               "or contains(@class, 'searchmenu') or contains(@class, 'breadcrumb') or @role='navigation']")
+
+
 def html_running_words(tree) -> int:
     t = copy.deepcopy(tree)
-    for bad in t.xpath("//pre|//script|//style|//nav|//head"):
+    for bad in t.xpath(f"//pre|//script|//style|//nav|//head|//svg|{_NAV_MARKED}"):
         bad.drop_tree()
     return len(t.text_content().split())
 
