@@ -8,6 +8,8 @@ import io
 import re
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
 from docx.table import Table
 
 from refinery.extract.archive import check_zip
@@ -17,15 +19,40 @@ from refinery.extract.options import ExtractOptions
 _LEVEL = re.compile(r"(\d+)")
 _CODE_STYLE = re.compile(r"code|preformatted|verbatim|plain text|macro|listing|console", re.IGNORECASE)
 _CODE = "\x00code\x00"  # marks a code paragraph until consecutive ones are fenced together
+# what python-docx's Paragraph.text reads, in one pass over the paragraph's XML: its property runs an XPath
+# per paragraph and per run, and Paragraph.style searches the style list for every paragraph (together
+# ~10 ms per paragraph on large manuals); deleted text (w:delText) and field codes (w:instrText) stay out
+_TEXT_TAGS = {qn("w:t"): None, qn("w:tab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
 
 
-def _paragraph(paragraph) -> str:
-    text = paragraph.text.strip()
+_PPR, _PSTYLE, _VAL = qn("w:pPr"), qn("w:pStyle"), qn("w:val")
+
+
+def _style_id(p) -> str | None:
+    ppr = p.find(_PPR)
+    style = ppr.find(_PSTYLE) if ppr is not None else None
+    return style.get(_VAL) if style is not None else None
+
+
+def _text(p) -> str:
+    return "".join(el.text or "" if (char := _TEXT_TAGS[el.tag]) is None else char for el in p.iter(*_TEXT_TAGS))
+
+
+def _style_names(document) -> dict:
+    names = {style.style_id: style.name or "" for style in document.styles}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    names[None] = default.name if default is not None else ""
+    return names
+
+
+def _paragraph(p, styles: dict) -> str:
+    raw = _text(p)
+    text = raw.strip()
     if not text:
         return ""
-    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    style = styles.get(_style_id(p), "")
     if _CODE_STYLE.search(style):
-        return _CODE + paragraph.text.rstrip()
+        return _CODE + raw.rstrip()
     if style == "Title":
         return f"# {text}"
     if style.startswith("Heading"):
@@ -36,13 +63,30 @@ def _paragraph(paragraph) -> str:
     return text
 
 
+def _table_rows(table: Table) -> list[list[str]]:
+    """Cell texts, a merged cell once: python-docx repeats a cell spanning columns in each of them, and a
+    cell merged down (vMerge) below its first row; those repeats are empty here."""
+    rows, above = [], []
+    for row in table.rows:
+        cells, seen = [], set()
+        for i, cell in enumerate(row.cells):
+            tc = cell._tc
+            repeat = tc in seen or (i < len(above) and above[i] is tc)
+            seen.add(tc)
+            cells.append("" if repeat else "\n".join(_text(p) for p in tc.iter(qn("w:p"))))
+        above = [cell._tc for cell in row.cells]
+        rows.append(cells)
+    return rows
+
+
 def _markdown(document) -> str:
     out: list[str] = []
+    styles = _style_names(document)
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            block = md_table([[cell.text for cell in row.cells] for row in item.rows])
+            block = md_table(_table_rows(item))
         else:
-            block = _paragraph(item)
+            block = _paragraph(item._p, styles)
         if not block:
             continue
         if block.startswith(_CODE):
