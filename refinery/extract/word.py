@@ -34,8 +34,14 @@ def _style_id(p) -> str | None:
     return style.get(_VAL) if style is not None else None
 
 
+# A text box is stored twice, as the drawing (mc:Choice) and as a VML copy (mc:Fallback) for old readers
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
 def _text(p) -> str:
-    return "".join(el.text or "" if (char := _TEXT_TAGS[el.tag]) is None else char for el in p.iter(*_TEXT_TAGS))
+    skip = {el for fallback in p.iter(_FALLBACK) for el in fallback.iter(*_TEXT_TAGS)}  # live proxies: stable
+    return "".join(el.text or "" if (char := _TEXT_TAGS[el.tag]) is None else char
+                   for el in p.iter(*_TEXT_TAGS) if el not in skip)
 
 
 def _style_names(document) -> dict:

@@ -46,3 +46,17 @@ def test_text_styles_and_code_as_python_docx_reads_them():
     assert document.paragraphs[1].text in text  # tab and line break as python-docx renders them
     assert "- first step" in text
     assert "plain body text in the default style" in text
+
+
+def test_text_box_stored_twice_is_read_once():
+    """Word keeps a text box as a drawing (mc:Choice) and a VML copy (mc:Fallback)."""
+    from lxml import etree
+
+    from refinery.extract.word import _text
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    box = "<w:txbxContent><w:p><w:r><w:t>Box</w:t></w:r></w:p></w:txbxContent>"
+    xml = (f'<w:p xmlns:w="{w}" xmlns:mc="{mc}"><w:r><w:t>Before </w:t></w:r><w:r><mc:AlternateContent>'
+           f"<mc:Choice>{box}</mc:Choice><mc:Fallback>{box}</mc:Fallback></mc:AlternateContent></w:r>"
+           "<w:r><w:t> after</w:t></w:r></w:p>")
+    assert _text(etree.fromstring(xml)) == "Before Box after"
