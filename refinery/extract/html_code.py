@@ -62,12 +62,21 @@ def restore_code_blocks(text: str, blocks: list[tuple[str, str]]) -> str:
             return match.group(0)
         language, code = blocks[index]
         fence = "````" if "```" in code else "```"  # a block that itself shows a fence stays one block
-        before, after = match.group("before").strip(_WRAPPING), match.group("after").strip(_WRAPPING)
+        before, after = _unwrapped(match.group("before"), end=True), _unwrapped(match.group("after"), end=False)
         block = "\n".join(part for part in (before, f"{fence}{language}\n{code}\n{fence}", after) if part)
         return f"\n{block}\n"  # own lines, also when two blocks shared one
     # a fence opened at the end of a sentence goes onto its own line first
     text = re.sub(r"[ \t]*(```[\w+#-]*[ \t]*\n[^\n]*?refinerycodeblock)", r"\n\1", text)
     return re.sub(r"\n{3,}", "\n\n", _MARKER_SPAN.sub(fenced, text)).strip("\n")
+
+
+def _unwrapped(text: str, end: bool) -> str:
+    """The page's text beside the placeholder, without the one backtick (inline code) or quote marks
+    trafilatura put right next to it; other backticks there belong to the page's own inline code."""
+    text = text.rstrip() if end else text.lstrip()
+    if text.endswith("`") if end else text.startswith("`"):
+        text = text[:-1] if end else text[1:]
+    return "" if not text.strip(_WRAPPING) else text.strip()
 
 
 def _language(pre: HtmlElement) -> str:
