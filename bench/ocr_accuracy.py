@@ -43,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.debian_docs import unpack  # noqa: E402
 from refinery.extract.pdf import glued  # noqa: E402
 
 SEED = 20261212
@@ -56,20 +57,8 @@ PDFS = [("bash-doc", "usr/share/doc/bash/bash.pdf"), ("bash-doc", "usr/share/doc
 def fetch() -> dict[str, Path]:
     (CACHE.parent / ".gitignore").parent.mkdir(parents=True, exist_ok=True)
     (CACHE.parent / ".gitignore").write_text("*\n")
-    debs, roots = CACHE / "debs", {}
-    debs.mkdir(parents=True, exist_ok=True)
-    for pkg in sorted({p for p, _ in PDFS}):
-        found = sorted(debs.glob(f"{pkg}_*.deb"))
-        if not found:
-            subprocess.run(["apt-get", "download", pkg], cwd=debs, check=True, capture_output=True)
-            found = sorted(debs.glob(f"{pkg}_*.deb"))
-        root = CACHE / "pkgs" / pkg
-        if not (root / ".done").exists():
-            root.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["dpkg-deb", "-x", str(found[-1]), str(root)], check=True)
-            (root / ".done").touch()
-        roots[pkg] = root
-    return roots
+    return {pkg: unpack(pkg, CACHE)[0] for pkg in sorted({p for p, _ in PDFS})}
+
 
 
 def norm(text: str) -> str:

@@ -26,6 +26,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -34,6 +35,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import lxml.html
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/realdocs_build.py` from anywhere
+from bench.debian_docs import unpack  # noqa: E402
 
 SEED = 20260101
 DROPS = {"full": ["2026-01-a", "2026-01-b", "2026-01-c"], "slice": ["2026-01-a", "2026-01-b"]}  # the flow's time is
@@ -96,25 +100,15 @@ RULES = {
 
 def fetch(cache: Path) -> dict[str, dict]:
     """Each package's extracted tree, version and licence file; downloads are cached."""
-    debs, out = cache / "debs", {}
-    debs.mkdir(parents=True, exist_ok=True)
+    out = {}
     for pkg in PACKAGES:
-        found = sorted(debs.glob(f"{pkg}_*.deb"))
-        if not found:
-            subprocess.run(["apt-get", "download", pkg], cwd=debs, check=True, capture_output=True)
-            found = sorted(debs.glob(f"{pkg}_*.deb"))
-        root = cache / "pkgs" / pkg
-        if not (root / ".done").exists():
-            shutil.rmtree(root, ignore_errors=True)
-            root.mkdir(parents=True)
-            subprocess.run(["dpkg-deb", "-x", str(found[-1]), str(root)], check=True)
-            (root / ".done").touch()
-        version = subprocess.run(["dpkg-deb", "-f", str(found[-1]), "Version"], check=True, capture_output=True,
+        root, deb = unpack(pkg, cache)
+        version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True,
                                  text=True).stdout.strip()
         copyright_file = root / "usr/share/doc" / pkg / "copyright"
         licences = sorted(set(re.findall(r"^License:\s*(\S.*)$", copyright_file.read_text(errors="replace"), re.M)))
         out[pkg] = {"root": root, "version": version, "copyright": copyright_file, "licences": licences,
-                    "deb": found[-1].name}
+                    "deb": deb.name}
     return out
 
 
