@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from functools import partial
 
-import polars as pl
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.pipeline.dedup.sentence_dedup import (
     SentDedupConfig,
@@ -154,6 +153,8 @@ _PASSES = {"exact": partial(_hashes, kind="exact"), "minhash": _minhash,
 def _write_clusters(corpus: Corpus, kept_uri: str, removed_uri: str, target: str, drop: str) -> dict:
     """`id, source, cluster, kept` for every document MinHash put in a cluster. A cluster without a kept
     member matched an earlier drop's index (the earlier copy won)."""
+    import polars as pl  # here: loading the code location (CLI, UI) should not pay for it
+
     rows = []
     for uri, kept in ((kept_uri, True), (removed_uri, False)):
         for d in report.iter_jsonl(corpus.folder(uri)):

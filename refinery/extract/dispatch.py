@@ -2,6 +2,7 @@
 the inner suffix decides), else from the leading bytes. Every part leaves cleaned and size-checked."""
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import posixpath
@@ -9,14 +10,9 @@ from typing import BinaryIO, Callable, Iterator
 
 from refinery.extract.archive import gunzip, zip_content_types
 from refinery.extract.base import Extracted, ExtractionError, Skipped, clean_text
-from refinery.extract.html import extract_html
 from refinery.extract.json_docs import extract_json, extract_jsonl
 from refinery.extract.options import ExtractOptions
-from refinery.extract.pdf import extract_pdf
-from refinery.extract.sheets import extract_xlsx
-from refinery.extract.slides import extract_pptx
 from refinery.extract.text import extract_text
-from refinery.extract.word import extract_docx
 
 SUFFIXES = {
     ".html": "html", ".htm": "html", ".xhtml": "html",
@@ -26,9 +22,21 @@ SUFFIXES = {
 }
 
 Parts = Iterator[Extracted | Skipped]
+
+
+def _on_first_use(module: str, name: str) -> Callable[[bytes, ExtractOptions], Extracted | Parts]:
+    """`refinery.extract.<module>.<name>`, imported when the first file of its format comes: together the
+    parsers' libraries (trafilatura, pypdf, pdfium, python-docx/-pptx, openpyxl) take ~1 s to import, which the
+    CLI, the UI's code location and every worker of a drop without such files would otherwise pay."""
+    def parse(data: bytes, options: ExtractOptions):
+        return getattr(importlib.import_module(f"refinery.extract.{module}"), name)(data, options)
+    return parse
+
+
 _WHOLE_FILE: dict[str, Callable[[bytes, ExtractOptions], Extracted | Parts]] = {
-    "html": extract_html, "pdf": extract_pdf, "docx": extract_docx, "pptx": extract_pptx, "xlsx": extract_xlsx,
-    "json": extract_json,
+    "html": _on_first_use("html", "extract_html"), "pdf": _on_first_use("pdf", "extract_pdf"),
+    "docx": _on_first_use("word", "extract_docx"), "pptx": _on_first_use("slides", "extract_pptx"),
+    "xlsx": _on_first_use("sheets", "extract_xlsx"), "json": extract_json,
     "markdown": lambda data, _: extract_text(data, markdown=True), "text": lambda data, _: extract_text(data),
 }
 _OOXML = {"wordprocessingml": "docx", "presentationml": "pptx", "spreadsheetml": "xlsx"}
