@@ -297,12 +297,13 @@ def show_config(args: argparse.Namespace) -> int:
     """Prints the effective configuration (defaults merged with --config) as YAML: the full reference."""
     import yaml
 
-    from refinery.config_check import ConfigError, load_section
+    from refinery.config_check import ConfigError, load_all
 
     try:
-        effective = load_section(args.config, "corpus").model_dump(mode="json")
-        effective["sft"] = load_section(args.config, "sft").model_dump(mode="json")
-        effective["preference"] = load_section(args.config, "preference").model_dump(mode="json")
+        sections = load_all(args.config)
+        effective = sections["corpus"].model_dump(mode="json")
+        effective["sft"] = sections["sft"].model_dump(mode="json")
+        effective["preference"] = sections["preference"].model_dump(mode="json")
     except ConfigError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)

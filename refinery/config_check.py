@@ -31,12 +31,17 @@ def config_problems(path: str | Path | None) -> list[str]:
     return problems
 
 
-def load_section(path: str | Path | None, section: Section) -> BaseModel:
-    """The validated section; raises ConfigError naming every problem of the whole file."""
+def load_all(path: str | Path | None) -> dict[Section, BaseModel]:
+    """Every validated section, from one read of the file; raises ConfigError naming every problem."""
     problems, loaded = _load_all(path)
     if problems:
         raise ConfigError(problems)
-    return loaded[section]
+    return loaded
+
+
+def load_section(path: str | Path | None, section: Section) -> BaseModel:
+    """The validated section; raises ConfigError naming every problem of the whole file."""
+    return load_all(path)[section]
 
 
 def run_problems(command: str, *, config: str | None = None, raw: str | None = None, workers: int | None = None,
@@ -46,7 +51,7 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
     environment variables that stand in for them."""
     env = os.environ if env is None else env
     config = config or env.get("REFINERY_CONFIG") or None
-    problems = config_problems(config)
+    problems, loaded = _load_all(config)
     if command in ("run", "corpus"):
         problems += _corpus_problems(raw or env.get("REFINERY_RAW") or "samples/raw", workers, env)
     if command in ("run", "sft", "preference"):
@@ -54,8 +59,7 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
                                   model or env.get("REFINERY_LLM_MODEL"),
                                   llm_base_url or env.get("REFINERY_LLM_BASE_URL"), env)
     if command in ("run", "preference") and config and not problems:
-        problems += _source_problems(load_section(config, "preference"), llm or env.get("REFINERY_LLM") or "embedded",
-                                     env)
+        problems += _source_problems(loaded["preference"], llm or env.get("REFINERY_LLM") or "embedded", env)
     return problems
 
 

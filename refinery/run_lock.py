@@ -39,7 +39,8 @@ def alive(pid: int, host: str, started: str = "") -> bool | None:
         return False
     except PermissionError:
         pass  # another user's process: it exists
-    return not started or not process_start(pid) or process_start(pid) == started
+    now = process_start(pid) if started else ""
+    return not now or now == started
 
 
 @dataclass
@@ -56,6 +57,14 @@ class Owner:
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host} since {self.since} ({self.command}, run {self.run_id[:8]})"
+
+
+def _owner(raw: bytes) -> Owner | None:
+    """A lock file's owner; None when the file is not one (torn or edited by hand)."""
+    try:
+        return Owner(**json.loads(raw))
+    except (ValueError, TypeError):
+        return None
 
 
 class LockHeld(RuntimeError):
@@ -144,10 +153,8 @@ class RunLock:
                     raw = f.read()
         except FileNotFoundError:
             return None
-        try:
-            return Owner(**json.loads(raw))
-        except (ValueError, TypeError):
-            return Owner(pid=0, host="?", started="", since="?", command="unreadable lock file", run_id="?")
+        return _owner(raw) or Owner(pid=0, host="?", started="", since="?", command="unreadable lock file",
+                                    run_id="?")
 
     def _remove_stale(self, stale: Owner) -> None:
         """Moves the stale file aside first, so of two runs taking over at once only one removes it; if what it
@@ -160,20 +167,17 @@ class RunLock:
             os.rename(self.uri, aside)
         except FileNotFoundError:
             return
-        owner = self._read_file(aside)
+        try:
+            with open(aside, "rb") as f:
+                owner = _owner(f.read())
+        except OSError:
+            owner = None
         if owner is not None and owner.run_id != stale.run_id:
             try:
                 os.link(aside, self.uri)  # fails if a third run took the lock meanwhile: it is theirs then
             except FileExistsError:
                 pass
         os.unlink(aside)
-
-    def _read_file(self, path: str) -> Owner | None:
-        try:
-            with open(path, "rb") as f:
-                return Owner(**json.loads(f.read()))
-        except (OSError, ValueError, TypeError):
-            return None
 
     def _unlink(self, uri: str) -> None:
         if self.local:
