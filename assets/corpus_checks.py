@@ -15,6 +15,12 @@ def _result(outcome: checks.CheckOutcome, counted: str = "documents_checked") ->
     )
 
 
+def _llm_failures_result(passed: bool, report: dict) -> dg.AssetCheckResult:
+    """`refinery.sft.checks.llm_failures`'s verdict: the totals as metadata, the per-stage detail as JSON."""
+    metadata = {k: v for k, v in report.items() if k != "by_stage"}
+    return dg.AssetCheckResult(passed=passed, metadata={**metadata, "by_stage": dg.MetadataValue.json(report["by_stage"])})
+
+
 def _folder(context, storage: StorageResource, stage: str):
     layout = storage.layout()
     return layout.at(layout.stage(context.partition_key, stage))

@@ -2,7 +2,7 @@
 the round's LLM stages (candidates, AI feedback) within their failure bound."""
 import dagster as dg
 
-from assets.corpus_checks import _result
+from assets.corpus_checks import _llm_failures_result, _result
 from assets.preference import preference_ai_feedback, preference_dataset
 from refinery.preference import checks
 from refinery.sft.checks import llm_failures
@@ -31,6 +31,5 @@ def preference_dataset_no_eval_leak(context: dg.AssetCheckExecutionContext,
 def preference_ai_feedback_llm_failures(context: dg.AssetCheckExecutionContext,
                                         storage: StorageResource) -> dg.AssetCheckResult:
     key = context.partition_key
-    passed, report = llm_failures(storage.layout(), [f"candidates-{key}", f"ai_feedback-{key}"], flow="preference")
-    metadata = {k: v for k, v in report.items() if k != "by_stage"}
-    return dg.AssetCheckResult(passed=passed, metadata={**metadata, "by_stage": dg.MetadataValue.json(report["by_stage"])})
+    return _llm_failures_result(*llm_failures(storage.layout(), [f"candidates-{key}", f"ai_feedback-{key}"],
+                                              flow="preference"))

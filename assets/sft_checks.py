@@ -2,7 +2,7 @@
 LLM failure shares within their bound."""
 import dagster as dg
 
-from assets.corpus_checks import _result
+from assets.corpus_checks import _llm_failures_result, _result
 from assets.sft import sft_dataset, sft_generated, sft_judged
 from refinery.sft import checks
 from resources import CorpusSettings, StorageResource
@@ -35,9 +35,7 @@ def _llm_check(asset, name: str, description: str, stages):
     @dg.asset_check(asset=asset, name=name, description=description)
     def _asset_check(context: dg.AssetCheckExecutionContext, storage: StorageResource,
                      settings: CorpusSettings) -> dg.AssetCheckResult:
-        passed, report = checks.llm_failures(storage.layout(), stages(context, settings))
-        metadata = {k: v for k, v in report.items() if k != "by_stage"}
-        return dg.AssetCheckResult(passed=passed, metadata={**metadata, "by_stage": dg.MetadataValue.json(report["by_stage"])})
+        return _llm_failures_result(*checks.llm_failures(storage.layout(), stages(context, settings)))
 
     return _asset_check
 
