@@ -175,3 +175,19 @@ def test_the_dagster_step_fails_with_the_one_line_message(tmp_path, dagster_home
     assert re.search(r"grounded_qa: (\d+)/\1 LLM requests failed \(connection_error=\1\)", message)
     assert KEY not in message
     assert "over the 10% bound; fix the server and rerun (failed requests are not cached)" in message
+
+
+def test_a_key_echoed_in_a_401_reaches_no_file_of_a_dagster_run(tmp_path, dagster_home):
+    """The same through Dagster: its event log (sqlite under DAGSTER_HOME) and run storage stay clean too."""
+    root = tmp_path / "data"
+    _write_deduplicated(root)
+    with FakeOpenAIServer() as server:
+        server.echo_key_in_401 = True
+        runs = run_sft_jobs(_defs(root, _openai(server.base_url, max_retries=0)), dg.DagsterInstance.get(),
+                            methods=["grounded_qa"])
+    assert not runs["grounded_qa"].success
+    for folder in (root, dagster_home):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+                assert KEY.encode() not in data, path
