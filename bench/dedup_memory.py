@@ -31,7 +31,7 @@ def child(docs: int, work: Path) -> dict:
     from refinery.corpus import flow
     from refinery.corpus.config import CorpusConfig
     from refinery.corpus.dedup_stage import dedup
-    from refinery.corpus.stage import Stage
+    from refinery.stage import Stage
     from refinery.runners import local_runner
     from refinery.storage import Layout
 

@@ -45,7 +45,7 @@ def run_bare(raw: Path, root: Path) -> tuple[float, float]:
     corpus = flow.Corpus(Layout(str(root)), CorpusConfig(), timed, str(raw))
     t0 = time.perf_counter()
     for drop in sorted(p.name for p in raw.iterdir()):
-        for name, stage in (("extract", flow.extract), ("filter", flow.filter_),
+        for name, stage in (("extract", flow.extract), ("filter", flow.filter_documents),
                             ("dedup", lambda c, d: dedup(c, d, [])), ("tokenize", flow.tokenize)):
             result = stage(corpus, drop)
             print(f"    {name:<9} {result.summary['seconds']:6.1f}s  documents out "

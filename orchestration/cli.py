@@ -108,7 +108,7 @@ def corpus(args: argparse.Namespace) -> int:
     prepare_env(args)
     import dagster as dg
 
-    from assets.partitions import drops as drops_def
+    from assets.corpus.partitions import drops as drops_def
     from orchestration.definitions import build_definitions
     from orchestration.run_control import Runner
 
@@ -227,7 +227,7 @@ def run_sft_jobs(defs, instance, methods: list[str] | None = None, run_config: d
                  execute=None) -> dict:
     """chunks, then each method's partition (generated -> filtered -> judged), then the dataset. `execute`
     (job, partition_key) runs one job, the CLI's Runner; by default plain execute_in_process."""
-    methods = methods or defs.resources["settings"].sft_config().methods
+    methods = methods or defs.resources["settings"].config().sft.methods
     execute = execute or (lambda job, partition_key=None: job.execute_in_process(
         partition_key=partition_key, instance=instance, raise_on_error=False, run_config=run_config))
     runs = {"chunks": execute(defs.resolve_job_def("sft_chunks_job"))}
@@ -297,13 +297,11 @@ def show_config(args: argparse.Namespace) -> int:
     """Prints the effective configuration (defaults merged with --config) as YAML: the full reference."""
     import yaml
 
-    from refinery.config_check import ConfigError, load_all
+    from refinery.config import load_config
+    from refinery.config_check import ConfigError
 
     try:
-        sections = load_all(args.config)
-        effective = sections["corpus"].model_dump(mode="json")
-        effective["sft"] = sections["sft"].model_dump(mode="json")
-        effective["preference"] = sections["preference"].model_dump(mode="json")
+        effective = load_config(args.config).model_dump(mode="json")
     except ConfigError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -323,7 +321,7 @@ def explain(args: argparse.Namespace) -> int:
 
     resources = build_definitions().resources
     storage, settings = resources["storage"], resources["settings"]
-    corpus = Corpus(storage.layout(), settings.config(), runner=None, raw_root=storage.raw_uri(),
+    corpus = Corpus(storage.layout(), settings.config().corpus, runner=None, raw_root=storage.raw_uri(),
                     raw_endpoint_url=storage.endpoint_url)
     found = 0
     for key in args.key:

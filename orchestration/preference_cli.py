@@ -11,7 +11,7 @@ from orchestration.cli import check_args, prepare_env, run_report, status_lines,
 
 def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
     """Without --next/--rounds: finish the latest round (or open round-001). Else open that many new ones."""
-    from assets.preference import rounds
+    from assets.preference.assets import rounds
     from refinery.preference import flow
 
     keys = sorted(instance.get_dynamic_partitions(rounds.name), key=flow.round_number)
@@ -26,9 +26,8 @@ def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
 def run_round(defs, instance, key: str, execute) -> dict:
     """The round's data job, then training + evaluation when the round has enough pairs. `execute` (job,
     partition_key) runs one job: the CLI's Runner."""
-    from assets.preference import rounds
-    from refinery.preference import flow
-    from refinery.sft.stage import marker_summary
+    from assets.preference.assets import rounds
+    from refinery.preference.policy import training_gate
 
     if key not in instance.get_dynamic_partitions(rounds.name):
         instance.add_dynamic_partitions(rounds.name, [key])
@@ -36,13 +35,12 @@ def run_round(defs, instance, key: str, execute) -> dict:
     if not runs["data"].success:
         return runs
     layout = defs.resources["storage"].layout()
-    pairs = (marker_summary(layout, f"dataset-{key}", flow.FLOW) or {}).get("pairs", 0)
-    needed = defs.resources["settings"].preference_config().training.min_pairs
-    if pairs >= needed:
-        runs["train"] = execute(defs.resolve_job_def("preference_train_job"), partition_key=key)
+    _, why_not = training_gate(layout, key, defs.resources["settings"].config().preference.training.min_pairs)
+    if why_not:
+        print(f"note: {why_not}: not trained; annotate more, or lower the margin, then run `refinery preference` "
+              "again")
     else:
-        print(f"note: {key} has {pairs} DPO pairs, fewer than training.min_pairs={needed}: not trained; annotate "
-              "more, or lower the margin, then run `refinery preference` again")
+        runs["train"] = execute(defs.resolve_job_def("preference_train_job"), partition_key=key)
     return runs
 
 

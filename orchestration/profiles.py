@@ -1,72 +1,89 @@
-"""One resource set per environment, picked by REFINERY_ENV (local by default). Values come from EnvVar
-so the UI, the CLI and a deployment read the same settings."""
+"""One resource set per environment (REFINERY_ENV: local by default, ci, prod), each described by one dict.
+
+A setting's value comes from, in order: the command line (the CLI passes its flags here as `overrides`, the
+resources' own config), the environment variable named in `ENV_VARS` (what the UI and a deployment use), the
+environment's profile. Keys only ever come from EnvVar, so Dagster masks them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
 from refinery.config_check import ConfigError, config_problems
-from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource, TrainingResource
+from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
+
+REQUIRED = object()  # no default: the environment must say (production roots)
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
+    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
+    # production roots are mandatory: fail at load time rather than write to a local folder by accident
+    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "llm": "embedded", "training": "local"},
+}
+
+ENV_VARS = {  # setting -> the environment variable that stands in for it when the command line is silent
+    "root": "REFINERY_ROOT", "raw": "REFINERY_RAW", "config": "REFINERY_CONFIG", "s3_endpoint": "REFINERY_S3_ENDPOINT",
+    "workers": "REFINERY_WORKERS", "llm": "REFINERY_LLM", "model": "REFINERY_LLM_MODEL",
+    "llm_base_url": "REFINERY_LLM_BASE_URL", "llm_endpoint": "REFINERY_LLM_ENDPOINT",
+    "llm_concurrency": "REFINERY_LLM_CONCURRENCY", "retry_failed": "REFINERY_RETRY_FAILED",
+    "llm_batches": "REFINERY_LLM_BATCHES", "region": "AWS_REGION",
+    "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
+    "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
+}
+KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
-def _storage() -> StorageResource:
-    return StorageResource(
-        root=os.environ.get("REFINERY_ROOT", "data"),
-        raw_root=os.environ.get("REFINERY_RAW", "samples/raw"),
-        endpoint_url=os.environ.get("REFINERY_S3_ENDPOINT") or None,
-    )
+def settings_for(env: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every setting's value: the command line, else its environment variable, else the profile's."""
+    if env not in PROFILES:
+        raise ValueError(f"unknown REFINERY_ENV {env!r}: expected {', '.join(PROFILES)}")
+    values = dict(PROFILES[env])
+    values.update({name: os.environ[var] for name, var in ENV_VARS.items() if os.environ.get(var)})
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return values
 
 
-def _llm() -> LLMResource:
-    """REFINERY_LLM picks the backend (embedded by default). Keys only ever come from EnvVar."""
-    backend = os.environ.get("REFINERY_LLM", "embedded")
-    keys = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
-    key_var = keys.get(backend)
+def _flag(value: Any) -> bool:
+    return value is True or value == "1"
+
+
+def _llm(s: dict[str, Any]) -> LLMResource:
+    backend = s["llm"]
+    key_var = KEYS.get(backend)
     api_key = dg.EnvVar(key_var) if key_var and (backend == "anthropic" or os.environ.get(key_var)) else None
-    optional = {field: os.environ[var] for field, var in (
-        ("model", "REFINERY_LLM_MODEL"), ("base_url", "REFINERY_LLM_BASE_URL"),
-        ("endpoint_name", "REFINERY_LLM_ENDPOINT"), ("region_name", "AWS_REGION"),
-        ("aws_endpoint_url", "REFINERY_SAGEMAKER_ENDPOINT_URL")) if os.environ.get(var)}
-    if os.environ.get("REFINERY_LLM_CONCURRENCY"):
-        optional["max_concurrency"] = int(os.environ["REFINERY_LLM_CONCURRENCY"])
-    if os.environ.get("REFINERY_RETRY_FAILED"):
-        optional["retry_failed"] = os.environ["REFINERY_RETRY_FAILED"] == "1"
-    if os.environ.get("REFINERY_LLM_BATCHES"):
-        optional["use_batches"] = os.environ["REFINERY_LLM_BATCHES"] == "1"
+    optional = {field: s[name] for field, name in (
+        ("model", "model"), ("base_url", "llm_base_url"), ("endpoint_name", "llm_endpoint"), ("region_name", "region"),
+        ("aws_endpoint_url", "sagemaker_runtime_url")) if s.get(name)}
+    if s.get("llm_concurrency"):
+        optional["max_concurrency"] = int(s["llm_concurrency"])
+    if "retry_failed" in s:
+        optional["retry_failed"] = _flag(s["retry_failed"])
+    if "llm_batches" in s:
+        optional["use_batches"] = _flag(s["llm_batches"])
     return LLMResource(backend=backend, api_key=api_key, **optional)
 
 
-def _hub() -> HubResource:
-    return HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None)
+def _training(s: dict[str, Any]) -> TrainingResource:
+    """training=sagemaker runs real training jobs and endpoints; local (default) records them."""
+    optional = {field: s[name] for field, name in (("region_name", "region"), ("endpoint_url", "sagemaker_api_url"),
+                                                   ("role_arn", "sagemaker_role")) if s.get(name)}
+    return TrainingResource(backend=s["training"], **optional)
 
 
-def _training() -> TrainingResource:
-    """REFINERY_TRAINING=sagemaker runs real training jobs and endpoints; local (default) records them."""
-    optional = {field: os.environ[var] for field, var in (
-        ("region_name", "AWS_REGION"), ("endpoint_url", "REFINERY_SAGEMAKER_API_URL"),
-        ("role_arn", "REFINERY_SAGEMAKER_ROLE")) if os.environ.get(var)}
-    return TrainingResource(backend=os.environ.get("REFINERY_TRAINING", "local"), **optional)
+def _storage(s: dict[str, Any]) -> StorageResource:
+    root, raw = (dg.EnvVar(ENV_VARS[k]) if s[k] is REQUIRED else s[k] for k in ("root", "raw"))
+    return StorageResource(root=root, raw_root=raw, endpoint_url=s.get("s3_endpoint") or None)
 
 
-def resources_for(env: str | None = None) -> dict:
-    env = env or os.environ.get("REFINERY_ENV", "local")
-    config_file = os.environ.get("REFINERY_CONFIG") or None
+def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> dict:
+    """The resources of environment `env` (default: REFINERY_ENV, else local). `overrides`: the CLI's values."""
+    s = settings_for(env or os.environ.get("REFINERY_ENV", "local"), overrides)
+    config_file = s.get("config") or None
     if problems := config_problems(config_file):
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
-    settings = CorpusSettings(config_file=config_file)
-    if env in ("local", "ci"):
-        return {"storage": _storage(), "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "2"))),
-                "settings": settings, "llm": _llm(), "hub": _hub(), "training": _training()}
-    if env == "prod":
-        # production roots are mandatory: fail at load time rather than write to a local folder by accident
-        return {
-            "storage": StorageResource(root=dg.EnvVar("REFINERY_ROOT"), raw_root=dg.EnvVar("REFINERY_RAW"),
-                                       endpoint_url=os.environ.get("REFINERY_S3_ENDPOINT") or None),
-            "compute": ComputeResource(workers=int(os.environ.get("REFINERY_WORKERS", "8"))),
-            "settings": settings,
-            "llm": _llm(),
-            "hub": _hub(),
-            "training": _training(),
-        }
-    raise ValueError(f"unknown REFINERY_ENV {env!r}: expected local, ci or prod")
+    return {"storage": _storage(s), "compute": ComputeResource(workers=int(s["workers"])),
+            "settings": SettingsResource(config_file=config_file), "llm": _llm(s),
+            "hub": HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None),
+            "training": _training(s)}

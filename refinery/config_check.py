@@ -3,18 +3,19 @@ the command), the command-line values and the LLM backend's requirements. One li
 mistake costs seconds instead of a failed step and a traceback.
 
 No Dagster here (nor datatrove pipelines, torch, boto3): the CLI calls this before importing any of them,
-and the resources (UI, sensors) load their configuration through `load_section`, the same checks.
+and `refinery.config.load_config` (the resources, the UI, the sensors) raises with the same lines.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-Section = Literal["corpus", "sft", "preference"]
+if TYPE_CHECKING:
+    from refinery.config import RefineryConfig
 
 
 class ConfigError(ValueError):
@@ -27,21 +28,7 @@ class ConfigError(ValueError):
 
 def config_problems(path: str | Path | None) -> list[str]:
     """Problems of the YAML file at `path` (None: the defaults, which are valid)."""
-    problems, _ = _load_all(path)
-    return problems
-
-
-def load_all(path: str | Path | None) -> dict[Section, BaseModel]:
-    """Every validated section, from one read of the file; raises ConfigError naming every problem."""
-    problems, loaded = _load_all(path)
-    if problems:
-        raise ConfigError(problems)
-    return loaded
-
-
-def load_section(path: str | Path | None, section: Section) -> BaseModel:
-    """The validated section; raises ConfigError naming every problem of the whole file."""
-    return load_all(path)[section]
+    return check_file(path)[0]
 
 
 def run_problems(command: str, *, config: str | None = None, raw: str | None = None, workers: int | None = None,
@@ -51,7 +38,7 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
     environment variables that stand in for them."""
     env = os.environ if env is None else env
     config = config or env.get("REFINERY_CONFIG") or None
-    problems, loaded = _load_all(config)
+    problems, loaded = check_file(config)
     if command in ("run", "corpus"):
         problems += _corpus_problems(raw or env.get("REFINERY_RAW") or "samples/raw", workers, env)
     if command in ("run", "sft", "preference"):
@@ -59,54 +46,46 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
                                   model or env.get("REFINERY_LLM_MODEL"),
                                   llm_base_url or env.get("REFINERY_LLM_BASE_URL"), env)
     if command in ("run", "preference") and config and not problems:
-        problems += _source_problems(loaded["preference"], llm or env.get("REFINERY_LLM") or "embedded", env)
+        problems += _source_problems(loaded.preference, llm or env.get("REFINERY_LLM") or "embedded", env)
     return problems
 
 
 # --- the YAML file -----------------------------------------------------------------------------------
 
-def _load_all(path: str | Path | None) -> tuple[list[str], dict[str, BaseModel]]:
+def check_file(path: str | Path | None) -> tuple[list[str], RefineryConfig | None]:
+    """(problems, the validated configuration or None): every problem of the file, one line each."""
     # imported here so that `refinery --help` stays instant; these modules are kept free of heavy imports
-    from refinery.corpus.config import CorpusConfig
-    from refinery.preference.config import PreferenceConfig
-    from refinery.sft.config import SFTConfig
+    from refinery.config import FLOW_SECTIONS, RefineryConfig
 
     if not path:
-        return [], {"corpus": CorpusConfig(), "sft": SFTConfig(), "preference": PreferenceConfig()}
+        return [], RefineryConfig()
     where = f"config {path}"
     file = Path(path)
     if not file.is_file():
-        return [f"{where}: {'is a folder, not a file' if file.is_dir() else 'no such file'}"], {}
+        return [f"{where}: {'is a folder, not a file' if file.is_dir() else 'no such file'}"], None
     try:
         data = yaml.safe_load(file.read_text()) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return [f"{where}: not valid YAML{at}: {getattr(e, 'problem', None) or e}"], {}
+        return [f"{where}: not valid YAML{at}: {getattr(e, 'problem', None) or e}"], None
     except (OSError, UnicodeDecodeError) as e:
-        return [f"{where}: cannot be read: {e}"], {}
+        return [f"{where}: cannot be read: {e}"], None
     if not isinstance(data, dict):
         return [f"{where}: must be a mapping of sections (extract, filters, ..., sft, preference), "
-                f"got {type(data).__name__}"], {}
-    problems: list[str] = []
-    loaded: dict[str, BaseModel] = {}
-    corpus_data = {k: v for k, v in data.items() if k not in ("sft", "preference")}
-    for section, model, section_data, prefix in (
-            ("corpus", CorpusConfig, corpus_data, ""),
-            ("sft", SFTConfig, data.get("sft") or {}, "sft."),
-            ("preference", PreferenceConfig, data.get("preference") or {}, "preference.")):
-        if not isinstance(section_data, dict):
-            problems.append(f"{where}: {prefix.rstrip('.')}: must be a mapping, got {type(section_data).__name__}")
-            continue
-        try:
-            loaded[section] = model.model_validate(section_data)
-        except ValidationError as e:
-            problems += [f"{where}: {prefix}{_location(err['loc'])}: {_describe(err)}" for err in e.errors()]
-        except ValueError as e:  # a validator's own check (e.g. an invalid regex) outside pydantic's wrapping
-            problems.append(f"{where}: {prefix.rstrip('.') or 'config'}: {e}")
-    if "sft" in loaded:
-        problems += _sft_method_problems(where, loaded["sft"])
-    return problems, loaded
+                f"got {type(data).__name__}"], None
+    problems = [f"{where}: {name}: must be a mapping, got {type(data[name]).__name__}"
+                for name in FLOW_SECTIONS if data.get(name) is not None and not isinstance(data[name], dict)]
+    if problems:
+        return problems, None
+    try:
+        config = RefineryConfig.model_validate(data)
+    except ValidationError as e:
+        return [f"{where}: {_location(err['loc'])}: {_describe(err)}" for err in e.errors()], None
+    except ValueError as e:  # a validator's own check (e.g. an invalid regex) outside pydantic's wrapping
+        return [f"{where}: config: {e}"], None
+    problems = _sft_method_problems(where, config.sft)
+    return problems, None if problems else config
 
 
 def _sft_method_problems(where: str, sft: Any) -> list[str]:
@@ -118,6 +97,8 @@ def _sft_method_problems(where: str, sft: Any) -> list[str]:
 
 def _location(loc: tuple) -> str:
     out = ""
+    if loc and loc[0] == "corpus":  # the corpus sections are written at the top level of the file
+        loc = loc[1:]
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"

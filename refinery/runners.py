@@ -3,7 +3,7 @@ every task is done. Local is the default; a cluster backend must be one of datat
 executors (Slurm, Ray) wrapped the same way, never a home-made scheduler."""
 from __future__ import annotations
 
-from refinery.corpus.stage import PipelineRunner
+from refinery.stage import PipelineRunner
 
 
 def local_runner(workers: int = 2, start_method: str = "forkserver") -> PipelineRunner:

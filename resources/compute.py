@@ -7,7 +7,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
-from refinery.corpus.stage import PipelineRunner
+from refinery.stage import PipelineRunner
 from refinery.runners import local_runner
 
 

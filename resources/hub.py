@@ -4,7 +4,7 @@ from __future__ import annotations
 import dagster as dg
 from datatrove.io import DataFolder
 
-from refinery.sft.export import push_to_hub
+from refinery.llmdata.dataset_files import push_to_hub
 
 
 class HubResource(dg.ConfigurableResource):

@@ -1,11 +1,11 @@
 """Dagster wiring: definitions load, the sensor registers drops, assets materialise with `materialize`."""
 import dagster as dg
 
-from assets.corpus import extracted_documents, filtered_documents
-from assets.partitions import drops, earlier_drops
+from assets.corpus.assets import extracted_documents, filtered_documents
+from assets.corpus.partitions import drops, earlier_drops
 from orchestration.definitions import build_definitions
-from orchestration.sensors import new_drops_sensor
-from resources import ComputeResource, CorpusSettings, StorageResource
+from assets.corpus.jobs import new_drops_sensor
+from resources import ComputeResource, SettingsResource, StorageResource
 
 
 def test_definitions_load_with_lineage_and_checks():
@@ -53,7 +53,7 @@ def test_extract_and_filter_assets_materialise_one_drop(sample_raw, tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(drops.name, ["2026-11-01", "2026-11-08"])
     resources = {"storage": StorageResource(root=str(tmp_path / "out"), raw_root=str(sample_raw)),
-                 "compute": ComputeResource(workers=1), "settings": CorpusSettings()}
+                 "compute": ComputeResource(workers=1), "settings": SettingsResource()}
     result = dg.materialize([extracted_documents, filtered_documents], partition_key="2026-11-01",
                             instance=instance, resources=resources)
     assert result.success
@@ -70,15 +70,15 @@ def test_extract_and_filter_assets_materialise_one_drop(sample_raw, tmp_path):
 
 def test_backfill_run_of_a_later_drop_retries_until_earlier_drops_are_deduplicated(sample_raw, tmp_path,
                                                                                   monkeypatch):
-    import assets.corpus as corpus_assets
-    from assets.corpus import deduplicated_documents
+    import assets.corpus.assets as corpus_assets
+    from assets.corpus.assets import deduplicated_documents
 
     monkeypatch.setattr(corpus_assets, "BACKFILL_RETRIES", 1)
     monkeypatch.setattr(corpus_assets, "BACKFILL_RETRY_SECONDS", 0)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(drops.name, ["2026-11-01", "2026-11-08"])
     resources = {"storage": StorageResource(root=str(tmp_path / "out"), raw_root=str(sample_raw)),
-                 "compute": ComputeResource(workers=1), "settings": CorpusSettings()}
+                 "compute": ComputeResource(workers=1), "settings": SettingsResource()}
     selection = [extracted_documents, filtered_documents, deduplicated_documents]
     result = dg.materialize(selection, partition_key="2026-11-08", instance=instance, resources=resources,
                             tags={"dagster/backfill": "test"}, raise_on_error=False)

@@ -7,8 +7,8 @@ import json
 import yaml
 
 from orchestration.cli import main
-from refinery.sft.records import SFTRecord, Turn
-from refinery.sft.stage import run_once
+from refinery.llmdata.records import SFTRecord, Turn
+from refinery.stage import run_once
 from refinery.storage import Layout
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import anthropic_request

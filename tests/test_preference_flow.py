@@ -11,15 +11,15 @@ import pytest
 import yaml
 from datasets import load_dataset
 
-import assets.preference
-import assets.preference_checks
-import assets.sft
-from orchestration.jobs import preference_round_job, preference_train_job
-from orchestration.preference_sensor import next_step, preference_loop_sensor
+import assets.preference.assets
+import assets.preference.checks
+import assets.sft.assets
+from assets.preference.jobs import preference_round_job, preference_train_job
+from assets.preference.sensor import next_step, preference_loop_sensor
 from refinery.preference import flow
-from refinery.sft.records import SFTRecord, Turn
-from refinery.sft.stage import marker_fingerprint, run_once
-from resources import (ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource,
+from refinery.llmdata.records import SFTRecord, Turn
+from refinery.stage import marker_fingerprint, run_once
+from resources import (ComputeResource, SettingsResource, HubResource, LLMResource, StorageResource,
                        TrainingResource)
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import anthropic_request
@@ -94,11 +94,11 @@ def world(tmp_path, dagster_home, moto_s3, monkeypatch):
     with FakeAnthropicServer(responder=judge) as server:
         llm = LLMResource(backend="anthropic", api_key="sk-test", base_url=server.base_url, region_name="us-east-1",
                           aws_endpoint_url=moto_s3, timeout=5.0, max_retries=1)
-        resources = {"storage": storage, "llm": llm, "settings": CorpusSettings(config_file=str(config)),
+        resources = {"storage": storage, "llm": llm, "settings": SettingsResource(config_file=str(config)),
                      "training": TrainingResource(backend="sagemaker", region_name="us-east-1", endpoint_url=moto_s3),
                      "compute": ComputeResource(), "hub": HubResource()}
-        defs = dg.Definitions(assets=dg.load_assets_from_modules([assets.sft, assets.preference]),
-                              asset_checks=dg.load_asset_checks_from_modules([assets.preference_checks]),
+        defs = dg.Definitions(assets=dg.load_assets_from_modules([assets.sft.assets, assets.preference.assets]),
+                              asset_checks=dg.load_asset_checks_from_modules([assets.preference.checks]),
                               jobs=[preference_round_job, preference_train_job], resources=resources,
                               sensors=[preference_loop_sensor], executor=dg.in_process_executor)
         yield {"defs": defs, "layout": layout, "fake": fake, "server": server, "moto": moto_s3,

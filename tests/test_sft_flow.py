@@ -7,12 +7,12 @@ import dagster as dg
 import pytest
 from datasets import load_dataset
 
-import assets.corpus
-import assets.sft
-import assets.sft_checks
+import assets.corpus.assets
+import assets.sft.assets
+import assets.sft.checks
 from orchestration.cli import main, run_sft_jobs
-from orchestration.jobs import sft_chunks_job, sft_dataset_job, sft_method_job
-from resources import ComputeResource, CorpusSettings, HubResource, LLMResource, StorageResource
+from assets.sft.jobs import sft_chunks_job, sft_dataset_job, sft_method_job
+from resources import ComputeResource, SettingsResource, HubResource, LLMResource, StorageResource
 from refinery.sft.methods import METHODS
 from refinery.storage import Layout
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -43,11 +43,11 @@ def _write_deduplicated(root) -> None:
 
 def _defs(root, llm: LLMResource, config=None, hub_token=None) -> dg.Definitions:
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([assets.corpus, assets.sft]),
-        asset_checks=dg.load_asset_checks_from_modules([assets.sft_checks]),
+        assets=dg.load_assets_from_modules([assets.corpus.assets, assets.sft.assets]),
+        asset_checks=dg.load_asset_checks_from_modules([assets.sft.checks]),
         jobs=[sft_chunks_job, sft_method_job, sft_dataset_job],
         resources={"storage": StorageResource(root=str(root), raw_root=str(root.parent / "raw")),
-                   "compute": ComputeResource(), "settings": CorpusSettings(config_file=config), "llm": llm,
+                   "compute": ComputeResource(), "settings": SettingsResource(config_file=config), "llm": llm,
                    "hub": HubResource(token=hub_token)},
         executor=dg.in_process_executor,
     )

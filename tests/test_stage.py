@@ -1,7 +1,7 @@
 """Stage bookkeeping: reuse when unchanged, resume when interrupted, clean restart when inputs change."""
 import pytest
 
-from refinery.corpus.stage import Stage
+from refinery.stage import Stage
 from refinery.storage import Layout
 
 

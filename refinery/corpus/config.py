@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
-import yaml
 from pydantic import Field
 
 from refinery.options import StrictOptions
@@ -41,15 +39,6 @@ class CorpusConfig(StrictOptions):
     tokenize: TokenizeOptions = Field(default_factory=TokenizeOptions)
     execution: ExecutionOptions = Field(default_factory=ExecutionOptions)
     sample_documents: int = Field(3, ge=0)  # documents shown in each materialisation's metadata
-
-    @classmethod
-    def load(cls, path: str | Path | None) -> "CorpusConfig":
-        if not path:
-            return cls()
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        data.pop("sft", None)  # the SFT flow's section (refinery.sft.config)
-        data.pop("preference", None)  # the preference loop's section (refinery.preference.config)
-        return cls.model_validate(data)
 
     def section_hash(self, *sections: str) -> str:
         """Hash of the named sections; `tasks` counts because it decides shard boundaries."""

@@ -17,8 +17,9 @@ from datatrove.pipeline.dedup.sentence_dedup import (
 )
 
 from refinery.corpus import report
-from refinery.corpus.flow import JSONL, Corpus, _io_summary, _upstream
-from refinery.corpus.stage import Stage, StageResult, fingerprint
+from refinery.corpus.flow import JSONL, Corpus, _io_summary, upstream
+from refinery.catalog.corpus import DEDUP, FILTER
+from refinery.stage import Stage, StageResult, fingerprint
 from refinery.dedup.ccnet import ExactParagraphDedup
 from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_index_owner, minhash_steps, sentence_index_owner
 from refinery.storage import storage_options
@@ -32,16 +33,16 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
     earliest copy of a document wins whatever order drops are materialised in."""
     lay, opts = corpus.layout, corpus.config.dedup
-    markers = {d: corpus.marker(d, "dedup") for d in earlier_drops}
+    markers = {d: DEDUP.fingerprint_in(lay, d) for d in earlier_drops}
     missing = [d for d, m in markers.items() if not m]
     if missing:
         raise EarlierDropsNotReady(
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
-    fp = fingerprint("dedup", _upstream(corpus, drop, "filter"), corpus.config.section_hash("dedup"),
-                     [(d, markers[d]["fingerprint"]) for d in earlier_drops])
-    src, out, dropped = lay.stage(drop, "filtered"), lay.stage(drop, "deduplicated"), lay.dropped(drop, "dedup")
+    fp = fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
+                     [(d, markers[d]) for d in earlier_drops])
+    src, out, dropped = FILTER.output_uri(lay, drop), DEDUP.output_uri(lay, drop), lay.dropped(drop, DEDUP.name)
     clusters_uri = lay.drop(drop, "minhash_clusters")
 
     def body(stage: Stage) -> dict:
@@ -61,7 +62,7 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
             for reason, n in s.get("drops_by_reason", {}).items():
                 summary["drops_by_reason"][reason] = summary["drops_by_reason"].get(reason, 0) + n
         if opts.minhash.enabled:  # the MinHash pass's own output: later passes may still drop documents
-            summary["clusters"] = _write_clusters(corpus, outputs["minhash"], lay.dropped(drop, "dedup", "minhash"),
+            summary["clusters"] = _write_clusters(corpus, outputs["minhash"], lay.dropped(drop, DEDUP.name, "minhash"),
                                                   clusters_uri, drop)
         ordered = list(steps.values())
         summary["documents_in"] = ordered[0].get("documents_in", 0)
@@ -73,7 +74,7 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
 
     # the drop's index entries are outputs too: a re-run must not find its own earlier self
     own_index = [lay.index("exact") + f"/{drop}.npy", lay.index("paragraph") + f"/{drop}.npy"]
-    return Stage(lay, drop, "dedup", fp, [out, dropped, clusters_uri],
+    return Stage(lay, drop, DEDUP, fp, [out, dropped, clusters_uri],
                  on_fresh_start=lambda: _clear(corpus, own_index, drop)).run(body)
 
 

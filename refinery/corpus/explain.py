@@ -12,6 +12,7 @@ import copy
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter, get_filter_result
 
+from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.corpus.flow import Corpus
 from refinery.corpus.report import iter_jsonl, iter_jsonl_files
 from refinery.dedup.ccnet import sha1_64
@@ -80,7 +81,7 @@ def _exact_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
     """The first earlier document (earlier drops, then this drop in order) with the same text."""
     h = sha1_64(doc["text"].strip())
     for d in [x for x in _drops(corpus) if x <= drop]:
-        for other in iter_jsonl(corpus.folder(corpus.layout.stage(d, "filtered"))):
+        for other in iter_jsonl(corpus.folder(FILTER.output_uri(corpus.layout, d))):
             if other["id"] != doc["id"] and sha1_64(other["text"].strip()) == h:
                 return {"id": other["id"], "drop": d}
             if d == drop and other["id"] == doc["id"]:
@@ -100,13 +101,13 @@ def _near_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
         if mine.height:
             kept = clusters.filter((pl.col("cluster") == mine["cluster"][0]) & pl.col("kept"))
             if kept.height:
-                other = next((d for d in iter_jsonl(corpus.folder(corpus.layout.stage(drop, "filtered")))
+                other = next((d for d in iter_jsonl(corpus.folder(FILTER.output_uri(corpus.layout, drop)))
                               if d["id"] == kept["id"][0]), None)
                 return {"id": kept["id"][0], "drop": drop, "cluster": mine["cluster"][0],
                         "jaccard_5gram": jaccard(doc["text"], other["text"]) if other else None}
     best = None  # the earlier drops' copy won: the most similar kept document there
     for d in [x for x in _drops(corpus) if x < drop]:
-        for other in iter_jsonl(corpus.folder(corpus.layout.stage(d, "deduplicated"))):
+        for other in iter_jsonl(corpus.folder(DEDUP.output_uri(corpus.layout, d))):
             j = jaccard(doc["text"], other["text"])
             if best is None or j > best["jaccard_5gram"]:
                 best = {"id": other["id"], "drop": d, "jaccard_5gram": j}
@@ -116,9 +117,9 @@ def _near_original(corpus: Corpus, drop: str, doc: dict) -> dict | None:
 def _shard(corpus: Corpus, drop: str, name: str) -> dict:
     """Which token shards hold the documents of deduplicated file `name`: the tokenizer's task `r` reads the
     r-th deduplicated file (of `tasks`, datatrove's file sharding) and writes shards named `<drop>_<r>`."""
-    files = sorted(corpus.folder(corpus.layout.stage(drop, "deduplicated")).list_files(glob_pattern="*.jsonl.gz"))
+    files = sorted(corpus.folder(DEDUP.output_uri(corpus.layout, drop)).list_files(glob_pattern="*.jsonl.gz"))
     rank = files.index(name) % corpus.config.execution.tasks
-    out = corpus.folder(corpus.layout.stage(drop, "tokenized"))
+    out = corpus.folder(TOKENIZE.output_uri(corpus.layout, drop))
     shards = [s for s in (out.list_files(glob_pattern="*.ds") if out.exists("") else [])
               if s.rsplit("/", 1)[-1].startswith(f"{drop}_{rank:05d}_")]
     return {"deduplicated_file": name, "shards": shards}
@@ -131,7 +132,7 @@ def explain(corpus: Corpus, key: str) -> dict:
     for drop in _drops(corpus):
         out["quarantine"] += [{"drop": drop, **row} for row in iter_jsonl(corpus.folder(lay.quarantine(drop)))
                               if row.get("source") == key or key.startswith(f"{row.get('source')}#")]
-        for doc in _find(corpus, lay.stage(drop, "extracted"), key):
+        for doc in _find(corpus, EXTRACT.output_uri(lay, drop), key):
             out["documents"].append(_path(corpus, drop, doc))
     return out
 
@@ -141,32 +142,32 @@ def _path(corpus: Corpus, drop: str, doc: dict) -> dict:
     entry: dict = {"id": doc_id, "drop": drop, "source": (doc.get("metadata") or {}).get("source"),
                    "extracted": {"chars": len(doc["text"]), "format": (doc.get("metadata") or {}).get("format")},
                    "filters": _filters(corpus, drop, doc)}
-    _, kept = _first(corpus, lay.stage(drop, "filtered"), doc_id)
+    _, kept = _first(corpus, FILTER.output_uri(lay, drop), doc_id)
     if kept is None:
-        for name in _sub_folders(corpus, lay.dropped(drop, "filter")):
-            _, hit = _first(corpus, lay.dropped(drop, "filter", name), doc_id)
+        for name in _sub_folders(corpus, lay.dropped(drop, FILTER.name)):
+            _, hit = _first(corpus, lay.dropped(drop, FILTER.name, name), doc_id)
             if hit:
-                entry["outcome"] = {"stage": "filter", "filter": name, "reason": hit["metadata"].get("filter_reason")}
+                entry["outcome"] = {"stage": FILTER.name, "filter": name, "reason": hit["metadata"].get("filter_reason")}
                 return entry
-        entry["outcome"] = {"stage": "filter", "reason": "not in the filter stage's output (not run yet?)"}
+        entry["outcome"] = {"stage": FILTER.name, "reason": "not in the filter stage's output (not run yet?)"}
         return entry
     entry["pii_redactions"] = {k: v for k, v in (kept["metadata"].get("pii_redactions") or {}).items() if v}
-    final_file, final = _first(corpus, lay.stage(drop, "deduplicated"), doc_id)
+    final_file, final = _first(corpus, DEDUP.output_uri(lay, drop), doc_id)
     if final is None:
-        for name in _sub_folders(corpus, lay.dropped(drop, "dedup")):
-            _, hit = _first(corpus, lay.dropped(drop, "dedup", name), doc_id)
+        for name in _sub_folders(corpus, lay.dropped(drop, DEDUP.name)):
+            _, hit = _first(corpus, lay.dropped(drop, DEDUP.name, name), doc_id)
             if hit:
-                outcome = {"stage": "dedup", "pass": name, "reason": hit["metadata"].get("filter_reason", name)}
+                outcome = {"stage": DEDUP.name, "pass": name, "reason": hit["metadata"].get("filter_reason", name)}
                 if name == "exact":
                     outcome["duplicate_of"] = _exact_original(corpus, drop, kept)
                 elif name == "minhash":
                     outcome["duplicate_of"] = _near_original(corpus, drop, kept)
                 entry["outcome"] = outcome
                 return entry
-        entry["outcome"] = {"stage": "dedup", "reason": "not in the dedup stage's output (not run yet?)"}
+        entry["outcome"] = {"stage": DEDUP.name, "reason": "not in the dedup stage's output (not run yet?)"}
         return entry
     entry["dedup"] = {"paragraphs_removed": final["metadata"].get("duplicate_paragraphs_removed", 0)}
-    entry["outcome"] = {"stage": "tokenize", "kept": True, **_shard(corpus, drop, final_file)}
+    entry["outcome"] = {"stage": TOKENIZE.name, "kept": True, **_shard(corpus, drop, final_file)}
     return entry
 
 

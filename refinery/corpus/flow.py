@@ -11,7 +11,8 @@ from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.corpus import report
 from refinery.corpus.config import CorpusConfig
-from refinery.corpus.stage import PipelineRunner, Stage, StageResult, fingerprint, load_stats
+from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
+from refinery.stage import PipelineRunner, Stage, StageResult, StageSpec, fingerprint, load_stats
 from refinery.extract.listing import list_raw
 from refinery.extract.reader import RawFileReader
 from refinery.filters.build import FILTER_NAMES, build_filter_steps
@@ -58,9 +59,6 @@ class Corpus:
         # no `file_path` metadata: it is the absolute storage path, and `source` already names the raw file
         return JsonlReader(folder, glob_pattern="*.jsonl.gz", add_file_path=False)
 
-    def marker(self, drop: str, stage: str) -> dict | None:
-        return self.layout.read_json(self.layout.state(drop, "markers", f"{stage}.json"))
-
     def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None) -> dict:
         self.runner(pipeline, tasks or self.config.execution.tasks, self.folder(stage.log_dir(step)))
         return report.summarise(load_stats(self.layout, stage.log_dir(step)))
@@ -73,18 +71,19 @@ def raw_listing_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:
     return fingerprint(rows), len(rows), int(sum(r[1] for r in rows))
 
 
-def _upstream(corpus: Corpus, drop: str, stage: str) -> str:
-    marker = corpus.marker(drop, stage)
-    if not marker:
-        raise RuntimeError(f"stage '{stage}' has not completed for drop '{drop}': materialise it first")
-    return marker["fingerprint"]
+def upstream(corpus: Corpus, drop: str, spec: StageSpec) -> str:
+    """The fingerprint of the completed stage a stage reads (raises when it has not completed)."""
+    fp = spec.fingerprint_in(corpus.layout, drop)
+    if not fp:
+        raise RuntimeError(f"stage '{spec.name}' has not completed for drop '{drop}': materialise {spec.asset} first")
+    return fp
 
 
 def extract(corpus: Corpus, drop: str) -> StageResult:
     lay = corpus.layout
     raw_fp, files, raw_bytes = raw_listing_fingerprint(corpus, drop)
-    fp = fingerprint("extract", raw_fp, corpus.config.section_hash("extract"))
-    out, quarantine = lay.stage(drop, "extracted"), lay.quarantine(drop)
+    fp = fingerprint(EXTRACT.name, raw_fp, corpus.config.section_hash(EXTRACT.config))
+    out, quarantine = EXTRACT.output_uri(lay, drop), lay.quarantine(drop)
 
     def body(stage: Stage) -> dict:
         reader = RawFileReader(corpus.raw_folder(), corpus.folder(quarantine), corpus.config.extract, prefix=drop)
@@ -96,20 +95,20 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
             "outputs": {"documents": out, "quarantine": quarantine},
         }
 
-    return Stage(lay, drop, "extract", fp, [out, quarantine]).run(body)
+    return Stage(lay, drop, EXTRACT, fp, [out, quarantine]).run(body)
 
 
-def filter_(corpus: Corpus, drop: str) -> StageResult:
+def filter_documents(corpus: Corpus, drop: str) -> StageResult:
     lay = corpus.layout
     options = corpus.config.filters.for_drop(drop)
-    fp = fingerprint("filter", _upstream(corpus, drop, "extract"), corpus.config.section_hash("filters"),
+    fp = fingerprint(FILTER.name, upstream(corpus, drop, EXTRACT), corpus.config.section_hash(FILTER.config),
                      options.profile)
-    src, out, dropped = lay.stage(drop, "extracted"), lay.stage(drop, "filtered"), lay.dropped(drop, "filter")
+    src, out, dropped = EXTRACT.output_uri(lay, drop), FILTER.output_uri(lay, drop), lay.dropped(drop, FILTER.name)
 
     def body(stage: Stage) -> dict:
         steps = build_filter_steps(options, corpus.folder(dropped))
         summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)])
-        by_filter = {name: report.samples(corpus.folder(lay.dropped(drop, "filter", name)), 3, reason=True)
+        by_filter = {name: report.samples(corpus.folder(lay.dropped(drop, FILTER.name, name)), 3, reason=True)
                      for name in FILTER_NAMES}
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
             "profile": options.profile,
@@ -121,7 +120,7 @@ def filter_(corpus: Corpus, drop: str) -> StageResult:
             "outputs": {"documents": out, "dropped": dropped},
         }
 
-    return Stage(lay, drop, "filter", fp, [out, dropped]).run(body)
+    return Stage(lay, drop, FILTER, fp, [out, dropped]).run(body)
 
 
 def _io_summary(corpus: Corpus, files: int | None, bytes_in: int, out: str) -> dict:
@@ -135,8 +134,8 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
     from datatrove.pipeline.tokens import DocumentTokenizer
 
     lay, opts = corpus.layout, corpus.config.tokenize
-    fp = fingerprint("tokenize", _upstream(corpus, drop, "dedup"), corpus.config.section_hash("tokenize"))
-    src, out = lay.stage(drop, "deduplicated"), lay.stage(drop, "tokenized")
+    fp = fingerprint(TOKENIZE.name, upstream(corpus, drop, DEDUP), corpus.config.section_hash(TOKENIZE.config))
+    src, out = DEDUP.output_uri(lay, drop), TOKENIZE.output_uri(lay, drop)
 
     def body(stage: Stage) -> dict:
         if not opts.enabled:
@@ -154,4 +153,4 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
             "tokens": tokens, "shards": shards, "tokenizer": opts.tokenizer, "outputs": {"shards": out}}
 
-    return Stage(lay, drop, "tokenize", fp, [out]).run(body)
+    return Stage(lay, drop, TOKENIZE, fp, [out]).run(body)

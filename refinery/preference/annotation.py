@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from datatrove.io import DataFolder
 
 from refinery.preference.records import Annotation, Candidate, ControlRecord, Prompt, PromptScores, stable_id
-from refinery.sft.argilla import field, question
-from refinery.sft.io import numbered_rows
-from refinery.sft.review import _answers
+from refinery.llmdata.argilla import field, question, responses_by_user
+from refinery.llmdata.io import numbered_rows
 from refinery.storage import data_folder, join
 
 RANKING, ACCEPTABLE, EDITED, NONE = "ranking", "acceptable", "edited_response", "none"
@@ -271,7 +270,7 @@ def _plain_status(row: dict) -> str:
     return "submitted" if answered else "pending"
 
 
-def _user_answers(row: dict) -> list[tuple[str, str, dict]]:
+def _userresponses_by_user(row: dict) -> list[tuple[str, str, dict]]:
     """(annotator, status, {question: value}) per user who answered the row."""
     if "responses" not in row:
         return [(str(row.get("annotator") or "").strip(), _plain_status(row), row)]
@@ -285,7 +284,7 @@ def _user_answers(row: dict) -> list[tuple[str, str, dict]]:
         for r in responses:
             groups.setdefault(str(r.get("user_id") or ""), []).append(r)
     return [(user, a["status"] or "submitted", a["values"])
-            for user, group in groups.items() for a in _answers(group)]
+            for user, group in groups.items() for a in responses_by_user(group)]
 
 
 def _digest(text: str) -> str:
@@ -313,7 +312,7 @@ def read_annotations(rows: Iterable[dict], mapping: dict) -> tuple[list[Annotati
         if _stale(row, mapping.get("texts", {}).get(record_id, {})):
             stats["stale_record"] += 1  # answered on an earlier export whose slots held other responses
             continue
-        answers = _user_answers(row)
+        answers = _userresponses_by_user(row)
         if not answers:
             stats["pending"] += 1
         for annotator, status, values in answers:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMRequest, Message
 from refinery.preference.config import SourceSpec
-from refinery.preference.prompts import rank
+from refinery.preference.prompt_sources import rank
 from refinery.preference.records import Candidate, Prompt, stable_id
 
 

@@ -9,8 +9,8 @@ from datatrove.io import DataFolder
 
 from refinery.corpus.checks import CheckOutcome
 from refinery.preference.records import Prompt
-from refinery.sft.checks import FIRST
-from refinery.sft.io import read_records
+from refinery.llmdata.checks import FIRST
+from refinery.llmdata.io import read_records
 
 
 def _rows(dataset: DataFolder, config: str) -> Iterator[tuple[str, dict]]:

@@ -1,16 +1,14 @@
 """The preference loop's configuration: the `preference:` section of the same YAML file as the other flows'."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, model_validator
 
 from refinery.llm.failures import LLMStageOptions
 from refinery.options import StrictOptions
 from refinery.preference.training import TrainingOptions
-from refinery.sft.judge import JudgeOptions, JudgeSpec
+from refinery.llmdata.judge import JudgeOptions, JudgeSpec
 
 Backend = Literal["embedded", "anthropic", "openai", "sagemaker"]
 
@@ -86,8 +84,3 @@ class PreferenceConfig(StrictOptions):
     training: TrainingOptions = Field(default_factory=TrainingOptions)
     eval_judges: list[JudgeSpec] = Field(default_factory=lambda: [JudgeSpec(max_tokens=128)], min_length=1)
     llm: LLMStageOptions = Field(default_factory=LLMStageOptions)  # e.g. {max_failure_share: 0.1}
-
-    @classmethod
-    def load(cls, path: str | Path | None) -> "PreferenceConfig":
-        data = (yaml.safe_load(Path(path).read_text()) or {}) if path else {}
-        return cls.model_validate(data.get("preference") or {})

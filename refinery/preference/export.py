@@ -17,8 +17,7 @@ import pyarrow as pa
 import yaml
 from datatrove.io import DataFolder
 
-from refinery.sft.card import size_category
-from refinery.sft.export import split_of, write_configs
+from refinery.llmdata.dataset_files import size_category, split_of, write_configs
 
 _TURNS = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 _COMMON = [("id", pa.string()), ("prompt_id", pa.string()), ("origin", pa.string()), ("round", pa.string())]

@@ -9,23 +9,21 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import combinations
-from pathlib import Path
 
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMRequest, user
 from refinery.preference.records import Candidate, Comparison, Prompt
-from refinery.sft.agreement import krippendorff_alpha
-from refinery.sft.judge import JudgeOptions, JudgeSpec, judge_names, judge_records
-from refinery.sft.prompts import load_template
-from refinery.sft.records import SFTRecord, Turn
+from refinery.llmdata.agreement import krippendorff_alpha
+from refinery.llmdata.judge import JudgeOptions, JudgeSpec, judge_names, judge_records
+from refinery.llmdata.prompts import load_template
+from refinery.llmdata.records import SFTRecord, Turn
 
-PROMPTS = str(Path(__file__).parent / "prompts")
 _CHOICE = re.compile(r"\s*[*\[(]*\s*(?:responses?\s+)?[*\[(]*\s*(A|B)\b", re.I)
 _TIE = re.compile(r"\b(tie|draw|neither|equal(?:ly)?|same|both)\b", re.I)
 
 
 def pairwise_template():
-    return load_template("judge_pairwise", PROMPTS)
+    return load_template("judge_pairwise")
 
 
 def parse_choice(text: str) -> str:

@@ -15,22 +15,26 @@ from dataclasses import dataclass
 from refinery.filters.pii import redact_pii
 from refinery.llm.client import LLMClient
 from refinery.llm.failures import failure_stats, raise_if_over
-from refinery.preference import annotation, prompts as prompt_sources
+from refinery.llm.pricing import Pricing
+from refinery.llm.provider import LLMProvider
+from refinery.preference import annotation, prompt_sources
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.config import PreferenceConfig, SourceSpec
 from refinery.preference.export import export_preferences
 from refinery.preference.feedback import all_pairs, as_record, compare, pairwise_summary, pairwise_template, rate
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
-from refinery.sft.config import SFTConfig
-from refinery.sft.io import data_files, file_digest, read_records, write_records
-from refinery.sft.judge import judge_summary, judge_templates
-from refinery.sft.records import SFTRecord
-from refinery.sft.stage import fingerprint, marker_fingerprint, marker_summary, run_once
+from refinery.llmdata.dataset_files import SplitOptions
+from refinery.llmdata.io import data_files, file_digest, read_records, write_records
+from refinery.llmdata.judge import judge_summary, judge_templates
+from refinery.llmdata.records import SFTRecord
+from refinery.catalog.preference import AI_FEEDBACK, CANDIDATES, DATASET, FEEDBACK, POLICY, PROMPTS, STAGES
+from refinery.catalog.sft import DATASET as SFT_DATASET
+from refinery.stage import StageSpec, fingerprint, run_once
 from refinery.storage import Layout, check_partition_key
 
 FLOW = "preference"
-Clients = Callable[[SourceSpec | None], tuple[LLMClient, str]]  # None: the judges' client; -> (client, model)
+EXTERNAL_BACKENDS = ("anthropic", "openai")
 
 
 def round_key(n: int) -> str:
@@ -47,13 +51,27 @@ def round_number(key: str) -> int:
 class Round:
     layout: Layout
     config: PreferenceConfig
-    sft_config: SFTConfig
+    sft_export: SplitOptions  # the SFT dataset's split: which SFT prompts were held out, its language
     key: str
-    clients: Clients
-    external_llm: bool = False  # some model (judge, policy or reference) is an external API
+    llm: LLMProvider
+    pricing: Pricing
 
     def __post_init__(self):
         round_number(check_partition_key(self.key))
+
+    @property
+    def external_llm(self) -> bool:
+        """Some model (judge, policy or reference) is an external API: text leaves the organisation."""
+        sources = [self.config.candidates.policy, *self.config.candidates.references]
+        return self.llm.is_external() or any(s.backend in EXTERNAL_BACKENDS for s in sources)
+
+    def clients(self, spec: SourceSpec | None) -> tuple[LLMClient, str]:
+        """(client, model) of a candidate source, or of the judges (None), each with a fresh ledger."""
+        if spec is None:
+            return self.llm.client(self.layout, self.pricing), self.llm.default_model()
+        return (self.llm.client(self.layout, self.pricing, backend=spec.backend, base_url=spec.base_url,
+                                endpoint_name=spec.endpoint_name),
+                self.llm.model_for(spec.backend, spec.model, spec.endpoint_name))
 
     def uri(self, *parts: str) -> str:
         return self.layout.preference("rounds", self.key, *parts)
@@ -61,19 +79,27 @@ class Round:
     def folder(self, *parts: str):
         return self.layout.at(self.uri(*parts))
 
-    def marker(self, stage: str) -> str | None:
-        return marker_fingerprint(self.layout, f"{stage}-{self.key}", FLOW)
+    def out(self, spec: StageSpec):
+        """The folder of the round's output of a stage."""
+        return self.layout.at(spec.output_uri(self.layout, self.key))
 
-    def run(self, stage: str, upstream: object, body: Callable[[], dict]) -> dict:
-        return run_once(self.layout, f"{stage}-{self.key}", fingerprint(upstream, self.config.seed), body, FLOW)
+    def marker(self, spec: StageSpec) -> str | None:
+        """The fingerprint of the round's completed stage (None: not completed)."""
+        return spec.fingerprint_in(self.layout, self.key)
+
+    def summary(self, spec: StageSpec) -> dict | None:
+        return spec.summary_in(self.layout, self.key)
+
+    def run(self, spec: StageSpec, upstream: object, body: Callable[[], dict]) -> dict:
+        return run_once(self.layout, spec.marker(self.key), fingerprint(upstream, self.config.seed), body, spec.flow)
 
     def earlier(self) -> list[str]:
         """Earlier rounds that have prompts (a round can be skipped or deleted)."""
         n = round_number(self.key)
-        return [round_key(i) for i in range(1, n) if marker_fingerprint(self.layout, f"prompts-{round_key(i)}", FLOW)]
+        return [round_key(i) for i in range(1, n) if PROMPTS.fingerprint_in(self.layout, round_key(i))]
 
-    def read(self, stage: str, name: str, model):
-        return list(read_records(self.folder(stage), name, model))
+    def read(self, spec: StageSpec, name: str, model):
+        return list(read_records(self.out(spec), name, model))
 
 
 # -- prompts ---------------------------------------------------------------------------------------------
@@ -93,23 +119,23 @@ def _file_source(layout: Layout, uri: str | None):
 
 def build_prompts(r: Round) -> dict:
     opts = r.config.prompts
-    sft_records_uri = r.layout.sft("dataset")
+    sft_records_uri = SFT_DATASET.output_uri(r.layout)
     collection = _file_source(r.layout, opts.collection)
     logs = _file_source(r.layout, opts.logs or r.layout.preference("logs"))
     for name, uri, found in (("collection", opts.collection, collection), ("logs", opts.logs, logs)):
         if uri and not found[1]:  # a configured source that is not there is a mistake, not an empty round
             raise FileNotFoundError(f"preference.prompts.{name}: no .jsonl or .csv file at {uri}")
     redact = opts.pii_redaction == "always" or (opts.pii_redaction == "auto" and r.external_llm)
-    upstream = (marker_fingerprint(r.layout, "dataset") if opts.sft_test else None, collection[2], logs[2],
-                opts.model_dump(), r.earlier(), r.sft_config.export.model_dump(), redact)
+    upstream = (SFT_DATASET.fingerprint_in(r.layout) if opts.sft_test else None, collection[2], logs[2],
+                opts.model_dump(), r.earlier(), r.sft_export.model_dump(), redact)
 
     def body() -> dict:
         pool: list[Prompt] = []
         problems: dict = {}
         if opts.sft_test:
             records = read_records(r.layout.at(sft_records_uri), "records.jsonl", SFTRecord)
-            pool += prompt_sources.sft_test_prompts(records, r.sft_config.export.test_fraction,
-                                                    r.sft_config.export.split_salt)
+            pool += prompt_sources.sft_test_prompts(records, r.sft_export.test_fraction,
+                                                    r.sft_export.split_salt)
         if collection[1]:
             found, problems["collection"] = prompt_sources.read_collection(collection[0], collection[1])
             pool += found
@@ -123,11 +149,11 @@ def build_prompts(r: Round) -> dict:
             held_out = picked
         held_ids = {p.id for p in held_out}
         pool = [p for p in pool if p.id not in held_ids]
-        used = {p.id for k in r.earlier() for p in read_records(r.layout.at(r.layout.preference("rounds", k, "prompts")),
+        used = {p.id for k in r.earlier() for p in read_records(r.layout.at(PROMPTS.output_uri(r.layout, k)),
                                                                 "prompts.jsonl", Prompt)}
         chosen = prompt_sources.pick_round(pool, used, r.key, opts.per_round, opts.topic_quotas, r.config.seed)
         consumed = {f for k in r.earlier()
-                    for f in (r.layout.read_json(r.layout.preference("rounds", k, "prompts", "logs.json")) or [])}
+                    for f in (r.layout.read_json(PROMPTS.output_uri(r.layout, k, "logs.json")) or [])}
         new_logs = [f for f in logs[1] if f not in consumed]
         log_prompts, log_candidates, problems["logs"] = (prompt_sources.read_logs(logs[0], new_logs) if new_logs
                                                          else ([], [], {}))
@@ -139,16 +165,16 @@ def build_prompts(r: Round) -> dict:
         if not chosen:
             raise RuntimeError(f"{r.key} has no prompts: no SFT dataset with held-out prompts under "
                                f"{r.layout.sft('dataset')}, no preference.prompts.collection and no new log files")
-        out = r.folder("prompts")
+        out = r.out(PROMPTS)
         write_records(out, "prompts.jsonl", chosen)
         write_records(out, "log_candidates.jsonl", log_candidates)
-        r.layout.write_json(r.uri("prompts", "logs.json"), new_logs)
+        r.layout.write_json(r.uri(PROMPTS.output, "logs.json"), new_logs)
         return {"prompts": len(chosen), "by_source": dict(Counter(p.source for p in chosen)), "eval_prompts": len(held_out),
                 "log_responses": len(log_candidates), "log_files": new_logs,
                 "fresh": sum(p.id not in used for p in chosen), "pii_redacted": redact,
                 "problems": {k: v for k, v in problems.items() if v}}
 
-    return r.run("prompts", upstream, body)
+    return r.run(PROMPTS, upstream, body)
 
 
 def _redacted(prompts: list[Prompt]) -> list[Prompt]:
@@ -160,7 +186,7 @@ def _redacted(prompts: list[Prompt]) -> list[Prompt]:
 def policy_spec(r: Round) -> SourceSpec:
     """The round's policy: the endpoint the previous round deployed, else the configured one."""
     for k in reversed(r.earlier()):
-        record = r.layout.read_json(r.layout.preference("rounds", k, "policy", "policy.json"))
+        record = r.layout.read_json(POLICY.output_uri(r.layout, k, "policy.json"))
         if record:
             return r.config.candidates.policy.model_copy(update=record["next_policy"])
     return r.config.candidates.policy
@@ -169,20 +195,20 @@ def policy_spec(r: Round) -> SourceSpec:
 def generate(r: Round) -> dict:
     policy = policy_spec(r)
     specs = [policy, *r.config.candidates.references]
-    upstream = (r.marker("prompts"), [s.model_dump() for s in specs])
+    upstream = (r.marker(PROMPTS), [s.model_dump() for s in specs])
 
     def body() -> dict:
-        prompts = r.read("prompts", "prompts.jsonl", Prompt)
+        prompts = r.read(PROMPTS, "prompts.jsonl", Prompt)
         sources = [Source(spec, *r.clients(spec)) for spec in specs]
         candidates, failures = generate_candidates(prompts, sources, r.key, r.config.seed)
         held_out = list(read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt))
         one = [Source(sources[0].spec.model_copy(update={"samples": 1}), sources[0].client, sources[0].model)]
         eval_answers, eval_failures = generate_candidates(held_out, one, f"{r.key}-eval", r.config.seed)
-        logged = r.read("prompts", "log_candidates.jsonl", Candidate)
-        out = r.folder("candidates")
+        logged = r.read(PROMPTS, "log_candidates.jsonl", Candidate)
+        out = r.out(CANDIDATES)
         write_records(out, "candidates.jsonl", candidates + logged)
         write_records(out, "eval_answers.jsonl", eval_answers)
-        r.layout.write_json(r.uri("candidates", "failures.json"), failures + eval_failures)
+        r.layout.write_json(r.uri(CANDIDATES.output, "failures.json"), failures + eval_failures)
         usage: dict = {}
         for s in sources:
             usage.update(s.client.usage_summary())
@@ -192,19 +218,19 @@ def generate(r: Round) -> dict:
                 "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage,
                 "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
 
-    return _checked(r, "candidates", r.run("candidates", upstream, body))
+    return _checked(r, CANDIDATES, r.run(CANDIDATES, upstream, body))
 
 
 # -- AI feedback -----------------------------------------------------------------------------------------
 def ai_feedback(r: Round) -> dict:
     opts = r.config.ai_feedback
     client, judge_model = r.clients(None)
-    upstream = (r.marker("candidates"), opts.model_dump(), judge_model,
+    upstream = (r.marker(CANDIDATES), opts.model_dump(), judge_model,
                 pairwise_template_ref())
 
     def body() -> dict:
-        prompts = {p.id: p for p in r.read("prompts", "prompts.jsonl", Prompt)}
-        candidates = r.read("candidates", "candidates.jsonl", Candidate)
+        prompts = {p.id: p for p in r.read(PROMPTS, "prompts.jsonl", Prompt)}
+        candidates = r.read(CANDIDATES, "candidates.jsonl", Candidate)
         failures: list[dict] = []
         summary: dict = {}
         if opts.mode in ("ratings", "both"):
@@ -218,20 +244,20 @@ def ai_feedback(r: Round) -> dict:
             comparisons, failed = compare(prompts, all_pairs(candidates), client, opts.pairwise, judge_model)
             failures += failed
             summary["pairwise"] = pairwise_summary(comparisons, failed)
-        out = r.folder("ai_feedback")
+        out = r.out(AI_FEEDBACK)
         write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
         write_records(out, "comparisons.jsonl", comparisons)
-        r.layout.write_json(r.uri("ai_feedback", "failures.json"), failures)
+        r.layout.write_json(r.uri(AI_FEEDBACK.output, "failures.json"), failures)
         usage = client.usage_summary()
         return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": usage,
                 "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
 
-    return _checked(r, "ai_feedback", r.run("ai_feedback", upstream, body))
+    return _checked(r, AI_FEEDBACK, r.run(AI_FEEDBACK, upstream, body))
 
 
-def _checked(r: Round, stage: str, summary: dict) -> dict:
+def _checked(r: Round, spec: StageSpec, summary: dict) -> dict:
     """The stage's outputs are written; too many failed LLM requests still fail the run."""
-    raise_if_over(f"{r.key} {stage}", summary.get("llm_failures"))
+    raise_if_over(f"{r.key} {spec.name}", summary.get("llm_failures"))
     return summary
 
 
@@ -258,7 +284,7 @@ def controls(r: Round) -> list[ControlRecord]:
                 out += [ControlRecord.model_validate_json(line) for line in f if line.strip()]
     n = r.config.human.auto_controls
     if n:
-        sft = [x for x in read_records(r.layout.at(r.layout.sft("dataset")), "records.jsonl", SFTRecord)
+        sft = [x for x in read_records(r.layout.at(SFT_DATASET.output_uri(r.layout)), "records.jsonl", SFTRecord)
                if x.instruction() and x.output()]
         sft.sort(key=lambda x: prompt_sources.rank(r.config.seed, r.key, "control", x.id))
         for i in range(min(n, len(sft) - 1) if len(sft) > 1 else 0):
@@ -279,13 +305,13 @@ def returned_files(layout: Layout, key: str) -> list[tuple[str, str]]:
 def feedback(r: Round) -> dict:
     human = r.config.human
     returned = returned_files(r.layout, r.key)
-    upstream = (r.marker("ai_feedback"), human.model_dump(), returned, r.config.ai_feedback.mode,
-                marker_fingerprint(r.layout, "dataset") if human.auto_controls else None)
+    upstream = (r.marker(AI_FEEDBACK), human.model_dump(), returned, r.config.ai_feedback.mode,
+                SFT_DATASET.fingerprint_in(r.layout) if human.auto_controls else None)
 
     def body() -> dict:
-        prompts = r.read("prompts", "prompts.jsonl", Prompt)
-        candidates = r.read("ai_feedback", "candidates.jsonl", Candidate)
-        comparisons = r.read("ai_feedback", "comparisons.jsonl", Comparison)
+        prompts = r.read(PROMPTS, "prompts.jsonl", Prompt)
+        candidates = r.read(AI_FEEDBACK, "candidates.jsonl", Candidate)
+        comparisons = r.read(AI_FEEDBACK, "comparisons.jsonl", Comparison)
         by_prompt: dict[str, list[Candidate]] = {}
         for c in candidates:
             by_prompt.setdefault(c.prompt_id, []).append(c)
@@ -301,38 +327,38 @@ def feedback(r: Round) -> dict:
         trusted = {a for a, s in annotators.items() if not s.get("flagged")}
         human_scores = annotation.human_scores(annotations, mapping, trusted)
         scores = merge(ai_scores(candidates, comparisons, r.config.ai_feedback.mode), human_scores)
-        out = r.folder("feedback")
+        out = r.out(FEEDBACK)
         write_records(out, "scores.jsonl", scores.values())
-        r.layout.write_json(r.uri("feedback", "annotators.json"), annotators)
+        r.layout.write_json(r.uri(FEEDBACK.output, "annotators.json"), annotators)
         origin = dict(Counter(s.origin for s in scores.values()))
         return {"prompts_scored": len(scores), "by_origin": origin, "annotation_export": exported,
                 "returned": [list(x) for x in returned], "annotations": len(annotations), "import": import_stats,
                 "annotators": annotators, "flagged_annotators": sorted(set(annotators) - trusted)}
 
-    return r.run("feedback", upstream, body)
+    return r.run(FEEDBACK, upstream, body)
 
 
 # -- datasets --------------------------------------------------------------------------------------------
 def build_dataset(r: Round) -> dict:
     opts = r.config.pairs
-    upstream = (r.marker("feedback"), opts.model_dump(), r.sft_config.export.language)
+    upstream = (r.marker(FEEDBACK), opts.model_dump(), r.sft_export.language)
 
     def body() -> dict:
-        prompts = {p.id: p for p in r.read("prompts", "prompts.jsonl", Prompt)}
-        candidates = r.read("ai_feedback", "candidates.jsonl", Candidate)
-        scores = {s.prompt_id: s for s in r.read("feedback", "scores.jsonl", PromptScores)}
+        prompts = {p.id: p for p in r.read(PROMPTS, "prompts.jsonl", Prompt)}
+        candidates = r.read(AI_FEEDBACK, "candidates.jsonl", Candidate)
+        scores = {s.prompt_id: s for s in r.read(FEEDBACK, "scores.jsonl", PromptScores)}
         dpo = dpo_rows(prompts, {c.id: c for c in candidates}, scores, opts, r.key)
         kto = kto_rows(prompts, candidates, scores, opts, r.key)
-        out = r.folder("dataset")
+        out = r.out(DATASET)
         if out.exists(""):
             out.rm("", recursive=True)  # a split that became empty must not survive from the last export
-        summary = marker_summary(r.layout, f"candidates-{r.key}", FLOW) or {}
-        feedback = marker_summary(r.layout, f"feedback-{r.key}", FLOW) or {}
+        summary = r.summary(CANDIDATES) or {}
+        feedback = r.summary(FEEDBACK) or {}
         mode = r.config.ai_feedback.mode
         templates = judge_templates(r.config.ai_feedback.ratings) if mode in ("ratings", "both") else {}
         if mode in ("pairwise", "both"):
             templates["judge_pairwise"] = pairwise_template_ref()
-        provenance = {"round": r.key, "policy": summary.get("policy"), "language": r.sft_config.export.language,
+        provenance = {"round": r.key, "policy": summary.get("policy"), "language": r.sft_export.language,
                       "references": [s.model_dump() for s in r.config.candidates.references],
                       "judge_model": r.clients(None)[1], "ai_feedback": r.config.ai_feedback.model_dump(mode="json"),
                       "pairs": opts.model_dump(), "templates": templates,
@@ -341,10 +367,9 @@ def build_dataset(r: Round) -> dict:
         counts = export_preferences(dpo, kto, out, opts.test_fraction, provenance, salt=r.key)
         return {"pairs": len(dpo), "kto_rows": len(kto), **counts}
 
-    return r.run("dataset", upstream, body)
+    return r.run(DATASET, upstream, body)
 
 
 def status(layout: Layout, key: str) -> dict[str, bool]:
     """Which stages of a round are complete (for the loop sensor)."""
-    return {stage: bool(marker_fingerprint(layout, f"{stage}-{key}", FLOW))
-            for stage in ("prompts", "candidates", "ai_feedback", "feedback", "dataset", "policy", "eval")}
+    return {spec.name: bool(spec.fingerprint_in(layout, key)) for spec in STAGES}

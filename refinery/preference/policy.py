@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.feedback import compare, pairwise_summary
-from refinery.preference.flow import FLOW, Round, pairwise_template_ref, round_key, round_number
+from refinery.catalog.preference import CANDIDATES, DATASET, EVAL, POLICY
+from refinery.preference.flow import Round, pairwise_template_ref, round_key, round_number
 from refinery.preference.records import Candidate, Prompt
 from refinery.preference.training import Deployment, TrainedModel, Trainer
-from refinery.sft.io import read_records, write_records
-from refinery.sft.stage import marker_summary
+from refinery.llmdata.io import read_records, write_records
 from refinery.storage import Layout
 
 
@@ -22,45 +22,54 @@ def training_options(r: Round):
     return options
 
 
+def training_gate(layout: Layout, key: str, min_pairs: int) -> tuple[int, str | None]:
+    """(DPO pairs, why the round cannot train yet): None when it can. The loop sensor, `refinery preference`
+    and the training step all ask this."""
+    dataset = DATASET.summary_in(layout, key)
+    if not dataset:
+        return 0, f"{key} has no preference dataset yet: materialise {DATASET.asset} first"
+    pairs = dataset.get("pairs", 0)
+    if pairs < min_pairs:
+        return pairs, f"{key} has {pairs} DPO pairs, fewer than training.min_pairs={min_pairs}"
+    return pairs, None
+
+
 def train_and_deploy(r: Round, trainer: Trainer, local: bool) -> dict:
     """Trains on the round's dataset and deploys it; the next round's policy is the new endpoint (or, with
     the local trainer, which trains nothing, the configured policy)."""
-    dataset = marker_summary(r.layout, f"dataset-{r.key}", FLOW)
-    if not dataset:
-        raise RuntimeError(f"{r.key} has no preference dataset yet: materialise preference_dataset first")
-    needed = r.config.training.min_pairs
-    if dataset["pairs"] < needed:
-        raise RuntimeError(f"{r.key} has {dataset['pairs']} DPO pairs, fewer than training.min_pairs={needed}")
-    upstream = (r.marker("dataset"), r.config.training.model_dump(), local)
+    pairs, why_not = training_gate(r.layout, r.key, r.config.training.min_pairs)
+    if why_not:
+        raise RuntimeError(why_not)
+    upstream = (r.marker(DATASET), r.config.training.model_dump(), local)
 
     def body() -> dict:
-        name = f"refinery-{r.key}-{r.marker('dataset')[:8]}"
-        model: TrainedModel = trainer.train(name, r.layout.preference("rounds", r.key, "dataset"))
+        name = f"refinery-{r.key}-{r.marker(DATASET)[:8]}"
+        model: TrainedModel = trainer.train(name, DATASET.output_uri(r.layout, r.key))
         deployment: Deployment = trainer.deploy(model)
         next_policy = ({} if local else
                        {"backend": "sagemaker", "endpoint_name": deployment.endpoint_name,
                         "model": deployment.model_name})
         record = {"training": model.to_dict(), "deployment": deployment.to_dict(), "next_policy": next_policy}
-        r.layout.write_json(r.uri("policy", "policy.json"), record)  # last: the round is published only when all worked
+        r.layout.write_json(r.uri(POLICY.output, "policy.json"), record)  # last: the round is published only when all worked
         return {"training_job": model.job_name, "artifact": model.artifact_uri, "endpoint": deployment.endpoint_name,
-                "model_name": deployment.model_name, "trained_on_pairs": dataset["pairs"], "local": local}
+                "model_name": deployment.model_name, "trained_on_pairs": pairs, "local": local}
 
-    return r.run("policy", upstream, body)
+    return r.run(POLICY, upstream, body)
 
 
 # -- evaluation: the new policy against the one that answered this round -----------------------------------
 def evaluate(r: Round) -> dict:
-    record = r.layout.read_json(r.uri("policy", "policy.json"))
+    record = r.layout.read_json(r.uri(POLICY.output, "policy.json"))
     if not record:
         raise RuntimeError(f"{r.key} has no deployed policy yet: materialise preference_policy first")
     new = r.config.candidates.policy.model_copy(update={**record["next_policy"], "samples": 1})
     judge_client, judge_model = r.clients(None)
-    upstream = (r.marker("policy"), r.marker("candidates"), [j.model_dump() for j in r.config.eval_judges],
+    upstream = (r.marker(POLICY), r.marker(CANDIDATES), [j.model_dump() for j in r.config.eval_judges],
                 judge_model, pairwise_template_ref())
 
     def body() -> dict:
         held_out = {p.id: p for p in read_records(r.layout.at(r.layout.preference("eval")), "prompts.jsonl", Prompt)}
-        previous = {c.prompt_id: c for c in r.read("candidates", "eval_answers.jsonl", Candidate)}
+        previous = {c.prompt_id: c for c in r.read(CANDIDATES, "eval_answers.jsonl", Candidate)}
         client, model = r.clients(new)
         answers, failures = generate_candidates(list(held_out.values()), [Source(new, client, model)],
                                                 f"{r.key}-eval-new", r.config.seed)
@@ -70,21 +79,21 @@ def evaluate(r: Round) -> dict:
         wins = sum(c.winner == "a" for c in comparisons)
         losses = sum(c.winner == "b" for c in comparisons)
         ties = len(comparisons) - wins - losses
-        write_records(r.folder("eval"), "comparisons.jsonl", comparisons)
+        write_records(r.out(EVAL), "comparisons.jsonl", comparisons)
         win_rate = (wins + ties / 2) / len(comparisons) if comparisons else None
         usage = {**client.usage_summary(), **judge_client.usage_summary()}
         return {"win_rate": None if win_rate is None else round(win_rate, 4), "wins": wins, "losses": losses,
                 "ties": ties, "compared": len(comparisons), "failed": len(failures) + len(failed),
                 "new_policy": new.model_dump(), "pairwise": pairwise_summary(comparisons, failed), "llm": usage}
 
-    return r.run("eval", upstream, body)
+    return r.run(EVAL, upstream, body)
 
 
 def history(layout: Layout, up_to: str) -> list[dict]:
     """Every round's evaluation so far, for the progress plot."""
     out = []
     for n in range(1, round_number(up_to) + 1):
-        summary = marker_summary(layout, f"eval-{round_key(n)}", FLOW)
+        summary = EVAL.summary_in(layout, round_key(n))
         if summary:
             out.append({"round": round_key(n), "win_rate": summary["win_rate"], "compared": summary["compared"]})
     return out

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from refinery.sft.records import Judgement, Turn, stable_id
+from refinery.llmdata.records import Judgement, Turn, stable_id
 
 __all__ = ["Annotation", "Candidate", "Comparison", "ControlRecord", "Prompt", "PromptScores", "Turn", "stable_id"]
 

@@ -9,21 +9,14 @@ from typing import TYPE_CHECKING
 import yaml
 
 from refinery.sft.filter_options import SFTFilterOptions
-from refinery.sft.judge import JudgeOptions, judge_summary, judge_templates
-from refinery.sft.records import Dropped, SFTRecord
+from refinery.llmdata.dataset_files import size_category
+from refinery.llmdata.judge import JudgeOptions, judge_summary, judge_templates
+from refinery.llmdata.records import Dropped, SFTRecord
 
 if TYPE_CHECKING:
     from refinery.sft.export import ExportOptions
 
 MAX_PARAM_VALUES = 10  # per parameter: per-record values (seeds) would otherwise list every record
-
-
-def size_category(n: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
-        if n < limit:
-            return label
-    return "10M<n<100M"
 
 
 def _params(records: list[SFTRecord]) -> dict[str, dict[str, int]]:

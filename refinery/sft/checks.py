@@ -9,11 +9,10 @@ from datatrove.io import DataFolder
 from pydantic import ValidationError
 
 from refinery.corpus.checks import CheckOutcome
-from refinery.sft.records import SFTRecord
-from refinery.sft.stage import marker_summary
-from refinery.storage import Layout
+from refinery.llmdata.records import SFTRecord
+from refinery.llmdata.checks import FIRST
 
-FIRST = 10
+
 
 
 def _rows(folder: DataFolder, name: str):
@@ -71,16 +70,3 @@ def no_empty_turns(folder: DataFolder, name: str = "records.jsonl") -> CheckOutc
 def judge_coverage(folder: DataFolder, name: str = "records.jsonl") -> CheckOutcome:
     """100%: every kept record carries a judgement."""
     return _each_row(folder, name, _unjudged)
-
-
-def llm_failures(layout: Layout, stages: list[str], flow: str = "sft") -> tuple[bool, dict]:
-    """(passed, report) over the LLM stages' last runs, from their markers: requests, failed, the share
-    and, per stage, its share, reasons and requests still to retry. Fails when a stage is over its bound
-    (such a stage also failed its run; this keeps the verdict next to the dataset it fed)."""
-    stats = {s: st for s in stages if (st := (marker_summary(layout, s, flow) or {}).get("llm_failures"))}
-    requests, failed = sum(st["requests"] for st in stats.values()), sum(st["failed"] for st in stats.values())
-    report = {"llm_requests": requests, "llm_failed": failed,
-              "failure_share": round(failed / requests, 4) if requests else 0.0,
-              "by_stage": {s: {k: st[k] for k in ("share", "bound", "by_reason", "retry_pending")}
-                           for s, st in stats.items() if st["failed"]}}
-    return not any(st["over"] for st in stats.values()), report

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from refinery.filters.pii import redact_pii
 from refinery.options import StrictOptions
-from refinery.sft.records import Chunk, stable_id
+from refinery.llmdata.records import Chunk, stable_id
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
-import yaml
 from pydantic import Field, create_model
 
 from refinery.llm.failures import LLMStageOptions
@@ -13,9 +11,9 @@ from refinery.options import StrictOptions
 from refinery.sft.chunking import ChunkOptions
 from refinery.sft.export import ExportOptions
 from refinery.sft.filter_options import SFTFilterOptions
-from refinery.sft.judge import JudgeOptions
+from refinery.llmdata.judge import JudgeOptions
 from refinery.sft.methods import METHODS
-from refinery.sft.prompts import PROMPTS_DIR
+from refinery.llmdata.prompts import PROMPTS_DIR
 
 # one field per registered method, each with its own options class and defaults
 _MethodOptions = create_model(
@@ -42,14 +40,6 @@ class SFTConfig(StrictOptions):
     pricing: Pricing = Field(default_factory=Pricing)
     llm: LLMStageOptions = Field(default_factory=LLMStageOptions)  # e.g. {max_failure_share: 0.1}
 
-    @classmethod
-    def load(cls, path: str | Path | None) -> "SFTConfig":
-        data = (yaml.safe_load(Path(path).read_text()) or {}) if path else {}
-        config = cls.model_validate(data.get("sft") or {})
-        unknown = set(config.methods) - set(METHODS)
-        if unknown:
-            raise ValueError(f"sft.methods: unknown {sorted(unknown)}; known: {', '.join(METHODS)}")
-        return config
 
 
 def templates_fingerprint() -> str:

@@ -11,11 +11,12 @@ from collections import Counter
 
 from refinery.sft.export import export_dataset
 from refinery.sft.flow import DROPPED, RECORDS, SFT
-from refinery.sft.io import data_files, file_digest, numbered_rows, read_records, write_records
-from refinery.sft.judge import judge_summary
-from refinery.sft.records import Dropped, SFTRecord
+from refinery.llmdata.io import data_files, file_digest, numbered_rows, read_records, write_records
+from refinery.llmdata.judge import judge_summary
+from refinery.llmdata.records import Dropped, SFTRecord
 from refinery.sft.review import export_for_review, import_reviews
-from refinery.sft.stage import fingerprint, marker_fingerprint, run_once
+from refinery.catalog.sft import DATASET, FILTERED, GENERATED, JUDGED
+from refinery.stage import fingerprint, run_once
 
 REVIEWED = ("review", "reviewed")
 
@@ -28,26 +29,26 @@ def _review_files(sft: SFT) -> list[tuple[str, str]]:
 
 
 def build_dataset(sft: SFT, methods: list[str]) -> dict:
-    ready = [m for m in methods if m in sft.config.methods and marker_fingerprint(sft.layout, f"judged-{m}")]
+    ready = [m for m in methods if m in sft.config.methods and sft.marker(JUDGED, m)]
     if not ready:
         raise RuntimeError(f"no judged records yet for any of {sft.config.methods}: materialise sft_judged first")
     reviews = _review_files(sft)
-    fp = fingerprint({m: marker_fingerprint(sft.layout, f"judged-{m}") for m in ready}, reviews,
+    fp = fingerprint({m: sft.marker(JUDGED, m) for m in ready}, reviews,
                      sft.config.export.model_dump(), sft.config.filters.model_dump(), sft.config.judge.model_dump())
 
     def body() -> dict:
         records: list[SFTRecord] = []
         dropped: list[Dropped] = []
         for method in ready:
-            records += read_records(sft.folder("judged", method), RECORDS, SFTRecord)
-            for stage in ("generated", "filtered", "judged"):
-                dropped += read_records(sft.folder(stage, method), DROPPED, Dropped)
+            records += read_records(sft.output(JUDGED, method), RECORDS, SFTRecord)
+            for stage in (GENERATED, FILTERED, JUDGED):
+                dropped += read_records(sft.output(stage, method), DROPPED, Dropped)
         review_stats = {}
         for name, _ in reviews:
             rows = [row for _, row in numbered_rows(sft.folder(*REVIEWED), name)]
             records, rejected, review_stats[name] = import_reviews(records, rows)
             dropped += rejected
-        out = sft.folder("dataset")
+        out = sft.output(DATASET)
         if out.exists(""):
             out.rm("", recursive=True)  # a split that became empty must not survive from the last export
         generation = {m: sft.config.generation.for_method(m).model_dump() for m in ready}
@@ -65,4 +66,4 @@ def build_dataset(sft: SFT, methods: list[str]) -> dict:
                 "missing_methods": [m for m in sft.config.methods if m not in ready],
                 "judge": judge_summary(records), "review": review_stats, "card": card[:20000]}
 
-    return run_once(sft.layout, "dataset", fp, body)
+    return run_once(sft.layout, DATASET.marker(), fp, body)

@@ -21,7 +21,7 @@ from refinery.sft.filter_options import (
     SFTPIIOptions,
     ToxicityOptions,
 )
-from refinery.sft.records import Dropped, SFTRecord
+from refinery.llmdata.records import Dropped, SFTRecord
 
 # A check returns None to keep, (reason, detail) to drop, or a replacement record to keep (PII redaction).
 Check = Callable[[SFTRecord], "tuple[str, str] | SFTRecord | None"]

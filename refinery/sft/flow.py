@@ -16,11 +16,13 @@ from refinery.llm.failures import failure_stats, raise_if_over
 from refinery.sft import chunking
 from refinery.sft.config import SFTConfig, templates_fingerprint
 from refinery.sft.filters import filter_records
-from refinery.sft.io import read_records, write_records
-from refinery.sft.judge import judge_records, judge_summary
+from refinery.llmdata.io import read_records, write_records
+from refinery.llmdata.judge import judge_records, judge_summary
 from refinery.sft import methods
-from refinery.sft.records import Chunk, Dropped, SFTRecord
-from refinery.sft.stage import fingerprint, marker_fingerprint, run_once
+from refinery.llmdata.records import Chunk, Dropped, SFTRecord
+from refinery.catalog.corpus import DEDUP
+from refinery.catalog.sft import CHUNKS, FILTERED, GENERATED, JUDGED
+from refinery.stage import StageSpec, fingerprint, run_once
 from refinery.storage import Layout
 
 RECORDS, DROPPED = "records.jsonl", "dropped.jsonl"
@@ -38,57 +40,59 @@ class SFT:
         return self.layout.at(self.layout.sft(*parts))
 
     def chunks(self) -> list[Chunk]:
-        return list(read_records(self.folder("chunks"), RECORDS, Chunk))
+        return list(read_records(self.layout.at(CHUNKS.output_uri(self.layout)), RECORDS, Chunk))
+
+    def output(self, spec: StageSpec, method: str | None = None):
+        return self.layout.at(spec.output_uri(self.layout, method))
+
+    def marker(self, spec: StageSpec, method: str | None = None) -> str | None:
+        """The fingerprint of a completed stage (None: not completed)."""
+        return spec.fingerprint_in(self.layout, method)
 
 
 def _reasons(dropped: list[Dropped]) -> dict[str, int]:
     return dict(Counter(d.reason for d in dropped))
 
 
-def dedup_marker(layout: Layout, drop: str) -> dict | None:
-    return layout.read_json(layout.state(drop, "markers", "dedup.json"))
-
-
 def deduplicated_drops(layout: Layout, drops: list[str]) -> dict[str, str]:
     """drop -> URI of its deduplicated documents, for the drops whose dedup stage has completed."""
-    return {d: layout.stage(d, "deduplicated") for d in drops if dedup_marker(layout, d)}
+    return {d: DEDUP.output_uri(layout, d) for d in drops if DEDUP.fingerprint_in(layout, d)}
 
 
 def build_chunks(sft: SFT, documents: dict[str, str]) -> dict:
     """`documents`: drop -> URI of its deduplicated documents (drops whose dedup is complete)."""
     opts = sft.config.chunking
     redact = opts.pii_redaction == "always" or (opts.pii_redaction == "auto" and sft.external_llm)
-    upstream = {drop: dedup_marker(sft.layout, drop) for drop in documents}
-    fp = fingerprint({d: (m or {}).get("fingerprint") for d, m in upstream.items()}, opts.model_dump(), redact)
+    fp = fingerprint({d: DEDUP.fingerprint_in(sft.layout, d) for d in documents}, opts.model_dump(), redact)
 
     def body() -> dict:
         chunks = [c for drop, uri in sorted(documents.items())
                   for c in chunking.chunk_documents(iter_jsonl(sft.layout.at(uri)), opts, redact, drop)]
-        write_records(sft.folder("chunks"), RECORDS, chunks)
+        write_records(sft.output(CHUNKS), RECORDS, chunks)
         return {"chunks": len(chunks), "documents": len({c.doc_id for c in chunks}), "drops": sorted(documents),
                 "pii_redacted": redact, "chars": sum(len(c.text) for c in chunks)}
 
-    return run_once(sft.layout, "chunks", fp, body)
+    return run_once(sft.layout, CHUNKS.marker(), fp, body)
 
 
-def _llm_stage(sft: SFT, name: str, method: str, upstream: str, section: dict,
+def _llm_stage(sft: SFT, spec: StageSpec, method: str, upstream: str | None, section: dict,
                work: Callable[[LLMClient], tuple[list[SFTRecord], list[Dropped], dict]], label: str) -> dict:
-    """Outputs are written whatever failed; a failure share over the bound then raises LLMFailureError."""
+    """Outputs are written whatever failed; a failure share over the bound then raises LLMFailureError.
+    `upstream`: the fingerprint of the stage it reads."""
     bound = sft.config.llm.max_failure_share
-    fp = fingerprint(marker_fingerprint(sft.layout, upstream), section, sft.default_model, templates_fingerprint(),
-                     sft.config.seed)
+    fp = fingerprint(upstream, section, sft.default_model, templates_fingerprint(), sft.config.seed)
 
     def body() -> dict:
         client = sft.client()
         records, dropped, extra = work(client)
-        out = sft.folder(name, method)
+        out = sft.output(spec, method)
         write_records(out, RECORDS, records)
         write_records(out, DROPPED, dropped)
         usage = client.usage_summary()
         return {"records": len(records), "dropped": len(dropped), "dropped_by_reason": _reasons(dropped),
                 "llm": usage, "llm_failures": failure_stats(usage, bound), **extra}
 
-    summary = run_once(sft.layout, f"{name}-{method}", fp, body)
+    summary = run_once(sft.layout, spec.marker(method), fp, body)
     raise_if_over(label, summary.get("llm_failures"))
     return summary
 
@@ -101,27 +105,27 @@ def generate(sft: SFT, method: str) -> dict:
         templates = sorted({ref for r in result.records for ref in r.templates.values()})
         return result.records, result.dropped, {"templates": templates}
 
-    return _llm_stage(sft, "generated", method, "chunks", options.model_dump(), work, label=method)
+    return _llm_stage(sft, GENERATED, method, sft.marker(CHUNKS), options.model_dump(), work, label=method)
 
 
-def _records(sft: SFT, stage: str, method: str) -> list[SFTRecord]:
-    return list(read_records(sft.folder(stage, method), RECORDS, SFTRecord))
+def _records(sft: SFT, spec: StageSpec, method: str) -> list[SFTRecord]:
+    return list(read_records(sft.output(spec, method), RECORDS, SFTRecord))
 
 
-def filter_(sft: SFT, method: str) -> dict:
+def filter_records_of(sft: SFT, method: str) -> dict:
     options = sft.config.filters
-    fp = fingerprint(marker_fingerprint(sft.layout, f"generated-{method}"), options.model_dump())
+    fp = fingerprint(sft.marker(GENERATED, method), options.model_dump())
 
     def body() -> dict:
-        records = _records(sft, "generated", method)
+        records = _records(sft, GENERATED, method)
         kept, dropped = filter_records(records, options)
-        out = sft.folder("filtered", method)
+        out = sft.output(FILTERED, method)
         write_records(out, RECORDS, kept)
         write_records(out, DROPPED, dropped)
         return {"records_in": len(records), "records": len(kept), "dropped": len(dropped),
                 "dropped_by_reason": _reasons(dropped)}
 
-    return run_once(sft.layout, f"filtered-{method}", fp, body)
+    return run_once(sft.layout, FILTERED.marker(method), fp, body)
 
 
 def judge(sft: SFT, method: str) -> dict:
@@ -129,8 +133,8 @@ def judge(sft: SFT, method: str) -> dict:
 
     def work(client: LLMClient):
         chunks = {c.id: c for c in sft.chunks()}
-        judged, dropped = judge_records(_records(sft, "filtered", method), client, options, sft.default_model, chunks)
+        judged, dropped = judge_records(_records(sft, FILTERED, method), client, options, sft.default_model, chunks)
         return judged, dropped, {"judge": judge_summary(judged, dropped)}
 
-    return _llm_stage(sft, "judged", method, f"filtered-{method}", options.model_dump(), work,
+    return _llm_stage(sft, JUDGED, method, sft.marker(FILTERED, method), options.model_dump(), work,
                       label=f"{method} judge")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import fsspec
 from datatrove.io import DataFolder
 
-from refinery.sft.argilla import field, question
-from refinery.sft.records import Chunk, Dropped, SFTRecord
+from refinery.llmdata.argilla import field, question, responses_by_user
+from refinery.llmdata.records import Chunk, Dropped, SFTRecord
 
 QUALITY, DECISION, CORRECTION = "quality", "decision", "corrected_response"
 GUIDELINES = (
@@ -116,34 +116,12 @@ class Decision:
     correction: str | None = None
 
 
-def _answers(responses) -> list[dict]:
-    """Argilla responses in any of the SDK's shapes -> [{"status", "values": {question: value}}] per user:
-    Record.to_dict ({question: [{value, user_id, status?}]}), the API's user responses
-    ([{values: {question: {value}}, status, user_id}]) or flat rg.Response dicts ([{question_name, value, ...}])."""
-    by_user: dict[str, dict] = {}
-    if isinstance(responses, dict):
-        items = [(q, r) for q, rs in responses.items() for r in rs]
-    else:
-        items = []
-        for r in responses:
-            if "values" in r:
-                by_user[str(r.get("user_id", len(by_user)))] = {
-                    "status": r.get("status"), "values": {q: (v or {}).get("value") for q, v in r["values"].items()}}
-            else:
-                items.append((r["question_name"], r))
-    for name, r in items:
-        answer = by_user.setdefault(str(r.get("user_id")), {"status": r.get("status"), "values": {}})
-        answer["values"][name] = r.get("value")
-        answer["status"] = answer["status"] or r.get("status")
-    return list(by_user.values())
-
-
 def decision_of(row: dict) -> Decision:
     if "responses" not in row:  # the plain review file
         status = str(row.get("status") or "").lower()
         return Decision("rejected" if status in _REJECT else "accepted" if status in _ACCEPT else None,
                         row.get(QUALITY), row.get(CORRECTION))
-    answers = [a for a in _answers(row["responses"]) if (a["status"] or "submitted") in ("submitted", "discarded")]
+    answers = [a for a in responses_by_user(row["responses"]) if (a["status"] or "submitted") in ("submitted", "discarded")]
     if not answers:
         return Decision(None)
     rejected = any(a["status"] == "discarded" or a["values"].get(DECISION) == "reject" for a in answers)

@@ -10,7 +10,8 @@ from refinery.corpus import flow
 from refinery.corpus.config import CorpusConfig
 from refinery.corpus.dedup_stage import dedup
 from refinery.corpus.report import iter_jsonl
-from refinery.corpus.stage import Stage
+from refinery.catalog.corpus import FILTER
+from refinery.stage import Stage
 from refinery.runners import local_runner
 from refinery.storage import Layout
 
@@ -40,7 +41,7 @@ def _filtered(corpus: flow.Corpus, drop: str, texts: list[str]) -> None:
             for i, text in enumerate(texts):
                 w.write(Document(text=text, id=f"{drop}/doc{i}", metadata={"source": f"{drop}/doc{i}.txt"}), 0)
         return {}
-    Stage(corpus.layout, drop, "filter", f"test-{drop}-{len(texts)}", [corpus.layout.stage(drop, "filtered")]).run(body)
+    Stage(corpus.layout, drop, FILTER, f"test-{drop}-{len(texts)}", [corpus.layout.stage(drop, "filtered")]).run(body)
 
 
 def _kept(corpus, drop):

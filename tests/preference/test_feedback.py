@@ -6,7 +6,7 @@ from refinery.llm.client import LLMClient
 from refinery.preference.feedback import (all_pairs, compare, pairwise_scores, pairwise_summary, parse_choice,
                                           rate)
 from refinery.preference.records import Candidate, Prompt, Turn
-from refinery.sft.judge import JudgeOptions, JudgeSpec
+from refinery.llmdata.judge import JudgeOptions, JudgeSpec
 from tests.fakes.scripted import ScriptedBackend
 
 PROMPT = Prompt(id="p", messages=[Turn(role="user", content="How many days of notice before long leave?")],

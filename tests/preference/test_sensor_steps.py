@@ -2,9 +2,9 @@
 wait for enough pairs, train, open the next round."""
 import hashlib
 
-from orchestration.preference_sensor import next_step
+from assets.preference.sensor import next_step
 from refinery.preference.flow import FLOW
-from refinery.sft.stage import run_once
+from refinery.stage import run_once
 from refinery.storage import Layout
 
 

@@ -30,7 +30,7 @@ from refinery.storage import Layout
 raw, out = sys.argv[1:3]
 corpus = flow.Corpus(Layout(out), CorpusConfig.model_validate({"execution": {"tasks": 1}}), local_runner(1), raw)
 flow.extract(corpus, "drop1")
-flow.filter_(corpus, "drop1")
+flow.filter_documents(corpus, "drop1")
 """
 
 

@@ -15,10 +15,11 @@ from orchestration.cli import run_sft_jobs
 from refinery import secrets
 from refinery.llm.failures import LLMFailureError
 from refinery.sft import flow
-from refinery.sft.checks import llm_failures
+from refinery.llmdata.checks import llm_failures
+from refinery.catalog.sft import GENERATED
 from refinery.sft.config import SFTConfig
-from refinery.sft.io import read_records, write_records
-from refinery.sft.records import Chunk, Dropped
+from refinery.llmdata.io import read_records, write_records
+from refinery.llmdata.records import Chunk, Dropped
 from refinery.storage import Layout
 from resources import LLMResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -119,14 +120,14 @@ def test_server_down_fails_the_stage_in_one_line_and_caches_nothing(tmp_path):
                               "fix the server and rerun (failed requests are not cached)")
     assert [d.reason for d in _dropped(layout)] == ["connection_error"] * 8  # what it could, recorded
     assert not _cache_files(tmp_path)
-    passed, report = llm_failures(layout, ["generated-grounded_qa"])  # what the asset checks report
+    passed, report = llm_failures(layout, [(GENERATED, "grounded_qa")])  # what the asset checks report
     assert not passed and report["failure_share"] == 1.0
     assert report["by_stage"]["generated-grounded_qa"]["by_reason"] == {"connection_error": 8}
 
     with FakeOpenAIServer(responder=answer) as server:
         summary = flow.generate(_sft(layout, _openai(server.base_url)), "grounded_qa")
         assert server.calls == 8 and summary["records"] == 8 and not _dropped(layout)
-    assert llm_failures(layout, ["generated-grounded_qa"]) == (True, {
+    assert llm_failures(layout, [(GENERATED, "grounded_qa")]) == (True, {
         "llm_requests": 8, "llm_failed": 0, "failure_share": 0.0, "by_stage": {}})
 
 

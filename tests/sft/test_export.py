@@ -6,10 +6,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from refinery.sft.export import ExportOptions, export_dataset, split_of
+from refinery.llmdata.dataset_files import split_of
+from refinery.sft.export import ExportOptions, export_dataset
 from refinery.sft.filter_options import SFTFilterOptions
-from refinery.sft.judge import JudgeOptions, aggregate
-from refinery.sft.records import AspectRating, Chunk, Dropped, JudgeVerdict, SFTRecord, Turn
+from refinery.llmdata.judge import JudgeOptions, aggregate
+from refinery.llmdata.records import AspectRating, Chunk, Dropped, JudgeVerdict, SFTRecord, Turn
 from refinery.sft.review import export_for_review, import_reviews
 from refinery.storage import data_folder
 
@@ -220,7 +221,7 @@ def test_export_writes_through_an_s3_data_folder(records, moto_s3):
 def test_push_to_hub_uploads_the_folder_as_a_private_dataset(records, tmp_path, monkeypatch):
     import huggingface_hub
 
-    from refinery.sft.export import push_to_hub
+    from refinery.llmdata.dataset_files import push_to_hub
 
     calls = []
 

@@ -2,9 +2,9 @@ import pytest
 
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMCallError, LLMRequest
-from refinery.sft.agreement import jury_agreement, krippendorff_alpha, pairwise_agreement
-from refinery.sft.judge import JudgeOptions, judge_records, judge_summary, parse_rating
-from refinery.sft.records import Chunk, SFTRecord, Turn
+from refinery.llmdata.agreement import jury_agreement, krippendorff_alpha, pairwise_agreement
+from refinery.llmdata.judge import JudgeOptions, judge_records, judge_summary, parse_rating
+from refinery.llmdata.records import Chunk, SFTRecord, Turn
 from tests.fakes.scripted import ScriptedBackend
 
 CHUNK = Chunk(id="c1", doc_id="d1", text="Unopened products can be returned within 30 days for a full refund.")

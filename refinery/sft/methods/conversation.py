@@ -19,8 +19,8 @@ from refinery.llm.types import Message
 from refinery.options import StrictOptions
 from refinery.sft.methods.base import (MethodResult, SamplingOptions, answer, build_request, derive_seed, drop,
                                        has_content, record, rng, spread, weighted_choice)
-from refinery.sft.prompts import PromptTemplate, load_template
-from refinery.sft.records import Chunk, Dropped
+from refinery.llmdata.prompts import PromptTemplate, load_template
+from refinery.llmdata.records import Chunk, Dropped
 
 METHOD = "conversation"
 ATTRIBUTES = ("persona", "emotion", "knowledge_level", "scenario", "structure")

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from refinery.llm.client import LLMClient
 from refinery.sft.methods.base import (MethodResult, SamplingOptions, build_request, derive_seed, drop, failed,
                                        parse_fields, record, spread)
-from refinery.sft.prompts import load_template
-from refinery.sft.records import Chunk
+from refinery.llmdata.prompts import load_template
+from refinery.llmdata.records import Chunk
 
 METHOD = "grounded_qa"
 

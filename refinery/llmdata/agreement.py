@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Literal
 
-from refinery.sft.records import SFTRecord
+from refinery.llmdata.records import SFTRecord
 
 Metric = Literal["ordinal", "interval"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from refinery.corpus.stage import StageResult
+from refinery.stage import StageResult
 
 
 def _samples_md(samples: list[dict]) -> str:

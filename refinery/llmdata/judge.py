@@ -21,9 +21,9 @@ from pydantic import Field, model_validator
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMRequest, user
 from refinery.options import StrictOptions
-from refinery.sft.agreement import Metric, jury_agreement
-from refinery.sft.prompts import load_template
-from refinery.sft.records import AspectRating, Chunk, Dropped, Judgement, JudgeVerdict, SFTRecord
+from refinery.llmdata.agreement import Metric, jury_agreement
+from refinery.llmdata.prompts import load_template
+from refinery.llmdata.records import AspectRating, Chunk, Dropped, Judgement, JudgeVerdict, SFTRecord
 
 Aspect = Literal["instruction_following", "truthfulness", "honesty", "helpfulness"]
 ASPECTS: tuple[str, ...] = ("instruction_following", "truthfulness", "honesty", "helpfulness")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.sft_metadata import sft_metadata
+from assets.sft.metadata import sft_metadata
 
 _INTS = ("prompts", "eval_prompts", "log_responses", "candidates", "eval_answers", "failed", "prompts_scored",
          "annotations", "pairs", "kto_rows", "wins", "losses", "ties", "compared", "trained_on_pairs", "fresh")

@@ -4,12 +4,13 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from assets.metadata import stage_metadata
-from assets.partitions import drops, earlier_drops
+from assets.corpus.metadata import stage_metadata
+from assets.corpus.partitions import drops, earlier_drops
 from refinery.corpus import flow
 from refinery.corpus.dedup_stage import EarlierDropsNotReady, dedup
-from refinery.corpus.stage import StageResult
-from resources import ComputeResource, CorpusSettings, StorageResource
+from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
+from refinery.stage import StageResult, StageSpec
+from resources import ComputeResource, SettingsResource, StorageResource
 
 raw_documents = dg.AssetSpec(
     "raw_documents", group_name="corpus", partitions_def=drops, kinds={"s3", "file"},
@@ -19,27 +20,23 @@ raw_documents = dg.AssetSpec(
 StageFn = Callable[[flow.Corpus, dg.AssetExecutionContext, StorageResource], StageResult]
 
 
-def _stage_asset(name: str, upstream, stage: StageFn, description: str, **kwargs) -> dg.AssetsDefinition:
+def _stage_asset(spec: StageSpec, stage: StageFn, **kwargs) -> dg.AssetsDefinition:
+    """The asset of a declared corpus stage: its key, input and description come from the declaration."""
+    upstream = [i.asset for i in spec.inputs] or [raw_documents.key]
     # one drop per run (Dagster's default for dynamic partitions): a drop's dedup depends on the drops before it
-    @dg.asset(name=name, deps=[upstream], partitions_def=drops, group_name="corpus", kinds={"datatrove"},
-              description=description, **kwargs)
+    @dg.asset(name=spec.asset, deps=upstream, partitions_def=drops, group_name="corpus", kinds={"datatrove"},
+              description=spec.description, **kwargs)
     def _asset(context: dg.AssetExecutionContext, storage: StorageResource, compute: ComputeResource,
-               settings: CorpusSettings) -> dg.MaterializeResult:
-        corpus = flow.Corpus(storage.layout(), settings.config(), compute.runner(), storage.raw_uri(),
+               settings: SettingsResource) -> dg.MaterializeResult:
+        corpus = flow.Corpus(storage.layout(), settings.config().corpus, compute.runner(), storage.raw_uri(),
                              storage.endpoint_url)
         return dg.MaterializeResult(metadata=stage_metadata(stage(corpus, context, storage)))
 
     return _asset
 
 
-extracted_documents = _stage_asset(
-    "extracted_documents", raw_documents, lambda c, ctx, _: flow.extract(c, ctx.partition_key),
-    "Clean text per document (datatrove JSONL.gz), bad files quarantined with their reason.",
-)
-filtered_documents = _stage_asset(
-    "filtered_documents", extracted_documents, lambda c, ctx, _: flow.filter_(c, ctx.partition_key),
-    "Documents kept by the quality/language/toxicity filters, PII redacted; drops kept with reasons.",
-)
+extracted_documents = _stage_asset(EXTRACT, lambda c, ctx, _: flow.extract(c, ctx.partition_key))
+filtered_documents = _stage_asset(FILTER, lambda c, ctx, _: flow.filter_documents(c, ctx.partition_key))
 # A backfill may start a later drop's run before an earlier one's: wait for it by retrying the step
 BACKFILL_RETRIES, BACKFILL_RETRY_SECONDS = 20, 30
 
@@ -54,12 +51,5 @@ def _dedup(corpus: flow.Corpus, context: dg.AssetExecutionContext, storage: Stor
         raise dg.RetryRequested(max_retries=BACKFILL_RETRIES, seconds_to_wait=BACKFILL_RETRY_SECONDS) from e
 
 
-deduplicated_documents = _stage_asset(
-    "deduplicated_documents", filtered_documents, _dedup,
-    "Exact, MinHash near-duplicate and CCNet-paragraph duplicates removed against this and all earlier drops.",
-    pool="corpus_dedup",
-)
-tokenized_shards = _stage_asset(
-    "tokenized_shards", deduplicated_documents, lambda c, ctx, _: flow.tokenize(c, ctx.partition_key),
-    "Tokenized training shards (datatrove .ds + index), loadable by datatrove's token readers.",
-)
+deduplicated_documents = _stage_asset(DEDUP, _dedup, pool="corpus_dedup")
+tokenized_shards = _stage_asset(TOKENIZE, lambda c, ctx, _: flow.tokenize(c, ctx.partition_key))

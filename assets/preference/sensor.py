@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.preference import rounds
-from orchestration.jobs import preference_round_job, preference_train_job
+from assets.preference.assets import rounds
+from assets.preference.jobs import preference_round_job, preference_train_job
+from refinery.catalog.preference import DATASET, FEEDBACK
+from refinery.catalog.sft import DATASET as SFT_DATASET
 from refinery.preference import flow
-from refinery.sft.stage import marker_fingerprint, marker_summary
-from resources import CorpusSettings, StorageResource
+from refinery.preference.policy import training_gate
+from resources import SettingsResource, StorageResource
 
-_FEEDBACK = [dg.AssetKey("preference_feedback"), dg.AssetKey("preference_dataset")]
+_FEEDBACK = [dg.AssetKey(FEEDBACK.asset), dg.AssetKey(DATASET.asset)]  # new annotations: these two again
 
 
 def next_step(layout, keys: list[str], min_pairs: int) -> tuple[str, str, str | None, str] | None:
     """(action, round, run key, why) or None: one step of the loop, decided from the stage markers."""
     if not keys:
-        if not marker_fingerprint(layout, "dataset"):
+        if not SFT_DATASET.fingerprint_in(layout):
             return None
         return "open", flow.round_key(1), "open:round-001", "an SFT dataset exists: first round"
     last = max(keys, key=flow.round_number)
@@ -27,14 +29,14 @@ def next_step(layout, keys: list[str], min_pairs: int) -> tuple[str, str, str | 
         return "open", nxt, f"open:{nxt}", f"{last} is deployed and evaluated"
     if done["feedback"] and not done["policy"]:
         returned = [list(x) for x in flow.returned_files(layout, last)]
-        seen = (marker_summary(layout, f"feedback-{last}", flow.FLOW) or {}).get("returned") or []
+        seen = (FEEDBACK.summary_in(layout, last) or {}).get("returned") or []
         if returned != seen:
             return "feedback", last, f"feedback:{last}:{flow.fingerprint(returned)[:16]}", "new annotation files"
     if done["dataset"] and not done["eval"]:
-        pairs = (marker_summary(layout, f"dataset-{last}", flow.FLOW) or {}).get("pairs", 0)
-        if pairs < min_pairs:
+        pairs, why_not = training_gate(layout, last, min_pairs)
+        if why_not:
             return None
-        fp = marker_fingerprint(layout, f"dataset-{last}", flow.FLOW)
+        fp = DATASET.fingerprint_in(layout, last)
         return "train", last, f"train:{last}:{fp[:16]}", f"{last} has {pairs} pairs (min {min_pairs})"
     return None
 
@@ -43,9 +45,9 @@ def next_step(layout, keys: list[str], min_pairs: int) -> tuple[str, str, str | 
            default_status=dg.DefaultSensorStatus.STOPPED,
            description="Drives the preference loop: first round, new annotations, training, next round.")
 def preference_loop_sensor(context: dg.SensorEvaluationContext, storage: StorageResource,
-                           settings: CorpusSettings) -> dg.SensorResult | dg.SkipReason:
+                           settings: SettingsResource) -> dg.SensorResult | dg.SkipReason:
     keys = list(context.instance.get_dynamic_partitions(rounds.name))
-    step = next_step(storage.layout(), keys, settings.preference_config().training.min_pairs)
+    step = next_step(storage.layout(), keys, settings.config().preference.training.min_pairs)
     if step is None:
         return dg.SkipReason("nothing to do: waiting for an SFT dataset, a round's data or enough pairs")
     action, key, run_key, why = step

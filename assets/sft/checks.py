@@ -2,18 +2,20 @@
 LLM failure shares within their bound."""
 import dagster as dg
 
-from assets.corpus_checks import _llm_failures_result, _result
-from assets.sft import sft_dataset, sft_generated, sft_judged
+from assets.check_results import check_result, llm_failures_result
+from assets.sft.assets import sft_dataset, sft_generated, sft_judged
+from refinery.llmdata.checks import llm_failures
 from refinery.sft import checks
-from resources import CorpusSettings, StorageResource
+from refinery.catalog.sft import DATASET, GENERATED, JUDGED, LLM_STAGES
+from resources import SettingsResource, StorageResource
 
 
 def _check(asset, name: str, description: str, check, partitioned: bool):
     @dg.asset_check(asset=asset, name=name, description=description)
     def _asset_check(context: dg.AssetCheckExecutionContext, storage: StorageResource) -> dg.AssetCheckResult:
         layout = storage.layout()
-        where = ("judged", context.partition_key) if partitioned else ("dataset",)
-        return _result(check(layout.at(layout.sft(*where))), counted="records_checked")
+        where = JUDGED.output_uri(layout, context.partition_key) if partitioned else DATASET.output_uri(layout)
+        return check_result(check(layout.at(where)), counted="records_checked")
 
     return _asset_check
 
@@ -31,19 +33,19 @@ sft_judged_coverage = _check(sft_judged, "sft_judged_coverage", "Every kept reco
 
 
 def _llm_check(asset, name: str, description: str, stages):
-    """`stages(context, settings)`: the stage markers whose LLM failure shares the check reports."""
+    """`stages(context, settings)`: the (stage, partition) whose LLM failure shares the check reports."""
     @dg.asset_check(asset=asset, name=name, description=description)
     def _asset_check(context: dg.AssetCheckExecutionContext, storage: StorageResource,
-                     settings: CorpusSettings) -> dg.AssetCheckResult:
-        return _llm_failures_result(*checks.llm_failures(storage.layout(), stages(context, settings)))
+                     settings: SettingsResource) -> dg.AssetCheckResult:
+        return llm_failures_result(*llm_failures(storage.layout(), stages(context, settings)))
 
     return _asset_check
 
 
 sft_generated_llm_failures = _llm_check(
     sft_generated, "sft_generated_llm_failures", "The method's failed LLM requests are within sft.llm.max_failure_share.",
-    lambda context, settings: [f"generated-{context.partition_key}"])
+    lambda context, settings: [(GENERATED, context.partition_key)])
 sft_dataset_llm_failures = _llm_check(
     sft_dataset, "sft_dataset_llm_failures",
     "Every generation and judge stage behind the dataset kept its failed LLM requests within sft.llm.max_failure_share.",
-    lambda context, settings: [f"{stage}-{m}" for m in settings.sft_config().methods for stage in ("generated", "judged")])
+    lambda context, settings: [(stage, m) for m in settings.config().sft.methods for stage in LLM_STAGES])

@@ -2,10 +2,11 @@
 the round's LLM stages (candidates, AI feedback) within their failure bound."""
 import dagster as dg
 
-from assets.corpus_checks import _llm_failures_result, _result
-from assets.preference import preference_ai_feedback, preference_dataset
+from assets.check_results import check_result, llm_failures_result
+from assets.preference.assets import preference_ai_feedback, preference_dataset
+from refinery.catalog.preference import DATASET, LLM_STAGES
 from refinery.preference import checks
-from refinery.sft.checks import llm_failures
+from refinery.llmdata.checks import llm_failures
 from resources import StorageResource
 
 
@@ -14,7 +15,7 @@ from resources import StorageResource
 def preference_dataset_trainer_layout(context: dg.AssetCheckExecutionContext,
                                       storage: StorageResource) -> dg.AssetCheckResult:
     layout = storage.layout()
-    return _result(checks.trainer_layout(layout.at(layout.preference("rounds", context.partition_key, "dataset"))),
+    return check_result(checks.trainer_layout(layout.at(DATASET.output_uri(layout, context.partition_key))),
                    counted="rows_checked")
 
 
@@ -22,14 +23,13 @@ def preference_dataset_trainer_layout(context: dg.AssetCheckExecutionContext,
 def preference_dataset_no_eval_leak(context: dg.AssetCheckExecutionContext,
                                     storage: StorageResource) -> dg.AssetCheckResult:
     layout = storage.layout()
-    dataset = layout.at(layout.preference("rounds", context.partition_key, "dataset"))
-    return _result(checks.no_eval_leak(dataset, layout.at(layout.preference("eval"))), counted="rows_checked")
+    dataset = layout.at(DATASET.output_uri(layout, context.partition_key))
+    return check_result(checks.no_eval_leak(dataset, layout.at(layout.preference("eval"))), counted="rows_checked")
 
 
 @dg.asset_check(asset=preference_ai_feedback, description="The round's candidate generation and AI feedback kept "
                 "their failed LLM requests within preference.llm.max_failure_share.")
 def preference_ai_feedback_llm_failures(context: dg.AssetCheckExecutionContext,
                                         storage: StorageResource) -> dg.AssetCheckResult:
-    key = context.partition_key
-    return _llm_failures_result(*llm_failures(storage.layout(), [f"candidates-{key}", f"ai_feedback-{key}"],
-                                              flow="preference"))
+    stages = [(spec, context.partition_key) for spec in LLM_STAGES]
+    return llm_failures_result(*llm_failures(storage.layout(), stages))

@@ -1,10 +1,18 @@
-"""New raw drops become partitions and get a corpus run; backfills of old drops go through the UI/CLI."""
-
+"""The corpus flow's job and the sensor that starts it on new drops; backfills of old drops go through the
+UI/CLI."""
 import dagster as dg
 
-from assets.partitions import drops
-from orchestration.jobs import corpus_job
+from assets.corpus.partitions import drops
 from resources import StorageResource
+
+# Runs of this job are tagged so dagster.yaml can queue them one at a time, oldest drop first: a drop is
+# deduplicated against the drops before it.
+corpus_job = dg.define_asset_job(
+    "corpus_job",
+    selection=dg.AssetSelection.groups("corpus"),
+    partitions_def=drops,
+    tags={"refinery/flow": "corpus"},
+)
 
 
 @dg.sensor(job=corpus_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
