@@ -31,8 +31,8 @@ def child(docs: int, work: Path) -> dict:
     from refinery.corpus import flow
     from refinery.corpus.config import CorpusConfig
     from refinery.corpus.dedup_stage import dedup
-    from refinery.stage import Stage
     from refinery.runners import local_runner
+    from refinery.stage import Stage
     from refinery.storage import Layout
 
     layout = Layout(str(work))

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.fakes: 
 from refinery.llm.anthropic_backend import AnthropicBackend  # noqa: E402
 from refinery.llm.cache import ResponseCache  # noqa: E402
 from refinery.llm.client import LLMClient  # noqa: E402
-from refinery.sft.methods import run as run_method  # noqa: E402
 from refinery.llmdata.records import Chunk  # noqa: E402
+from refinery.sft.methods import run as run_method  # noqa: E402
 from refinery.storage import data_folder  # noqa: E402
 from tests.fakes.anthropic_server import FakeAnthropicServer  # noqa: E402
 

@@ -12,12 +12,12 @@ import random
 import tempfile
 import time
 
+from refinery.llmdata.records import AspectRating, Judgement, JudgeVerdict
 from refinery.preference import annotation
 from refinery.preference.config import PairOptions
 from refinery.preference.export import export_preferences
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, ControlRecord, Prompt, Turn
-from refinery.llmdata.records import AspectRating, Judgement, JudgeVerdict
 from refinery.storage import data_folder
 
 

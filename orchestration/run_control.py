@@ -16,7 +16,7 @@ from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatu
 from dagster._utils.interrupts import check_captured_interrupt
 from dagster._utils.log import create_console_logger
 
-from orchestration.cli import UNREACHABLE
+from orchestration.cli.session import UNREACHABLE
 from refinery.run_lock import Owner, RunLock, alive
 
 log = logging.getLogger("refinery.cli")

@@ -1,7 +1,7 @@
 from resources.compute import ComputeResource
-from resources.settings import SettingsResource
 from resources.hub import HubResource
 from resources.llm import LLMResource
+from resources.settings import SettingsResource
 from resources.storage import StorageResource
 from resources.training import TrainingResource
 

@@ -7,12 +7,12 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
-from refinery.stage import PipelineRunner
 from refinery.runners import local_runner
+from refinery.stage import PipelineRunner
 
 
 class ComputeResource(dg.ConfigurableResource):
-    backend: Literal["local"] = "local"
+    # local processes only, for now: a datatrove Ray/Slurm executor comes with its own settings here
     workers: int = Field(2, ge=1)  # datatrove tasks run at once on this machine
     start_method: Literal["forkserver", "spawn", "fork"] = "forkserver"
 

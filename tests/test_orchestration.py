@@ -2,9 +2,9 @@
 import dagster as dg
 
 from assets.corpus.assets import extracted_documents, filtered_documents
+from assets.corpus.jobs import new_drops_sensor
 from assets.corpus.partitions import drops, earlier_drops
 from orchestration.definitions import build_definitions
-from assets.corpus.jobs import new_drops_sensor
 from resources import ComputeResource, SettingsResource, StorageResource
 
 
@@ -89,3 +89,21 @@ def test_backfill_run_of_a_later_drop_retries_until_earlier_drops_are_deduplicat
     assert dg.materialize(selection, partition_key="2026-11-01", instance=instance, resources=resources).success
     assert dg.materialize(selection, partition_key="2026-11-08", instance=instance, resources=resources,
                           tags={"dagster/backfill": "test"}).success
+
+
+def test_every_declared_stage_is_an_asset_with_its_inputs_and_the_package_loads_jobs_and_sensors():
+    """The code location is loaded from the `assets` package, not listed: each stage of the catalogue is an
+    asset whose parents are its declared inputs, and every flow's jobs and sensors are found beside them."""
+    from refinery.catalog import corpus, preference, sft
+
+    defs = build_definitions("local")
+    graph = defs.resolve_asset_graph()
+    for spec in (*corpus.STAGES, *sft.STAGES, *preference.STAGES):
+        node = graph.get(dg.AssetKey(spec.asset))
+        expected = {dg.AssetKey(i.asset) for i in spec.inputs} or {dg.AssetKey("raw_documents")}
+        assert node.parent_keys == expected, spec.name
+        assert node.description == spec.description
+    assert {j.name for j in defs.jobs} == {"corpus_job", "sft_chunks_job", "sft_method_job", "sft_dataset_job",
+                                           "preference_round_job", "preference_train_job"}
+    assert {s.name for s in defs.sensors} == {"new_drops_sensor", "preference_loop_sensor"}
+    assert len(list(graph.asset_check_keys)) == 16

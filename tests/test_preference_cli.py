@@ -1,8 +1,8 @@
 """`refinery preference` as a user runs it: the local trainer (records its inputs), rounds opened with --next,
 a repeated command reuses everything and pays for nothing twice."""
 import collections
-import threading
 import json
+import threading
 
 import yaml
 

@@ -16,11 +16,10 @@ import assets.preference.checks
 import assets.sft.assets
 from assets.preference.jobs import preference_round_job, preference_train_job
 from assets.preference.sensor import next_step, preference_loop_sensor
-from refinery.preference import flow
 from refinery.llmdata.records import SFTRecord, Turn
+from refinery.preference import flow
 from refinery.stage import marker_fingerprint, run_once
-from resources import (ComputeResource, SettingsResource, HubResource, LLMResource, StorageResource,
-                       TrainingResource)
+from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import anthropic_request
 from tests.fakes.sagemaker import FakeSageMaker

@@ -10,11 +10,11 @@ from datasets import load_dataset
 import assets.corpus.assets
 import assets.sft.assets
 import assets.sft.checks
-from orchestration.cli import main, run_sft_jobs
 from assets.sft.jobs import sft_chunks_job, sft_dataset_job, sft_method_job
-from resources import ComputeResource, SettingsResource, HubResource, LLMResource, StorageResource
+from orchestration.cli import main, run_sft_jobs
 from refinery.sft.methods import METHODS
 from refinery.storage import Layout
+from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import plausible_anthropic
 

@@ -6,9 +6,9 @@ import dagster as dg
 
 from assets.corpus.metadata import stage_metadata
 from assets.corpus.partitions import drops, earlier_drops
+from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.corpus import flow
 from refinery.corpus.dedup_stage import EarlierDropsNotReady, dedup
-from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.stage import StageResult, StageSpec
 from resources import ComputeResource, SettingsResource, StorageResource
 

@@ -3,8 +3,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from assets.corpus.assets import deduplicated_documents, extracted_documents, filtered_documents, tokenized_shards
 from assets.check_results import check_result
+from assets.corpus.assets import deduplicated_documents, extracted_documents, filtered_documents, tokenized_shards
 from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.corpus import checks
 from refinery.stage import StageSpec

@@ -7,7 +7,7 @@ from assets.preference.metadata import preference_metadata, win_rate_plot
 from refinery.catalog.preference import AI_FEEDBACK, CANDIDATES, DATASET, EVAL, FEEDBACK, POLICY, PROMPTS
 from refinery.preference import flow, policy
 from refinery.stage import StageSpec
-from resources import SettingsResource, LLMResource, StorageResource, TrainingResource
+from resources import LLMResource, SettingsResource, StorageResource, TrainingResource
 
 rounds = dg.DynamicPartitionsDefinition(name="rounds")
 

@@ -5,8 +5,8 @@ import dagster as dg
 from assets.check_results import check_result, llm_failures_result
 from assets.preference.assets import preference_ai_feedback, preference_dataset
 from refinery.catalog.preference import DATASET, LLM_STAGES
-from refinery.preference import checks
 from refinery.llmdata.checks import llm_failures
+from refinery.preference import checks
 from resources import StorageResource
 
 

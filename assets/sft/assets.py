@@ -4,21 +4,19 @@ regenerates just that method; unchanged stages are reused and cached LLM answers
 import dagster as dg
 
 from assets.sft.metadata import sft_metadata
+from refinery.catalog.corpus import DEDUP
+from refinery.catalog.sft import CHUNKS, DATASET, FILTERED, GENERATED, JUDGED
 from refinery.sft import flow
 from refinery.sft.dataset import build_dataset
-from refinery.catalog.corpus import DEDUP
 from refinery.sft.methods import METHODS
-from refinery.catalog.sft import CHUNKS, DATASET, FILTERED, GENERATED, JUDGED
 from refinery.stage import StageSpec
-from resources import SettingsResource, HubResource, LLMResource, StorageResource
+from resources import HubResource, LLMResource, SettingsResource, StorageResource
 
 sft_methods = dg.StaticPartitionsDefinition(list(METHODS))
 
 
 def _sft(storage: StorageResource, llm: LLMResource, settings: SettingsResource) -> flow.SFT:
-    layout, config = storage.layout(), settings.config().sft
-    return flow.SFT(layout, config, lambda: llm.client(layout, config.pricing), llm.default_model(),
-                    llm.is_external())
+    return flow.SFT(storage.layout(), settings.config().sft, llm)
 
 
 @dg.asset(name=CHUNKS.asset, group_name="sft", deps=[DEDUP.asset], kinds={"python"}, description=CHUNKS.description)

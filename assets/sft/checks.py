@@ -4,9 +4,9 @@ import dagster as dg
 
 from assets.check_results import check_result, llm_failures_result
 from assets.sft.assets import sft_dataset, sft_generated, sft_judged
+from refinery.catalog.sft import DATASET, GENERATED, JUDGED, LLM_STAGES
 from refinery.llmdata.checks import llm_failures
 from refinery.sft import checks
-from refinery.catalog.sft import DATASET, GENERATED, JUDGED, LLM_STAGES
 from resources import SettingsResource, StorageResource
 
 

@@ -1,4 +1,4 @@
-"""The corpus flow's stages: `refinery/corpus/` runs them, `assets/corpus.py` makes each an asset partitioned
+"""The corpus flow's stages: `refinery/corpus/` runs them, `assets/corpus/` makes each an asset partitioned
 by drop, `refinery explain`, the SFT chunks and the summaries read their names and folders from here."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The preference loop's stages, one set per round (`round-001`, ...): `refinery/preference/` runs them,
-`assets/preference.py` makes each an asset partitioned by round, the loop sensor and `refinery preference` read
+`assets/preference/` makes each an asset partitioned by round, the loop sensor and `refinery preference` read
 their markers through them."""
 from __future__ import annotations
 

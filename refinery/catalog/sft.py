@@ -1,4 +1,4 @@
-"""The SFT flow's stages: `refinery/sft/` runs them, `assets/sft.py` makes each an asset (the generation
+"""The SFT flow's stages: `refinery/sft/` runs them, `assets/sft/` makes each an asset (the generation
 stages partitioned by method), the checks and the preference loop read their markers through them."""
 from __future__ import annotations
 

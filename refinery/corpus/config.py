@@ -7,12 +7,10 @@ import json
 
 from pydantic import Field
 
-from refinery.options import StrictOptions
-
 from refinery.dedup.options import DedupOptions
 from refinery.extract.options import ExtractOptions
 from refinery.filters.options import FilterOptions
-
+from refinery.options import StrictOptions
 
 
 class TokenizeOptions(StrictOptions):

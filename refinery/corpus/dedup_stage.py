@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from datatrove.pipeline.writers import JsonlWriter
 from datatrove.pipeline.dedup.sentence_dedup import (
     SentDedupConfig,
     SentenceDedupBuildIndex,
@@ -15,13 +14,20 @@ from datatrove.pipeline.dedup.sentence_dedup import (
     SentenceDedupSignature,
     SentenceFindDedups,
 )
+from datatrove.pipeline.writers import JsonlWriter
 
+from refinery.catalog.corpus import DEDUP, FILTER
 from refinery.corpus import report
 from refinery.corpus.flow import JSONL, Corpus, _io_summary, upstream
-from refinery.catalog.corpus import DEDUP, FILTER
-from refinery.stage import Stage, StageResult, fingerprint
 from refinery.dedup.ccnet import ExactParagraphDedup
-from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_index_owner, minhash_steps, sentence_index_owner
+from refinery.dedup.minhash import (
+    EarlierDropsIndex,
+    minhash_config,
+    minhash_index_owner,
+    minhash_steps,
+    sentence_index_owner,
+)
+from refinery.stage import Stage, StageResult, fingerprint
 from refinery.storage import storage_options
 
 

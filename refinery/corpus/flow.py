@@ -9,13 +9,13 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
+from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.corpus import report
 from refinery.corpus.config import CorpusConfig
-from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
-from refinery.stage import PipelineRunner, Stage, StageResult, StageSpec, fingerprint, load_stats
 from refinery.extract.listing import list_raw
 from refinery.extract.reader import RawFileReader
 from refinery.filters.build import FILTER_NAMES, build_filter_steps
+from refinery.stage import PipelineRunner, Stage, StageResult, StageSpec, fingerprint, load_stats
 from refinery.storage import Layout, data_folder
 from refinery.tokenize import resolve_tokenizer
 

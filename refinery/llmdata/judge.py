@@ -20,10 +20,10 @@ from pydantic import Field, model_validator
 
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMRequest, user
-from refinery.options import StrictOptions
 from refinery.llmdata.agreement import Metric, jury_agreement
 from refinery.llmdata.prompts import load_template
 from refinery.llmdata.records import AspectRating, Chunk, Dropped, Judgement, JudgeVerdict, SFTRecord
+from refinery.options import StrictOptions
 
 Aspect = Literal["instruction_following", "truthfulness", "honesty", "helpfulness"]
 ASPECTS: tuple[str, ...] = ("instruction_following", "truthfulness", "honesty", "helpfulness")

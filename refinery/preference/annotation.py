@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 from datatrove.io import DataFolder
 
-from refinery.preference.records import Annotation, Candidate, ControlRecord, Prompt, PromptScores, stable_id
 from refinery.llmdata.argilla import field, question, responses_by_user
 from refinery.llmdata.io import numbered_rows
+from refinery.preference.records import Annotation, Candidate, ControlRecord, Prompt, PromptScores, stable_id
 from refinery.storage import data_folder, join
 
 RANKING, ACCEPTABLE, EDITED, NONE = "ranking", "acceptable", "edited_response", "none"

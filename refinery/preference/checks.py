@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from datatrove.io import DataFolder
 
 from refinery.corpus.checks import CheckOutcome
-from refinery.preference.records import Prompt
 from refinery.llmdata.checks import FIRST
 from refinery.llmdata.io import read_records
+from refinery.preference.records import Prompt
 
 
 def _rows(dataset: DataFolder, config: str) -> Iterator[tuple[str, dict]]:

@@ -6,9 +6,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from refinery.llm.failures import LLMStageOptions
+from refinery.llmdata.judge import JudgeOptions, JudgeSpec
 from refinery.options import StrictOptions
 from refinery.preference.training import TrainingOptions
-from refinery.llmdata.judge import JudgeOptions, JudgeSpec
 
 Backend = Literal["embedded", "anthropic", "openai", "sagemaker"]
 

@@ -12,11 +12,11 @@ from itertools import combinations
 
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMRequest, user
-from refinery.preference.records import Candidate, Comparison, Prompt
 from refinery.llmdata.agreement import krippendorff_alpha
 from refinery.llmdata.judge import JudgeOptions, JudgeSpec, judge_names, judge_records
 from refinery.llmdata.prompts import load_template
 from refinery.llmdata.records import SFTRecord, Turn
+from refinery.preference.records import Candidate, Comparison, Prompt
 
 _CHOICE = re.compile(r"\s*[*\[(]*\s*(?:responses?\s+)?[*\[(]*\s*(A|B)\b", re.I)
 _TIE = re.compile(r"\b(tie|draw|neither|equal(?:ly)?|same|both)\b", re.I)

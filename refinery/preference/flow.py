@@ -12,11 +12,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from refinery.catalog.preference import AI_FEEDBACK, CANDIDATES, DATASET, FEEDBACK, POLICY, PROMPTS, STAGES
+from refinery.catalog.sft import DATASET as SFT_DATASET
 from refinery.filters.pii import redact_pii
 from refinery.llm.client import LLMClient
 from refinery.llm.failures import failure_stats, raise_if_over
 from refinery.llm.pricing import Pricing
 from refinery.llm.provider import LLMProvider
+from refinery.llmdata.dataset_files import SplitOptions
+from refinery.llmdata.io import data_files, file_digest, read_records, write_records
+from refinery.llmdata.judge import judge_summary, judge_templates
+from refinery.llmdata.records import SFTRecord
 from refinery.preference import annotation, prompt_sources
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.config import PreferenceConfig, SourceSpec
@@ -24,12 +30,6 @@ from refinery.preference.export import export_preferences
 from refinery.preference.feedback import all_pairs, as_record, compare, pairwise_summary, pairwise_template, rate
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Comparison, ControlRecord, Prompt, PromptScores
-from refinery.llmdata.dataset_files import SplitOptions
-from refinery.llmdata.io import data_files, file_digest, read_records, write_records
-from refinery.llmdata.judge import judge_summary, judge_templates
-from refinery.llmdata.records import SFTRecord
-from refinery.catalog.preference import AI_FEEDBACK, CANDIDATES, DATASET, FEEDBACK, POLICY, PROMPTS, STAGES
-from refinery.catalog.sft import DATASET as SFT_DATASET
 from refinery.stage import StageSpec, fingerprint, run_once
 from refinery.storage import Layout, check_partition_key
 

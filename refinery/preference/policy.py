@@ -3,13 +3,13 @@ policy's win rate against the one that answered the round. The policy record is 
 endpoint serves the new model: a failed job or update leaves no half-published round."""
 from __future__ import annotations
 
+from refinery.catalog.preference import CANDIDATES, DATASET, EVAL, POLICY
+from refinery.llmdata.io import read_records, write_records
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.feedback import compare, pairwise_summary
-from refinery.catalog.preference import CANDIDATES, DATASET, EVAL, POLICY
 from refinery.preference.flow import Round, pairwise_template_ref, round_key, round_number
 from refinery.preference.records import Candidate, Prompt
 from refinery.preference.training import Deployment, TrainedModel, Trainer
-from refinery.llmdata.io import read_records, write_records
 from refinery.storage import Layout
 
 

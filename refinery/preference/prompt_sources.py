@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 
 from datatrove.io import DataFolder
 
-from refinery.preference.records import Candidate, Prompt, Turn, stable_id
 from refinery.llmdata.dataset_files import split_of
 from refinery.llmdata.io import numbered_rows
 from refinery.llmdata.records import SFTRecord
+from refinery.preference.records import Candidate, Prompt, Turn, stable_id
 
 _UP, _DOWN = {"up", "true", "1", "+1", "yes", "good", "👍"}, {"down", "false", "-1", "0", "no", "bad", "👎"}
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from refinery.sft.filter_options import SFTFilterOptions
 from refinery.llmdata.dataset_files import size_category
 from refinery.llmdata.judge import JudgeOptions, judge_summary, judge_templates
 from refinery.llmdata.records import Dropped, SFTRecord
+from refinery.sft.filter_options import SFTFilterOptions
 
 if TYPE_CHECKING:
     from refinery.sft.export import ExportOptions

@@ -9,10 +9,8 @@ from datatrove.io import DataFolder
 from pydantic import ValidationError
 
 from refinery.corpus.checks import CheckOutcome
-from refinery.llmdata.records import SFTRecord
 from refinery.llmdata.checks import FIRST
-
-
+from refinery.llmdata.records import SFTRecord
 
 
 def _rows(folder: DataFolder, name: str):

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from pydantic import Field
 
 from refinery.filters.pii import redact_pii
-from refinery.options import StrictOptions
 from refinery.llmdata.records import Chunk, stable_id
+from refinery.options import StrictOptions
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

@@ -7,13 +7,13 @@ from pydantic import Field, create_model
 
 from refinery.llm.failures import LLMStageOptions
 from refinery.llm.pricing import Pricing
+from refinery.llmdata.judge import JudgeOptions
+from refinery.llmdata.prompts import PROMPTS_DIR
 from refinery.options import StrictOptions
 from refinery.sft.chunking import ChunkOptions
 from refinery.sft.export import ExportOptions
 from refinery.sft.filter_options import SFTFilterOptions
-from refinery.llmdata.judge import JudgeOptions
 from refinery.sft.methods import METHODS
-from refinery.llmdata.prompts import PROMPTS_DIR
 
 # one field per registered method, each with its own options class and defaults
 _MethodOptions = create_model(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from refinery.sft.export import export_dataset
-from refinery.sft.flow import DROPPED, RECORDS, SFT
+from refinery.catalog.sft import DATASET, FILTERED, GENERATED, JUDGED
 from refinery.llmdata.io import data_files, file_digest, numbered_rows, read_records, write_records
 from refinery.llmdata.judge import judge_summary
 from refinery.llmdata.records import Dropped, SFTRecord
+from refinery.sft.export import export_dataset
+from refinery.sft.flow import DROPPED, RECORDS, SFT
 from refinery.sft.review import export_for_review, import_reviews
-from refinery.catalog.sft import DATASET, FILTERED, GENERATED, JUDGED
 from refinery.stage import fingerprint, run_once
 
 REVIEWED = ("review", "reviewed")

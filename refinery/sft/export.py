@@ -13,22 +13,14 @@ rebuilt export (or another export in a folder of the same name) loads stale rows
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import posixpath
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fsspec.implementations.local import LocalFileSystem
-from pydantic import Field
-
 from refinery.llmdata.dataset_files import SplitOptions, split_of, write_configs
-from refinery.sft.card import dataset_card
-from refinery.sft.filter_options import SFTFilterOptions
 from refinery.llmdata.judge import JudgeOptions
 from refinery.llmdata.records import Dropped, SFTRecord
+from refinery.sft.card import dataset_card
+from refinery.sft.filter_options import SFTFilterOptions
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -14,6 +14,7 @@ import numpy as np
 
 from refinery.filters.options import LanguageOptions
 from refinery.filters.pii import find_pii, redact_pii
+from refinery.llmdata.records import Dropped, SFTRecord
 from refinery.sft.filter_options import (
     LengthOptions,
     NearDuplicateOptions,
@@ -21,7 +22,6 @@ from refinery.sft.filter_options import (
     SFTPIIOptions,
     ToxicityOptions,
 )
-from refinery.llmdata.records import Dropped, SFTRecord
 
 # A check returns None to keep, (reason, detail) to drop, or a replacement record to keep (PII redaction).
 Check = Callable[[SFTRecord], "tuple[str, str] | SFTRecord | None"]

@@ -10,18 +10,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from refinery.catalog.corpus import DEDUP
+from refinery.catalog.sft import CHUNKS, FILTERED, GENERATED, JUDGED
 from refinery.corpus.report import iter_jsonl
 from refinery.llm.client import LLMClient
 from refinery.llm.failures import failure_stats, raise_if_over
-from refinery.sft import chunking
-from refinery.sft.config import SFTConfig, templates_fingerprint
-from refinery.sft.filters import filter_records
+from refinery.llm.provider import LLMProvider
 from refinery.llmdata.io import read_records, write_records
 from refinery.llmdata.judge import judge_records, judge_summary
-from refinery.sft import methods
 from refinery.llmdata.records import Chunk, Dropped, SFTRecord
-from refinery.catalog.corpus import DEDUP
-from refinery.catalog.sft import CHUNKS, FILTERED, GENERATED, JUDGED
+from refinery.sft import chunking, methods
+from refinery.sft.config import SFTConfig, templates_fingerprint
+from refinery.sft.filters import filter_records
 from refinery.stage import StageSpec, fingerprint, run_once
 from refinery.storage import Layout
 
@@ -32,9 +32,20 @@ RECORDS, DROPPED = "records.jsonl", "dropped.jsonl"
 class SFT:
     layout: Layout
     config: SFTConfig
-    client: Callable[[], LLMClient]  # a fresh client (and ledger) per stage
-    default_model: str
-    external_llm: bool = False  # text leaves the organisation: chunks are PII-redacted under "auto"
+    llm: LLMProvider
+
+    def client(self) -> LLMClient:
+        """A fresh client (and ledger) per stage."""
+        return self.llm.client(self.layout, self.config.pricing)
+
+    @property
+    def default_model(self) -> str:
+        return self.llm.default_model()
+
+    @property
+    def external_llm(self) -> bool:
+        """Text leaves the organisation: chunks are PII-redacted under "auto"."""
+        return self.llm.is_external()
 
     def folder(self, *parts: str):
         return self.layout.at(self.layout.sft(*parts))

@@ -6,13 +6,13 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
+from refinery.catalog.corpus import FILTER
 from refinery.corpus import flow
 from refinery.corpus.config import CorpusConfig
 from refinery.corpus.dedup_stage import dedup
 from refinery.corpus.report import iter_jsonl
-from refinery.catalog.corpus import FILTER
-from refinery.stage import Stage
 from refinery.runners import local_runner
+from refinery.stage import Stage
 from refinery.storage import Layout
 
 SPAN = ("The backup job runs every night at two in the morning. It copies every database to the archive "

@@ -3,10 +3,9 @@ UltraFeedback ratings reuse the SFT judge on every candidate, whatever its score
 import pytest
 
 from refinery.llm.client import LLMClient
-from refinery.preference.feedback import (all_pairs, compare, pairwise_scores, pairwise_summary, parse_choice,
-                                          rate)
-from refinery.preference.records import Candidate, Prompt, Turn
 from refinery.llmdata.judge import JudgeOptions, JudgeSpec
+from refinery.preference.feedback import all_pairs, compare, pairwise_scores, pairwise_summary, parse_choice, rate
+from refinery.preference.records import Candidate, Prompt, Turn
 from tests.fakes.scripted import ScriptedBackend
 
 PROMPT = Prompt(id="p", messages=[Turn(role="user", content="How many days of notice before long leave?")],

@@ -2,11 +2,11 @@
 train on; human scores override AI scores; edited responses become chosen."""
 from datasets import load_dataset
 
+from refinery.llmdata.records import AspectRating, Judgement, JudgeVerdict
 from refinery.preference.config import PairOptions
 from refinery.preference.export import export_preferences
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows, merge
 from refinery.preference.records import Candidate, Prompt, PromptScores, Turn
-from refinery.llmdata.records import AspectRating, Judgement, JudgeVerdict
 from refinery.storage import data_folder
 from tests.preference.trl_check import train_one_step
 

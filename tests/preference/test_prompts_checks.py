@@ -2,11 +2,11 @@
 dataset checks."""
 import json
 
-from refinery.preference import checks
-from refinery.preference.prompt_sources import (pick_eval, pick_round, read_collection, read_logs, sft_test_prompts)
-from refinery.preference.records import Prompt, Turn
 from refinery.llmdata.dataset_files import split_of
 from refinery.llmdata.records import SFTRecord
+from refinery.preference import checks
+from refinery.preference.prompt_sources import pick_eval, pick_round, read_collection, read_logs, sft_test_prompts
+from refinery.preference.records import Prompt, Turn
 from refinery.storage import data_folder
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from tests import builders
-
 from tests.fakes.openai_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +48,7 @@ LATENCY = 0.1  # per request, with 2 in flight: a stage takes a few seconds and 
 
 def _kind(body: dict) -> str:
     prefill = body["messages"][-1]
-    if prefill["role"] == "assistant" and prefill["content"] == "Rating:":  # refinery/sft/judge.py's templates
+    if prefill["role"] == "assistant" and prefill["content"] == "Rating:":  # refinery/llmdata/judge.py's templates
         return "judge"
     if prefill["role"] == "assistant" and prefill["content"] == "Question:":  # grounded_qa's template
         return "generate"

@@ -13,13 +13,13 @@ import pytest
 
 from orchestration.cli import run_sft_jobs
 from refinery import secrets
-from refinery.llm.failures import LLMFailureError
-from refinery.sft import flow
-from refinery.llmdata.checks import llm_failures
 from refinery.catalog.sft import GENERATED
-from refinery.sft.config import SFTConfig
+from refinery.llm.failures import LLMFailureError
+from refinery.llmdata.checks import llm_failures
 from refinery.llmdata.io import read_records, write_records
 from refinery.llmdata.records import Chunk, Dropped
+from refinery.sft import flow
+from refinery.sft.config import SFTConfig
 from refinery.storage import Layout
 from resources import LLMResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -46,7 +46,7 @@ def _chunks(layout: Layout, n: int) -> None:
 
 def _sft(layout: Layout, llm: LLMResource, config: dict | None = None) -> flow.SFT:
     cfg = SFTConfig.model_validate({"methods": ["grounded_qa"], **(config or {})})
-    return flow.SFT(layout, cfg, lambda: llm.client(layout), llm.default_model())
+    return flow.SFT(layout, cfg, llm)
 
 
 def _openai(url: str, **kw) -> LLMResource:

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from refinery.llmdata.dataset_files import split_of
-from refinery.sft.export import ExportOptions, export_dataset
-from refinery.sft.filter_options import SFTFilterOptions
 from refinery.llmdata.judge import JudgeOptions, aggregate
 from refinery.llmdata.records import AspectRating, Chunk, Dropped, JudgeVerdict, SFTRecord, Turn
+from refinery.sft.export import ExportOptions, export_dataset
+from refinery.sft.filter_options import SFTFilterOptions
 from refinery.sft.review import export_for_review, import_reviews
 from refinery.storage import data_folder
 

@@ -1,8 +1,8 @@
 import pytest
 
+from refinery.llmdata.records import SFTRecord, Turn
 from refinery.sft.filter_options import NearDuplicateOptions, SFTFilterOptions
 from refinery.sft.filters import filter_records, near_duplicates
-from refinery.llmdata.records import SFTRecord, Turn
 
 QUESTION = "How many days do customers have to return an unopened product for a full refund?"
 ANSWER = ("Customers have thirty days from the delivery date to return an unopened product, and the refund is "

@@ -6,10 +6,10 @@ from pydantic import ValidationError
 from refinery.llm.cache import ResponseCache
 from refinery.llm.client import LLMClient
 from refinery.llm.types import LLMCallError
+from refinery.llmdata.records import Chunk
 from refinery.sft.methods import METHODS, run
 from refinery.sft.methods.base import parse_fields, parse_list, seed_tasks
 from refinery.sft.methods.conversation import _clean_user
-from refinery.llmdata.records import Chunk
 from refinery.storage import data_folder
 from tests.fakes.plausible import plausible
 from tests.fakes.scripted import ScriptedBackend

@@ -4,8 +4,8 @@ import pytest
 
 from refinery.llm.cache import ResponseCache
 from refinery.llm.client import LLMClient
-from refinery.sft.methods import METHODS, run
 from refinery.llmdata.records import Chunk
+from refinery.sft.methods import METHODS, run
 from refinery.storage import data_folder
 
 embedded = pytest.importorskip("refinery.llm.embedded_backend")

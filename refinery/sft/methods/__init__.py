@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from refinery.llm.client import LLMClient
+from refinery.llmdata.records import Chunk
 from refinery.sft.methods import conversation, evol_instruct, grounded_qa, self_instruct, topic_tree
 from refinery.sft.methods.base import MethodResult, SamplingOptions
-from refinery.llmdata.records import Chunk
 
 RunFn = Callable[[list[Chunk], LLMClient, Any, str, int], MethodResult]
 

@@ -19,9 +19,9 @@ from pydantic import Field
 
 from refinery.llm.client import Outcome, full_text
 from refinery.llm.types import LLMRequest, Message
-from refinery.options import StrictOptions
 from refinery.llmdata.prompts import PromptTemplate
 from refinery.llmdata.records import Chunk, Dropped, SFTRecord, Turn, stable_id
+from refinery.options import StrictOptions
 
 SEED_TASKS = Path(__file__).resolve().parent.parent / "data" / "seed_tasks.jsonl"
 

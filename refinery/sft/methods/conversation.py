@@ -16,11 +16,22 @@ from pydantic import Field, field_validator, model_validator
 
 from refinery.llm.client import LLMClient, Outcome, full_text
 from refinery.llm.types import Message
-from refinery.options import StrictOptions
-from refinery.sft.methods.base import (MethodResult, SamplingOptions, answer, build_request, derive_seed, drop,
-                                       has_content, record, rng, spread, weighted_choice)
 from refinery.llmdata.prompts import PromptTemplate, load_template
 from refinery.llmdata.records import Chunk, Dropped
+from refinery.options import StrictOptions
+from refinery.sft.methods.base import (
+    MethodResult,
+    SamplingOptions,
+    answer,
+    build_request,
+    derive_seed,
+    drop,
+    has_content,
+    record,
+    rng,
+    spread,
+    weighted_choice,
+)
 
 METHOD = "conversation"
 ATTRIBUTES = ("persona", "emotion", "knowledge_level", "scenario", "structure")

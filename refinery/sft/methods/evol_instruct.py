@@ -16,10 +16,21 @@ from dataclasses import dataclass, field
 from pydantic import Field, field_validator
 
 from refinery.llm.client import LLMClient
-from refinery.sft.methods.base import (MethodResult, SamplingOptions, answer, build_request, derive_seed, drop,
-                                       record, rng, seed_tasks, weighted_choice, words)
 from refinery.llmdata.prompts import PromptTemplate, load_template
 from refinery.llmdata.records import Chunk
+from refinery.sft.methods.base import (
+    MethodResult,
+    SamplingOptions,
+    answer,
+    build_request,
+    derive_seed,
+    drop,
+    record,
+    rng,
+    seed_tasks,
+    weighted_choice,
+    words,
+)
 
 METHOD = "evol_instruct"
 IN_DEPTH = ("add_constraints", "deepening", "concretizing", "increase_reasoning", "complicate_input")

@@ -12,10 +12,19 @@ import re
 from pydantic import BaseModel, Field
 
 from refinery.llm.client import LLMClient
-from refinery.sft.methods.base import (MethodResult, SamplingOptions, build_request, derive_seed, drop, failed,
-                                       parse_fields, record, spread)
 from refinery.llmdata.prompts import load_template
 from refinery.llmdata.records import Chunk
+from refinery.sft.methods.base import (
+    MethodResult,
+    SamplingOptions,
+    build_request,
+    derive_seed,
+    drop,
+    failed,
+    parse_fields,
+    record,
+    spread,
+)
 
 METHOD = "grounded_qa"
 

@@ -15,10 +15,23 @@ import string
 from pydantic import Field
 
 from refinery.llm.client import LLMClient
-from refinery.sft.methods.base import (MethodResult, SamplingOptions, build_request, derive_seed, drop, failed,
-                                       list_items, parse_fields, parse_list, record, rng, seed_tasks, words)
 from refinery.llmdata.prompts import load_template
 from refinery.llmdata.records import Chunk, stable_id
+from refinery.sft.methods.base import (
+    MethodResult,
+    SamplingOptions,
+    build_request,
+    derive_seed,
+    drop,
+    failed,
+    list_items,
+    parse_fields,
+    parse_list,
+    record,
+    rng,
+    seed_tasks,
+    words,
+)
 
 METHOD = "self_instruct"
 INSTANCE_EXAMPLES = 4  # in-context examples per instance prompt; the paper's prompts hold a handful too

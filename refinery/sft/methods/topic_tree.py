@@ -15,10 +15,22 @@ import re
 from pydantic import Field
 
 from refinery.llm.client import LLMClient
-from refinery.sft.methods.base import (MethodResult, SamplingOptions, answer, build_request, derive_seed, drop,
-                                       failed, list_items, parse_list, record, rng, words)
 from refinery.llmdata.prompts import load_template
 from refinery.llmdata.records import Chunk
+from refinery.sft.methods.base import (
+    MethodResult,
+    SamplingOptions,
+    answer,
+    build_request,
+    derive_seed,
+    drop,
+    failed,
+    list_items,
+    parse_list,
+    record,
+    rng,
+    words,
+)
 
 METHOD = "topic_tree"
 GENERIC_ROOTS = ("writing and editing at work", "meetings and project management", "spreadsheets and data analysis",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-from orchestration.cli import check_args, prepare_env, run_report, status_lines, take_locks, write_report
+from orchestration.cli.report import print_report, run_report
+from orchestration.cli.session import check_args, definitions, prepare_env, take_locks, write_report
 
 
 def rounds_to_run(instance, layout, new_rounds: int) -> list[str]:
@@ -50,10 +50,9 @@ def preference(args: argparse.Namespace) -> int:
     prepare_env(args)
     import dagster as dg
 
-    from orchestration.definitions import build_definitions
     from orchestration.run_control import Runner
 
-    defs = build_definitions()
+    defs = definitions(args)
     instance = dg.DagsterInstance.get()
     layout = defs.resources["storage"].layout()
     new_rounds = args.rounds or (1 if args.next else 0)
@@ -69,28 +68,7 @@ def preference(args: argparse.Namespace) -> int:
             ok &= all(result.success for result in runs.values())
             if not ok:
                 break
-    _print(report)
+    runs = {f"{key} {name}": r for key, round_runs in report["rounds"].items() for name, r in round_runs.items()}
+    print_report("llm-refinery preference loop", {"root": report["root"]}, runs)
     write_report(args, report, "preference")
     return 0 if ok else 1
-
-
-_SHOWN = ("prompts", "candidates", "eval_answers", "prompts_scored", "annotations", "pairs", "kto_rows",
-          "trained_on_pairs", "training_job", "endpoint", "local_trainer", "win_rate", "compared", "failed", "llm_calls", "llm_cache_hits", "llm_cost_usd")
-
-
-def _print(report: dict) -> None:
-    print(f"\nllm-refinery preference loop\n  root:  {report['root']}")
-    for key, runs in report["rounds"].items():
-        for name, r in runs.items():
-            print(f"\n[{key} {name}] {'ok' if r['success'] else 'FAILED'} (run {r['run_id'][:8]})")
-            for asset, md in r["assets"].items():
-                shown = ", ".join(f"{k}={md[k]}" for k in _SHOWN if k in md)
-                print(f"  {asset:<24} {shown}{'  (unchanged, reused)' if md.get('reused_previous_output') else ''}")
-                if asset == "preference_dataset" and md.get("path"):
-                    print(f"  {'':<24} dataset: {md['path']}  (load_dataset(path, \"dpo\") / (path, \"kto\"))")
-                if asset == "preference_feedback" and md.get("path"):
-                    base = md["path"].rsplit("/", 1)[0]
-                    print(f"  {'':<24} annotate: {base}/annotation/export  ->  return files to "
-                          f"{base}/annotation/returned/")
-            for line in status_lines(r):
-                print(line)
