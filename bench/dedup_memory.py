@@ -28,6 +28,7 @@ def child(docs: int, work: Path) -> dict:
     from datatrove.data import Document
     from datatrove.pipeline.writers import JsonlWriter
 
+    from refinery.catalog.corpus import FILTER
     from refinery.corpus import flow
     from refinery.corpus.config import CorpusConfig
     from refinery.corpus.dedup_stage import dedup
@@ -41,7 +42,7 @@ def child(docs: int, work: Path) -> dict:
 
     def write_filtered(stage: Stage) -> dict:  # stands in for the filter stage's output
         rng, history = random.Random(0), []
-        with JsonlWriter(layout.stage("bench", "filtered"), output_filename="${rank}.jsonl.gz") as w:
+        with JsonlWriter(FILTER.output_uri(layout, "bench"), output_filename="${rank}.jsonl.gz") as w:
             for i in range(docs):
                 roll = rng.random()
                 text = rng.choice(history) if history and roll < 0.05 else (
@@ -51,7 +52,7 @@ def child(docs: int, work: Path) -> dict:
                 w.write(Document(text=text, id=f"doc-{i}", metadata={"source": f"bench/{i}.txt"}), i % config.execution.tasks)
         return {}
 
-    Stage(layout, "bench", "filter", f"bench-{docs}", [layout.stage("bench", "filtered")]).run(write_filtered)
+    Stage(layout, "bench", FILTER, f"bench-{docs}", [FILTER.output_uri(layout, "bench")]).run(write_filtered)
     t0 = time.perf_counter()
     result = dedup(corpus, "bench", [])
     seconds = time.perf_counter() - t0

@@ -175,13 +175,3 @@ def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict], flow:
     stored = fp if final else fingerprint(fp, "not-final", time.time_ns())
     layout.write_json(marker_uri, {"fingerprint": stored, "summary": summary, "at": time.time()})
     return {**summary, "reused_previous_output": False}
-
-
-def marker_fingerprint(layout: Layout, name: str, flow: str = "sft") -> str | None:
-    marker = layout.read_json(_marker(layout, name, flow))
-    return marker["fingerprint"] if marker else None
-
-
-def marker_summary(layout: Layout, name: str, flow: str = "sft") -> dict | None:
-    marker = layout.read_json(_marker(layout, name, flow))
-    return marker["summary"] if marker else None

@@ -70,9 +70,6 @@ class Layout:
     def drop(self, drop: str, *parts: str) -> str:
         return self.uri("corpus", check_partition_key(drop), *parts)
 
-    def stage(self, drop: str, stage: str) -> str:
-        return self.drop(drop, stage)
-
     def dropped(self, drop: str, stage: str, reason: str = "") -> str:
         return self.drop(drop, "_dropped", stage, reason)
 

@@ -16,9 +16,9 @@ import assets.preference.checks
 import assets.sft.assets
 from assets.preference.jobs import preference_round_job, preference_train_job
 from assets.preference.sensor import next_step, preference_loop_sensor
+from refinery.catalog.preference import DATASET
 from refinery.llmdata.records import SFTRecord, Turn
-from refinery.preference import flow
-from refinery.stage import marker_fingerprint, run_once
+from refinery.stage import run_once
 from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import anthropic_request
@@ -234,7 +234,7 @@ def test_a_failed_training_job_leaves_the_round_unpublished_and_retryable(world)
     layout, fake = world["layout"], world["fake"]
     dg.DagsterInstance.get().add_dynamic_partitions("rounds", ["round-001"])
     assert _run(world, "preference_round_job", "round-001")["success"]
-    name = f"refinery-round-001-{marker_fingerprint(layout, 'dataset-round-001', flow.FLOW)[:8]}"
+    name = f"refinery-round-001-{DATASET.fingerprint_in(layout, 'round-001')[:8]}"
     fake.jobs[f"{name}-a1"] = ("Failed", "AlgorithmError: CUDA out of memory")
     failed = _run(world, "preference_train_job", "round-001")
     assert not failed["success"]

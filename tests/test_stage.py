@@ -1,19 +1,21 @@
 """Stage bookkeeping: reuse when unchanged, resume when interrupted, clean restart when inputs change."""
 import pytest
 
-from refinery.stage import Stage
+from refinery.stage import Stage, StageSpec
 from refinery.storage import Layout
+
+DEMO = StageSpec("corpus", "demo", output="demo", asset="demo_documents", partition="drop")
 
 
 def _stage(tmp_path, fp):
     layout = Layout(str(tmp_path))
-    return layout, Stage(layout, "d1", "demo", fp, [layout.stage("d1", "demo")])
+    return layout, Stage(layout, "d1", DEMO, fp, [DEMO.output_uri(layout, "d1")])
 
 
 def _body(calls):
     def body(stage):
         calls.append(stage.fp)
-        out = stage.layout.at(stage.layout.stage("d1", "demo"))
+        out = stage.layout.at(DEMO.output_uri(stage.layout, "d1"))
         with out.open(f"{stage.fp}.txt", "wt") as f:
             f.write("x")
         return {"n": len(calls)}

@@ -33,7 +33,6 @@ from refinery.preference.records import Candidate, Comparison, ControlRecord, Pr
 from refinery.stage import StageSpec, fingerprint, run_once
 from refinery.storage import Layout, check_partition_key
 
-FLOW = "preference"
 EXTERNAL_BACKENDS = ("anthropic", "openai")
 
 

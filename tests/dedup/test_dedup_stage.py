@@ -6,7 +6,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 
-from refinery.catalog.corpus import FILTER
+from refinery.catalog.corpus import DEDUP, FILTER
 from refinery.corpus import flow
 from refinery.corpus.config import CorpusConfig
 from refinery.corpus.dedup_stage import dedup
@@ -37,15 +37,15 @@ def _corpus(tmp_path, **dedup_opts) -> flow.Corpus:
 def _filtered(corpus: flow.Corpus, drop: str, texts: list[str]) -> None:
     """Stands in for the filter stage: writes its output and its completion marker."""
     def body(stage):
-        with JsonlWriter(corpus.layout.stage(drop, "filtered"), output_filename="${rank}.jsonl.gz") as w:
+        with JsonlWriter(FILTER.output_uri(corpus.layout, drop), output_filename="${rank}.jsonl.gz") as w:
             for i, text in enumerate(texts):
                 w.write(Document(text=text, id=f"{drop}/doc{i}", metadata={"source": f"{drop}/doc{i}.txt"}), 0)
         return {}
-    Stage(corpus.layout, drop, FILTER, f"test-{drop}-{len(texts)}", [corpus.layout.stage(drop, "filtered")]).run(body)
+    Stage(corpus.layout, drop, FILTER, f"test-{drop}-{len(texts)}", [FILTER.output_uri(corpus.layout, drop)]).run(body)
 
 
 def _kept(corpus, drop):
-    return {d["id"]: d["text"] for d in iter_jsonl(corpus.layout.at(corpus.layout.stage(drop, "deduplicated")))}
+    return {d["id"]: d["text"] for d in iter_jsonl(corpus.layout.at(DEDUP.output_uri(corpus.layout, drop)))}
 
 
 def test_sentence_spans_removed_when_enabled(tmp_path):

@@ -3,9 +3,10 @@ wait for enough pairs, train, open the next round."""
 import hashlib
 
 from assets.preference.sensor import next_step
-from refinery.preference.flow import FLOW
 from refinery.stage import run_once
 from refinery.storage import Layout
+
+FLOW = "preference"  # the flow whose markers the loop sensor reads
 
 
 def _done(layout: Layout, stage: str, key: str, **summary) -> None:
