@@ -35,8 +35,8 @@ def fingerprint(*parts: object) -> str:
 
 @dataclass(frozen=True)
 class StageSpec:
-    """A stage, declared once (in `refinery/<flow>/stages.py`): the flow code, the Dagster asset, the sensors,
-    the CLI and the summaries all take its name, marker, output folder and asset key from here.
+    """A stage, declared once (in `refinery/catalog/`): the flow code, the Dagster asset, the sensors, the CLI
+    and the checks all take its name, marker, output folder and asset key from here.
 
     `partition`: what the flow's partitions are (a corpus drop, an SFT method, a preference round) or None.
     """
@@ -62,10 +62,13 @@ class StageSpec:
             return layout.preference("rounds", partition, self.output, *parts)
         return layout.sft(self.output, *([partition] if partition else []), *parts)
 
-    def _record(self, layout: Layout, partition: str | None) -> dict | None:
+    def marker_uri(self, layout: Layout, partition: str | None = None) -> str:
         if self.flow == "corpus":
-            return layout.read_json(layout.state(partition, "markers", f"{self.name}.json"))
-        return layout.read_json(_marker(layout, self.marker(partition), self.flow))
+            return layout.state(partition, "markers", f"{self.name}.json")
+        return _marker(layout, self.marker(partition), self.flow)
+
+    def _record(self, layout: Layout, partition: str | None) -> dict | None:
+        return layout.read_json(self.marker_uri(layout, partition))
 
     def fingerprint_in(self, layout: Layout, partition: str | None = None) -> str | None:
         """The fingerprint of the stage's last completed run (None: never completed)."""
@@ -94,7 +97,7 @@ class Stage:
         self.layout, self.drop, self.spec, self.fp, self.outputs = layout, drop, spec, fp, outputs
         name = self.name = spec.name
         self.on_fresh_start = on_fresh_start  # clears outputs that do not live in `outputs` folders
-        self._marker = layout.state(drop, "markers", f"{name}.json")
+        self._marker = spec.marker_uri(layout, drop)
         self._started = layout.state(drop, "markers", f"{name}.started.json")
 
     def log_dir(self, step: str = "main") -> str:
