@@ -88,13 +88,26 @@ def _fences(lines: list[str]) -> set[int]:
     return inside
 
 
-def line_kinds(lines: list[str]) -> list[str]:
-    """One kind per line. Indentation counts from the document's own base (man pages indent everything)."""
+def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
+    """One kind per line. Indentation counts from the document's own base (man pages indent everything).
+    `literal_paragraphs` (plain text and AsciiDoc files; not Markdown, where indentation under four spaces
+    means nothing, nor what the extractors write): a paragraph whose first line is indented at all after a
+    blank line is an indented block as a whole, as AsciiDoc reads it (a literal paragraph: a byte layout, a
+    command, an example) and as plain text uses it (quotes, examples). An indented list item stays a list
+    item, and a list item less indented than the block ends it."""
     base = min((_indent(line) for line in lines if line.strip()), default=0)
     fenced = _fences(lines)
     kinds = []
+    literal = None  # the indentation of the literal paragraph the line is in, if any
     for i, line in enumerate(lines):
         s = line.strip()
+        if literal_paragraphs:
+            if not s or s in _BLOCK_BREAKS:
+                literal = None
+            elif i == 0 or not lines[i - 1].strip() or lines[i - 1].strip() in _BLOCK_BREAKS:
+                literal = _indent(line) if _indent(line) > base and not _MARKER.match(s) else None
+            elif literal is not None and _MARKER.match(s) and _indent(line) < literal:
+                literal = None
         if i in fenced:
             kinds.append(CODE)
         elif not s:
@@ -103,11 +116,14 @@ def line_kinds(lines: list[str]) -> list[str]:
             kinds.append(TABLE)
         elif looks_like_code(s):
             kinds.append(CODE)
-        elif _indent(line) >= base + 4:
+        elif _indent(line) >= base + 4 or literal is not None:
             kinds.append(INDENTED)
         else:
             kinds.append(TEXT)
     return kinds
+
+
+_BLOCK_BREAKS = ("+", "--")  # AsciiDoc's list continuation and open-block delimiter end a paragraph too
 
 
 def paragraphs(lines: list[str], kinds: list[str]) -> list[tuple[int, int]]:
