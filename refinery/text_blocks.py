@@ -94,9 +94,10 @@ def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
     means nothing, nor what the extractors write): a paragraph whose first line is indented at all after a
     blank line is an indented block as a whole, as AsciiDoc reads it (a literal paragraph: a byte layout, a
     command, an example) and as plain text uses it (quotes, examples). An indented list item stays a list
-    item, and a list item less indented than the block ends it."""
+    item, and a list item less indented than the block ends it. AsciiDoc's delimited listing and literal
+    blocks (`----`, `....`) are code there, as fenced blocks are everywhere."""
     base = min((_indent(line) for line in lines if line.strip()), default=0)
-    fenced = _fences(lines)
+    fenced = _fences(lines) | (_delimited_blocks(lines) if literal_paragraphs else set())
     kinds = []
     literal = None  # the indentation of the literal paragraph the line is in, if any
     for i, line in enumerate(lines):
@@ -121,6 +122,25 @@ def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
         else:
             kinds.append(TEXT)
     return kinds
+
+
+_DELIMITER = re.compile(r"^(-{4,}|\.{4,})\s*$")
+
+
+def _delimited_blocks(lines: list[str]) -> set[int]:
+    """AsciiDoc's listing and literal blocks: a line of four or more "-" or "." after a blank line opens one, the
+    same line closes it (after a text line such a line underlines a heading; in Markdown it is a rule)."""
+    inside, i = set(), 0
+    while i < len(lines):
+        s = lines[i].strip()
+        if _DELIMITER.match(lines[i]) and (i == 0 or not lines[i - 1].strip()):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == s), None)
+            if end is not None:
+                inside.update(range(i, end + 1))
+                i = end + 1
+                continue
+        i += 1
+    return inside
 
 
 _BLOCK_BREAKS = ("+", "--")  # AsciiDoc's list continuation and open-block delimiter end a paragraph too

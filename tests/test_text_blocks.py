@@ -87,3 +87,13 @@ def test_a_paragraph_indented_after_a_blank_line_is_an_indented_block():
     # Markdown ignores indentation under four spaces: without the flag a one-space paragraph is prose
     lines = ["Intro.", "", " The **xerrorbars** style is only relevant to 2D data plots."]
     assert line_kinds(lines) == [TEXT, BLANK, TEXT] and line_kinds(lines, literal_paragraphs=True)[2] == INDENTED
+
+
+def test_asciidoc_delimited_blocks_of_a_text_file_are_code():
+    # git's gitdiffcore.txt: an orderfile in a listing block; its lines read like words, not code
+    lines = ["As an example, a typical orderfile for the core Git probably", "would look like this:", "",
+             "------------------------------------------------", "README", "Makefile", "Documentation", "*.h", "t",
+             "------------------------------------------------", "", "Heading", "-------", "Text after it."]
+    kinds = line_kinds(lines, literal_paragraphs=True)
+    assert kinds[3:10] == [CODE] * 7 and kinds[11] == TEXT and kinds[13] == TEXT
+    assert line_kinds(lines)[4:7] == [TEXT] * 3  # in Markdown a dashed line is a rule, not a fence
