@@ -387,13 +387,32 @@ def _fence_balanced(lines: list[str]) -> bool:
     return sum(1 for ln in lines if _DELIM.match(ln) or ln.startswith("```")) % 2 == 0
 
 
+def _inside_block(lines: list[str], i: int) -> bool:
+    """Line i is inside a delimited block, by asciidoc_code's rule: a ----/.... line opens a block only after a
+    blank line (after a text line it underlines a heading), and ``` fences."""
+    inside, prev_blank = None, True
+    for line in lines[:i]:
+        if inside:
+            if line.strip() == inside:
+                inside = None
+        elif (_DELIM.match(line) and prev_blank) or line.startswith("```"):
+            inside = line.strip() if not line.startswith("```") else line.strip()[:3]
+        prev_blank = not line.strip()
+    return inside is not None
+
+
 def insert_text_paragraphs(text: str, paragraphs: list[str], rng: random.Random) -> str:
-    """Add each paragraph at a blank-line boundary that is not inside a code block."""
+    """Add each paragraph at a blank-line boundary that is not inside a code block. The spots are drawn as
+    before 2026-12-02 (a count of delimiter lines, which heading underlines fool); a draw that lands inside a
+    listing block by asciidoc_code's rule moves to the next spot outside it, so the other draws stay as they were
+    (urls-remotes.txt had the confidentiality notice planted inside its ------------ example)."""
     lines = text.split("\n")
     for para in paragraphs:
         spots = [i for i in range(1, len(lines)) if not lines[i - 1].strip() and _fence_balanced(lines[:i])
                  and not (lines[i][:1] in (" ", "\t"))]
         i = rng.choice(spots) if spots else len(lines)
+        while i < len(lines) and (_inside_block(lines, i) or lines[i - 1].strip() or lines[i][:1] in (" ", "\t")):
+            i += 1
         lines[i:i] = [para, ""]
     return "\n".join(lines)
 

@@ -248,14 +248,23 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
     code_in = code_lost = rep_in = rep_lost = 0
     code_examples, rep_examples = [], []
     bp = flat(truth["boilerplate"])
-    # documents each line occurs in: a repeated line that other documents also have can go with a paragraph
-    # CCNet removed because another document had it first (menus, footers, shared option descriptions), which
-    # is not the loss of a within-document repeat; only lines no other document has are counted
-    # (compared after CCNet's own normalisation, so "../docs.html" and "docs.html" are one line)
+    # a repeated line that other documents also have can go with a paragraph CCNet removed because another
+    # document had it first (menus, footers, shared option descriptions), which is not the loss of a
+    # within-document repeat; only lines no other document contains are counted, compared after CCNet's own
+    # normalisation ("../docs.html" and "docs.html" are one line) and as words inside the other document's
+    # text, not only as a whole line of it: a hard-wrapped text file's line is a piece of the paragraph an
+    # HTML page has on one line (until 2026-12-02 only whole lines were compared, and pretty-formats.txt's
+    # wrapped "`glob(7)` pattern, excluding the refs/tags/ prefix." counted as a lost repeat although
+    # git-show.docx had both paragraphs it belongs to first)
     from datatrove.utils.text import simplify_text
 
-    line_docs = Counter(ln for t in run.filtered.values()
-                        for ln in {simplify_text(x) for x in t.splitlines() if x.strip()})
+    simple = {i: f" {' '.join(simplify_text(t).split())} " for i, t in run.filtered.items()}
+    everything = "\n".join(simple.values())
+
+    def elsewhere(line: str, i: str) -> bool:
+        words = f" {' '.join(simplify_text(line).split())} "
+        # a line of punctuation only (a fence, a table rule) is in every document after normalisation
+        return not words.strip() or everything.count(words) > simple[i].count(words)
     for i in kept:
         if i not in run.filtered or i not in docs:
             continue
@@ -267,7 +276,7 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
                 code_lost += lost
                 code_examples.append(f"{i}: {line[:80]}")
         for line, c in f_lines.items():
-            if c >= 2 and flat(line) != bp and line_docs[simplify_text(line)] == 1:
+            if c >= 2 and flat(line) != bp and not elsewhere(line, i):
                 rep_in += c - 1
                 if lost := max(0, (c - 1) - max(d_lines[line] - 1, 0)):
                     rep_lost += lost

@@ -88,13 +88,27 @@ def _fences(lines: list[str]) -> set[int]:
     return inside
 
 
-def line_kinds(lines: list[str]) -> list[str]:
-    """One kind per line. Indentation counts from the document's own base (man pages indent everything)."""
+def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
+    """One kind per line. Indentation counts from the document's own base (man pages indent everything).
+    `literal_paragraphs` (plain text and AsciiDoc files; not Markdown, where indentation under four spaces
+    means nothing, nor what the extractors write): a paragraph whose first line is indented at all after a
+    blank line is an indented block as a whole, as AsciiDoc reads it (a literal paragraph: a byte layout, a
+    command, an example) and as plain text uses it (quotes, examples). An indented list item stays a list
+    item, and a list item less indented than the block ends it. AsciiDoc's delimited listing and literal
+    blocks (`----`, `....`) are code there, as fenced blocks are everywhere."""
     base = min((_indent(line) for line in lines if line.strip()), default=0)
-    fenced = _fences(lines)
+    fenced = _fences(lines) | (_delimited_blocks(lines) if literal_paragraphs else set())
     kinds = []
+    literal = None  # the indentation of the literal paragraph the line is in, if any
     for i, line in enumerate(lines):
         s = line.strip()
+        if literal_paragraphs:
+            if not s or s in _BLOCK_BREAKS:
+                literal = None
+            elif i == 0 or not lines[i - 1].strip() or lines[i - 1].strip() in _BLOCK_BREAKS:
+                literal = _indent(line) if _indent(line) > base and not _MARKER.match(s) else None
+            elif literal is not None and _MARKER.match(s) and _indent(line) < literal:
+                literal = None
         if i in fenced:
             kinds.append(CODE)
         elif not s:
@@ -103,11 +117,33 @@ def line_kinds(lines: list[str]) -> list[str]:
             kinds.append(TABLE)
         elif looks_like_code(s):
             kinds.append(CODE)
-        elif _indent(line) >= base + 4:
+        elif _indent(line) >= base + 4 or literal is not None:
             kinds.append(INDENTED)
         else:
             kinds.append(TEXT)
     return kinds
+
+
+_DELIMITER = re.compile(r"^(-{4,}|\.{4,})\s*$")
+
+
+def _delimited_blocks(lines: list[str]) -> set[int]:
+    """AsciiDoc's listing and literal blocks: a line of four or more "-" or "." after a blank line opens one, the
+    same line closes it (after a text line such a line underlines a heading; in Markdown it is a rule)."""
+    inside, i = set(), 0
+    while i < len(lines):
+        s = lines[i].strip()
+        if _DELIMITER.match(lines[i]) and (i == 0 or not lines[i - 1].strip()):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == s), None)
+            if end is not None:
+                inside.update(range(i, end + 1))
+                i = end + 1
+                continue
+        i += 1
+    return inside
+
+
+_BLOCK_BREAKS = ("+", "--")  # AsciiDoc's list continuation and open-block delimiter end a paragraph too
 
 
 def paragraphs(lines: list[str], kinds: list[str]) -> list[tuple[int, int]]:

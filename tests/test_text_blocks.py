@@ -61,3 +61,39 @@ def test_asciidoc_underlines_and_unclosed_fences_are_not_code_blocks():
     lines = ["Filter driver", "~~~~~~~~~~~~~", "A long running filter process is described here.", "~~~",
              "Another paragraph of prose after a stray fence line."]
     assert line_kinds(lines)[2] == TEXT and line_kinds(lines)[4] == TEXT
+
+
+def test_a_paragraph_indented_after_a_blank_line_is_an_indented_block():
+    # git's gitformat-commit-graph.txt: AsciiDoc literal paragraphs indented by two spaces, some lines of them
+    # (after an edit) not indented at all; paragraph dedup must not cut them out of the byte layout
+    lines = ["Chunk lookup", "",
+             "  (C + 1) * 12 bytes listing the table of contents for the chunks:",
+             "      First 4 bytes describe the chunk id. Value 0 is a terminating label.", "",
+             "  The remaining data in the body is described one chunk at a time, and",
+             "these chunks may be given in any order. Chunks are required unless",
+             "  otherwise specified.", "",
+             "All multi-byte numbers are in network byte order."]
+    kinds = line_kinds(lines, literal_paragraphs=True)
+    assert kinds[0] == kinds[-1] == TEXT and kinds[5:8] == [INDENTED] * 3
+    assert TEXT not in kinds[2:8]  # the first block's lines are code or indented, never removable prose
+    # an indented list item stays a list item, a hanging indent inside a paragraph stays prose, and the
+    # prose view still reads the indented block's words
+    lines = ["Options are read in this order:", "", "  - the command line,", "  - the configuration file.", "",
+             "- Run the tool once to create the cache and", "  the index it needs."]
+    assert line_kinds(lines, literal_paragraphs=True) == [TEXT, BLANK, TEXT, TEXT, BLANK, TEXT, TEXT]
+    # a list item less indented than the block ends it (a page's text with a note indented under an item)
+    lines = ["Intro.", "", "  Note: the server stores times in UTC.", "- *blame*", "- Show who last changed each line."]
+    assert line_kinds(lines, literal_paragraphs=True)[2:] == [INDENTED, TEXT, TEXT]
+    # Markdown ignores indentation under four spaces: without the flag a one-space paragraph is prose
+    lines = ["Intro.", "", " The **xerrorbars** style is only relevant to 2D data plots."]
+    assert line_kinds(lines) == [TEXT, BLANK, TEXT] and line_kinds(lines, literal_paragraphs=True)[2] == INDENTED
+
+
+def test_asciidoc_delimited_blocks_of_a_text_file_are_code():
+    # git's gitdiffcore.txt: an orderfile in a listing block; its lines read like words, not code
+    lines = ["As an example, a typical orderfile for the core Git probably", "would look like this:", "",
+             "------------------------------------------------", "README", "Makefile", "Documentation", "*.h", "t",
+             "------------------------------------------------", "", "Heading", "-------", "Text after it."]
+    kinds = line_kinds(lines, literal_paragraphs=True)
+    assert kinds[3:10] == [CODE] * 7 and kinds[11] == TEXT and kinds[13] == TEXT
+    assert line_kinds(lines)[4:7] == [TEXT] * 3  # in Markdown a dashed line is a rule, not a fence

@@ -4,9 +4,9 @@ CCNet (Wenzek et al.) hashes every normalised paragraph with the first 64 bits o
 repeats. We do the same, against this drop and every earlier drop's index, so the earliest copy wins, with
 three rules for documents that are not web pages: a paragraph is removed only when *another* document had
 it (a field description repeated 52 times inside one protocol reference stays); only prose paragraphs are
-candidates (`text_blocks.line_kinds`): code, terminal sessions, table rows and indented blocks are never cut
-out, however many manuals share them ("Traceback (most recent call last):", "$ make install"); and a
-paragraph is a run of prose lines (`text_blocks.paragraphs`), so a hard-wrapped text file loses a whole
+candidates (`text_blocks.line_kinds`): code, terminal sessions, table rows and indented blocks (in a plain
+text file also AsciiDoc's literal paragraphs, indented by any amount after a blank line) are never cut out,
+however many manuals share them ("Traceback (most recent call last):", "$ make install"); and a paragraph is a run of prose lines (`text_blocks.paragraphs`), so a hard-wrapped text file loses a whole
 repeated paragraph or nothing, never one line of a sentence.
 Run it as a single task over a drop: the document order (sorted files, line order) is what makes the
 result deterministic.
@@ -71,7 +71,9 @@ class ExactParagraphDedup(PipelineStep):
                     removed, own = 0, set()
                     lines = doc.text.split("\n")
                     drop_lines: set[int] = set()
-                    for start, end in paragraphs(lines, line_kinds(lines)):
+                    # plain text (AsciiDoc) marks literal paragraphs by any indentation; Markdown does not
+                    kinds = line_kinds(lines, literal_paragraphs=doc.metadata.get("format") == "text")
+                    for start, end in paragraphs(lines, kinds):
                         paragraph = " ".join(line.strip() for line in lines[start:end])
                         if len(paragraph) < self.min_chars:
                             continue

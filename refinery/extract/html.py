@@ -13,6 +13,7 @@ nested `<table>`s is a few characters, silently. Reading the parser's error log 
 from __future__ import annotations
 
 import logging
+import re
 
 from trafilatura import bare_extraction
 from trafilatura.settings import set_date_params
@@ -41,6 +42,7 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
             _drop_heading_anchors(tree)
             _unwrap_table_indents(tree)
             inline_code_on_one_line(tree)
+            _mark_item_paragraphs(tree)
             code_blocks = protect_code_blocks(tree)
         document = tree if tree is None else bare_extraction(
             tree, include_formatting=True, include_comments=False, with_metadata=True,
@@ -57,7 +59,7 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
     if document is None or not (document.text or "").strip():
         raise ExtractionError("empty", "no main content found in the HTML")
     metadata = {"title": document.title} if document.title else {}
-    return Extracted(restore_code_blocks(document.text, code_blocks), metadata)
+    return Extracted(restore_code_blocks(_item_paragraph_breaks(document.text), code_blocks), metadata)
 
 
 def _unwrap_table_indents(tree) -> None:
@@ -72,3 +74,30 @@ def _drop_heading_anchors(tree) -> None:
     for anchor in tree.xpath("//a[normalize-space(.)='¶' or (contains(@class, 'headerlink') and "
                              "normalize-space(.)='#')]"):
         anchor.drop_tree()  # keeps the tail text
+
+
+_ITEM_PARAGRAPH = "refineryitemparagraphz"
+_ITEM_PARAGRAPH_SPAN = re.compile(rf"[ \t]*{_ITEM_PARAGRAPH}[ \t]*")
+
+
+def _mark_item_paragraphs(tree) -> None:
+    """trafilatura writes a list item (`<li>`, a definition's `<dd>`) as one line, so the paragraphs of an item
+    run together ("...terminated by a newline. CONFIDENTIALITY NOTICE: ..."), and paragraph dedup cannot
+    remove a repeated note without the item's own text. Each paragraph of an item after its first is marked
+    here and starts its own line afterwards (`_item_paragraph_breaks`)."""
+    for item in tree.xpath("//li|//dd"):
+        paragraphs = [p for p in item.iterdescendants("p")
+                      if next(p.iterancestors("li", "dd", "pre", "table"), None) is item and p.text_content().strip()]
+        for p in paragraphs[1:]:
+            p.text = f"{_ITEM_PARAGRAPH} {p.text or ''}"
+
+
+def _item_paragraph_breaks(text: str) -> str:
+    """Each marked paragraph on its own line, indented under its list item (a Markdown continuation line)."""
+    def br(match: re.Match) -> str:
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start:match.start()]
+        if not before.strip():  # trafilatura already put the paragraph on its own line
+            return before[:0]
+        return "\n" + " " * (len(before) - len(before.lstrip()) + 2)
+    return _ITEM_PARAGRAPH_SPAN.sub(br, text)

@@ -14,7 +14,7 @@ from datatrove.utils.lid import FastTextLID
 from refinery.filters.reasons import ReasonedFilter
 from refinery.text_blocks import prose, words
 
-MIN_LID_LETTERS = 40  # fastText on fewer letters is a guess
+MIN_LID_LETTERS = 40  # fastText on fewer letters (of distinct words) is a guess
 # identifiers (sqlite3_str_new(), SQLITE_NOMEM, x86_64, NULL) are no language and pull English pages down
 _IDENTIFIER = re.compile(r"\S*[_\d()]\S*|\b[A-Z]{2,}\b")
 
@@ -69,9 +69,19 @@ def lid_text(text: str) -> str | None:
     identifiers (code and identifiers say nothing of the language and pull English pages under the
     threshold); for a document that is mostly code, its words; None when even those are too few to tell."""
     for candidate in (_IDENTIFIER.sub(" ", prose(text, tables=True)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
-        if sum(ch.isalpha() for ch in candidate) >= MIN_LID_LETTERS:
+        if _vocabulary_letters(candidate) >= MIN_LID_LETTERS:
             return candidate
     return None
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def _vocabulary_letters(text: str) -> int:
+    """Letters of the distinct words: a sheet repeating "PostgreSQL: / MySQL: / SQLite (nosync):" over eight
+    tables has hundreds of letters but five words, which tell fastText nothing of a language (SQLite's
+    speed.html as a sheet was read as German, 0.50)."""
+    return sum(len(w) for w in {w.lower() for w in _LETTER_RUN.findall(text)})
 
 
 class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):

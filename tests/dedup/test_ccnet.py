@@ -96,3 +96,22 @@ def test_a_hard_wrapped_paragraph_goes_whole_or_not_at_all(tmp_path):
     assert kept[1].text.count("The form '--missing=allow-any' will allow object traversal to continue") == 1
     assert "omitted from the results." not in kept[1].text and "only when asked" in kept[1].text
     assert kept[1].metadata["duplicate_paragraphs_removed"] == 1
+
+
+def test_asciidoc_literal_paragraphs_of_a_text_file_are_never_removed(tmp_path):
+    # gitformat-commit-graph.txt and an edited copy of it: the copy's literal paragraphs (indented by two
+    # spaces) are in the earlier document, but they are a format's byte layout, not prose
+    layout = ("  (C + 1) * 12 bytes listing the table of contents for the chunks:\n"
+              "      First 4 bytes describe the chunk id. Value 0 is a terminating label.")
+    prose = "All multi-byte numbers in this commit graph file are in network byte order."
+    first = Document(text=f"Commit-graph files have the following format.\n\n{layout}\n\n{prose}", id="a",
+                     metadata={"format": "text"})
+    copy = Document(text=f"The edited copy of that file begins here.\n\n{layout}\n\n{prose}", id="b",
+                    metadata={"format": "text"})
+    md = [Document(text=f"A Markdown page number {n}.\n\n{layout}", id=f"md{n}", metadata={"format": "markdown"})
+          for n in (1, 2)]
+    kept, _ = _run(tmp_path, "d1", [], [first, copy, *md])
+    out = {d.id: d.text for d in kept}
+    assert layout in out["b"] and prose not in out["b"]  # the repeated prose paragraph goes, the layout stays
+    # in Markdown two spaces of indentation mean nothing: there the repeated line is prose, and goes
+    assert "(C + 1) * 12 bytes" in out["md1"] and "(C + 1) * 12 bytes" not in out["md2"]

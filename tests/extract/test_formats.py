@@ -212,3 +212,22 @@ def test_markdown_loses_raw_html_and_link_targets_but_not_code():
 def one_bytes(name: str, data: bytes) -> Extracted:
     [part] = extract_bytes(name, data)
     return part
+
+
+def test_html_list_item_paragraphs_start_their_own_lines():
+    # git's api-error-handling.html (AsciiDoc output): an item with two <p>; trafilatura ran them into one
+    # line, so a note repeated in many pages could not be removed without the item's own text
+    intro = ("<h2>Library errors</h2><p>Functions return a negative integer on error. Details beyond that vary "
+             "from function to function, as the list below explains for the library's callers.</p>")
+    items = ("<div class=\"ulist\"><ul>\n<li>\n<p>\nSome functions return -1 for all errors.  Others return a more\n"
+             "  specific value depending on how the caller might want to react\n  to the error.\n</p>\n</li>\n"
+             "<li>\n<p>\nerrno is not meaningful on return from most functions (except\n  for thin wrappers for "
+             "system calls).\n</p>\n<p>See the errno(3) manual page for the values a system call sets.</p></li>\n"
+             "</ul></div>")
+    page = f"<html><body><div id=\"content\">{intro}{items}{intro.replace('Library', 'Other')}</div></body></html>"
+    text = extract_bytes("api-error-handling.html", page.encode(), ExtractOptions())[0].text
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if "errno is not meaningful" in line)
+    assert lines[first].endswith("system calls).")
+    assert lines[first + 1].strip() == "See the errno(3) manual page for the values a system call sets."
+    assert "refinery" not in text

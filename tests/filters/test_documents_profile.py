@@ -120,3 +120,15 @@ def test_documents_profile_keeps_code_indentation(make_doc):
     text = "Define the helper first:\n\n    def area(r):\n        return 3.14159 * r * r\n\nThen call it."
     doc = make_doc(text)
     assert c4.filter(doc) is True and doc.text == text  # C4 as published strips every line it keeps
+
+
+def test_a_sheet_repeating_a_few_names_is_too_little_language_to_tell(make_doc):
+    # SQLite's speed.html as a workbook (public domain): eight tables of four product names and timings;
+    # fastText read "PostgreSQL MySQL SQLite nosync" x 8 as German (0.50). Five distinct words are no language.
+    sheet = "\n\n".join(
+        f"## Table {n}\n\n| PostgreSQL: | {n}.373 |\n|---|---|\n| MySQL: | 0.{n}14 |\n| SQLite 2.7.6: | 1{n}.061 |\n"
+        f"| SQLite 2.7.6 (nosync): | 0.2{n}3 |" for n in range(1, 9))
+    lang = next(s for s in build_filter_steps(FilterOptions()) if s.short_name == "language")
+    doc = make_doc(sheet)
+    assert lang.filter(doc) is True and doc.metadata["language"] == "und"
+    assert lid_text("Der Server speichert alle Zeiten in koordinierter Weltzeit und nichts anderes.") is not None
