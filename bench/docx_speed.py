@@ -7,6 +7,8 @@ fetched with `apt-get download` and unpacked with `dpkg-deb -x` into bench/.cach
 the DOCX files are written there once.
 
 Rows, on the same bytes in one run, each the best of --repeat runs, CPU time of this process (one thread):
+  lxml parse         unzip word/document.xml and parse it with lxml: the floor of any extractor that builds the
+                     tree (libxml2's parse; the extractor's own work is the rest)
   open only          docx.Document(): python-docx unzipping and parsing the package, the floor of any extractor
                      that keeps python-docx for opening it
   python-docx text   docx.Document() + "\\n".join(p.text for p in document.paragraphs): python-docx's plain
@@ -16,7 +18,7 @@ Rows, on the same bytes in one run, each the best of --repeat runs, CPU time of 
 MB/s = DOCX bytes / CPU seconds. The "now" output is compared with the "before" output: the run says whether
 they are identical (they must be, unless the change is meant to alter the text).
 
-    python bench/docx_speed.py [--repeat 3] [--before main]
+    python bench/docx_speed.py [--repeat 5] [--before main]
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -81,32 +84,40 @@ def best(fn, data: bytes, repeat: int):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--before", default="main")
     args = ap.parse_args()
 
     import io
 
     import docx
+    from lxml import etree
 
     from refinery.extract import word
     from refinery.extract.options import ExtractOptions
 
     before = load_rev(args.before)
     options = ExtractOptions()
+    def parse(b: bytes) -> str:
+        with zipfile.ZipFile(io.BytesIO(b)) as z:
+            etree.fromstring(z.read("word/document.xml"), word._PARSER)
+        return ""
+
     rows = [
+        ("lxml parse", parse),
         ("open only", lambda b: docx.Document(io.BytesIO(b)) and ""),
         ("python-docx text", lambda b: "\n".join(p.text for p in docx.Document(io.BytesIO(b)).paragraphs)),
         (f"before ({args.before})", lambda b: before.extract_docx(b, options).text),
         ("now", lambda b: word.extract_docx(b, options).text),
     ]
     docs = build()
-    print(f"{'document':18} {'rows':>40}")
     for name, data in docs.items():
         body = docx.Document(io.BytesIO(data)).element.body
         n_p = sum(1 for _ in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"))
         n_t = sum(1 for _ in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tbl"))
-        print(f"\n{name}: {len(data) / 1e6:.2f} MB DOCX, {n_p} paragraphs, {n_t} tables")
+        xml = len(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+        print(f"\n{name}: {len(data) / 1e6:.2f} MB DOCX ({xml / 1e6:.1f} MB document.xml), {n_p} paragraphs, "
+              f"{n_t} tables")
         results = {}
         for label, fn in rows:
             secs, text = best(fn, data, args.repeat)
@@ -115,7 +126,8 @@ def main() -> None:
         base, now = results[f"before ({args.before})"], results["now"]
         print(f"  now / before: x{base[0] / now[0]:.2f} speed; now / python-docx text: "
               f"x{results['python-docx text'][0] / now[0]:.2f}; output "
-              f"{'IDENTICAL' if base[1] == now[1] else 'DIFFERS'} to before")
+              f"{'IDENTICAL' if base[1] == now[1] else 'DIFFERS'} to before; now / lxml parse: "
+              f"x{now[0] / results['lxml parse'][0]:.2f} the time")
 
 
 if __name__ == "__main__":

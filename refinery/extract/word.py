@@ -5,14 +5,16 @@ indentation, so that later stages can tell code from prose. Page headers/footers
 The package is read with zipfile and lxml directly, the text as python-docx 1.2 reports it (`Paragraph.text`,
 `Table.rows`/`_Row.cells`, style names through its BabelFish) in one walk over the body's XML: python-docx's
 proxy objects and its XPath-per-property accessors cost 10x the parse itself on real manuals (its opening
-alone also parses every relationship, one per hyperlink). tests/extract/test_docx_tables.py checks the
-output against python-docx's own reading."""
+alone also parses every relationship, one per hyperlink). The walk is an XSLT pass (libxslt, in C) that
+prints the blocks as delimited text; tests/extract/test_docx_tables.py checks it against the element-by-element
+walk kept below and the output on real manuals against the python-docx-based extractor it replaced."""
 from __future__ import annotations
 
 import io
 import posixpath
 import re
 import zipfile
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -28,15 +30,14 @@ _CODE = "\x00code\x00"  # marks a code paragraph until consecutive ones are fenc
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _P, _TBL, _TR, _TC, _BODY = _W + "p", _W + "tbl", _W + "tr", _W + "tc", _W + "body"
 _PPR, _PSTYLE, _VAL = _W + "pPr", _W + "pStyle", _W + "val"
-_TCPR, _GRIDSPAN, _VMERGE, _TRPR, _GRIDBEFORE = _W + "tcPr", _W + "gridSpan", _W + "vMerge", _W + "trPr", _W + "gridBefore"
+_TCPR, _GRIDSPAN, _VMERGE = _W + "tcPr", _W + "gridSpan", _W + "vMerge"
+_TRPR, _GRIDBEFORE = _W + "trPr", _W + "gridBefore"
 _STYLE, _STYLE_ID, _NAME, _TYPE, _DEFAULT = _W + "style", _W + "styleId", _W + "name", _W + "type", _W + "default"
 # what python-docx's Paragraph.text reads; deleted text (w:delText) and field codes (w:instrText) stay out
 _TEXT_TAGS = {_W + "t": None, _W + "tab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
-_T = _W + "t"
 # A text box is stored twice, as the drawing (mc:Choice) and as a VML copy (mc:Fallback) for old readers
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
-_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _RT_CORE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 _DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
@@ -49,9 +50,7 @@ _ON = {"1", "true", "on"}
 
 
 def _style_id(p) -> str | None:
-    ppr = p.find(_PPR)
-    style = ppr.find(_PSTYLE) if ppr is not None else None
-    return style.get(_VAL) if style is not None else None
+    return _attr(p, _PPR, _PSTYLE)
 
 
 def _text(p) -> str:
@@ -79,74 +78,160 @@ def _style_names(styles) -> dict:
     return names
 
 
-def _paragraph(p, styles: dict) -> str:
-    raw = _text(p)
+def _prefix(style: str) -> str:
+    """What a paragraph in this style starts with: _CODE for code, "# " for a title or heading 1, "- " for a
+    list item."""
+    if _CODE_STYLE.search(style):
+        return _CODE
+    if style == "Title":
+        return "# "
+    if style.startswith("Heading"):
+        level = int(m.group(1)) if (m := _LEVEL.search(style)) else 1
+        return "#" * min(level, 6) + " "
+    return "- " if style.startswith("List") else ""
+
+
+def _paragraph(raw: str, prefix: str) -> str:
     text = raw.strip()
     if not text:
         return ""
-    style = styles.get(_style_id(p), "")
-    if _CODE_STYLE.search(style):
-        return _CODE + raw.rstrip()
-    if style == "Title":
-        return f"# {text}"
-    if style.startswith("Heading"):
-        level = int(m.group(1)) if (m := _LEVEL.search(style)) else 1
-        return f"{'#' * min(level, 6)} {text}"
-    if style.startswith("List"):
-        return f"- {text}"
-    return text
+    return _CODE + raw.rstrip() if prefix is _CODE else prefix + text
 
 
-def _int(el, child: str, default: int) -> int:
-    found = el.find(child) if el is not None else None
-    if found is None:
+def _int(value: str | None, default: int) -> int:
+    if not value:
         return default
     try:
-        return int(found.get(_VAL))
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return default
 
 
-def _row_cells(tr, above: dict) -> tuple[list, dict]:
-    """The cells of a row as python-docx's _Row.cells lists them: a cell spanning n grid columns n times, a
-    cell merged down (vMerge continue) as the cell it continues. Returns the <w:tc> of each, and grid
-    offset -> that cell for the next row. Where python-docx raises (a continued cell with nothing at its
-    offset above) the cell stands for itself."""
-    cells, starts = [], {}
-    offset = _int(tr.find(_TRPR), _GRIDBEFORE, 0)
-    for tc in tr.iterchildren(_TC):
-        tcpr = tc.find(_TCPR)
-        vmerge = tcpr.find(_VMERGE) if tcpr is not None else None
-        root = tc
-        if vmerge is not None and vmerge.get(_VAL, "continue") == "continue":
-            root = above.get(offset, tc)
-        span = _int(tcpr, _GRIDSPAN, 1) if root is tc else _int(root.find(_TCPR), _GRIDSPAN, 1)
-        starts.setdefault(offset, root)
-        cells += [root] * span
-        offset += _int(tcpr, _GRIDSPAN, 1)
-    return cells, starts
+def _attr(el, *path: str) -> str | None:
+    """The w:val of el/path[0]/path[1]/..., each step the first such child (python-docx's `find`)."""
+    for tag in path:
+        if el is None:
+            return None
+        el = next(el.iterchildren(tag), None)
+    return el.get(_VAL) if el is not None else None
 
 
-def _table_rows(tbl) -> list[list[str]]:
-    """Cell texts, a merged cell once: python-docx repeats a cell spanning columns in each of them, and a
-    cell merged down (vMerge) below its first row; those repeats are empty here."""
-    rows, above, starts = [], [], {}
-    for tr in tbl.iterchildren(_TR):
-        tcs, starts = _row_cells(tr, starts)
-        cells, seen = [], set()
-        for i, tc in enumerate(tcs):
-            repeat = tc in seen or (i < len(above) and above[i] is tc)
-            seen.add(tc)
-            cells.append("" if repeat else "\n".join(_text(p) for p in tc.iter(_P)))
-        above = tcs
-        rows.append(cells)
-    return rows
+# The body as the walk below reads it, in one XSLT pass in libxslt instead of a Python call per element:
+# records separated by U+E000, fields by U+E001 (private-use characters; a part that contains them, a character
+# reference that could spell them, or a comment, goes through the Python walk instead):
+#   P[=styleId] <E001> text                  a body paragraph (no "=" when it has no w:pStyle/@w:val)
+#   T, R<gridBefore>, C<gridSpan> <E001> [v<vMerge/@val>] <E001> text, E    a table, its rows and cells
+# A paragraph's text is that of its w:t, w:tab, w:br, w:cr and w:noBreakHyphen, an mc:Fallback inside it
+# skipped; a cell's text is that of every paragraph inside it (nested tables too), one a line, except the
+# paragraphs of a text box, which are in the text of the paragraph that holds the box (python-docx's
+# cell.iter(w:p) read a text box in a cell three times: in its paragraph, as itself and as its VML copy).
+_XSL = b"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+  xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+  xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">
+<xsl:output method="text" encoding="utf-8"/>
+<xsl:template match="/"><xsl:for-each select="/*/w:body[1]/*[self::w:p or self::w:tbl]"><xsl:choose>
+  <xsl:when test="self::w:p">&#xE000;P<xsl:for-each select="w:pPr[1]/w:pStyle[1]/@w:val">=<xsl:value-of
+    select="."/></xsl:for-each>&#xE001;<xsl:apply-templates mode="t"/></xsl:when>
+  <xsl:otherwise>&#xE000;T<xsl:for-each select="w:tr">&#xE000;R<xsl:value-of
+    select="w:trPr[1]/w:gridBefore[1]/@w:val"/><xsl:for-each select="w:tc">&#xE000;C<xsl:value-of
+    select="w:tcPr[1]/w:gridSpan[1]/@w:val"/>&#xE001;<xsl:for-each select="w:tcPr[1]/w:vMerge[1]">v<xsl:value-of
+    select="@w:val"/></xsl:for-each>&#xE001;<xsl:for-each select="descendant::w:p[not(ancestor::w:p)]"><xsl:if
+    test="position() &gt; 1"><xsl:text>&#10;</xsl:text></xsl:if><xsl:apply-templates mode="t"/></xsl:for-each
+    ></xsl:for-each></xsl:for-each>&#xE000;E</xsl:otherwise>
+</xsl:choose></xsl:for-each></xsl:template>
+<xsl:template mode="t" match="w:t"><xsl:value-of select="."/></xsl:template>
+<xsl:template mode="t" match="w:tab"><xsl:text>&#9;</xsl:text></xsl:template>
+<xsl:template mode="t" match="w:br|w:cr"><xsl:text>&#10;</xsl:text></xsl:template>
+<xsl:template mode="t" match="w:noBreakHyphen">-</xsl:template>
+<xsl:template mode="t" match="mc:Fallback|text()"/>
+</xsl:stylesheet>"""
+# what could put a separator into the output, or where XSLT's string value and lxml's .text differ (a comment
+# inside a w:t): each a fast substring test on the part's bytes
+_UNSAFE = ("\ue000".encode(), "\ue001".encode(), b"<!--")
+_SEPARATOR_REF = re.compile(rb"&#(?:[xX]0*[eE]00[01]|0*5734[45]);")
 
 
-def _markdown(body, styles: dict) -> str:
-    out: list[str] = []
+def _unsafe(xml: bytes) -> bool:
+    return any(u in xml for u in _UNSAFE) or (b"&#" in xml and _SEPARATOR_REF.search(xml) is not None)
+
+
+@cache
+def _xslt() -> etree.XSLT:
+    return etree.XSLT(etree.fromstring(_XSL))
+
+
+def _blocks_xslt(root) -> list[tuple]:
+    """("p", styleId or None, text) and ("tbl", [(gridBefore, [(gridSpan, vMerge value or None, text)])])."""
+    blocks, rows = [], None
+    for record in str(_xslt()(root)).split("\ue000")[1:]:
+        kind = record[0]
+        if kind == "P":
+            head, text = record[1:].split("\ue001", 1)
+            blocks.append(("p", head[1:] if head else None, text))
+        elif kind == "C":
+            span, vmerge, text = record[1:].split("\ue001", 2)
+            rows[-1][1].append((_int(span, 1), (vmerge[1:] or "continue") if vmerge else None, text))
+        elif kind == "R":
+            rows.append((_int(record[1:], 0), []))
+        elif kind == "T":
+            rows = []
+        else:
+            blocks.append(("tbl", rows))
+    return blocks
+
+
+def _blocks_python(body) -> list[tuple]:
+    """The same blocks as _blocks_xslt, element by element."""
+    blocks = []
     for item in body.iterchildren(_P, _TBL):
-        block = _paragraph(item, styles) if item.tag == _P else md_table(_table_rows(item))
+        if item.tag == _P:
+            blocks.append(("p", _style_id(item), _text(item)))
+            continue
+        rows = []
+        for tr in item.iterchildren(_TR):
+            cells = []
+            for tc in tr.iterchildren(_TC):
+                tcpr = next(tc.iterchildren(_TCPR), None)
+                vmerge = next(tcpr.iterchildren(_VMERGE), None) if tcpr is not None else None
+                paragraphs = (p for p in tc.iter(_P) if next(p.iterancestors(_P), None) is None)
+                cells.append((_int(_attr(tc, _TCPR, _GRIDSPAN), 1),
+                              None if vmerge is None else vmerge.get(_VAL, "continue"),
+                              "\n".join(_text(p) for p in paragraphs)))
+            rows.append((_int(_attr(tr, _TRPR, _GRIDBEFORE), 0), cells))
+        blocks.append(("tbl", rows))
+    return blocks
+
+
+def _table_rows(rows: list[tuple]) -> list[list[str]]:
+    """Cell texts as python-docx's _Row.cells lists the cells, a merged cell once: python-docx gives a cell
+    spanning n grid columns n times and a cell merged down (vMerge continue) as the cell it continues, in
+    each row it spans; those repeats are empty here. Where python-docx raises (a continued cell with no cell
+    starting at its grid offset in the row above) the cell stands for itself."""
+    out, above, starts = [], [], {}
+    for grid_before, cells in rows:
+        ids, row_starts, offset = [], {}, grid_before
+        for cell in cells:
+            span, vmerge = cell[0], cell[1]
+            root = starts.get(offset, cell) if vmerge == "continue" else cell
+            row_starts.setdefault(offset, root)
+            ids += [root] * root[0]
+            offset += span
+        texts, seen = [], set()
+        for i, cell in enumerate(ids):
+            repeat = id(cell) in seen or (i < len(above) and above[i] is cell)
+            seen.add(id(cell))
+            texts.append("" if repeat else cell[2])
+        out.append(texts)
+        above, starts = ids, row_starts
+    return out
+
+
+def _markdown(blocks: list[tuple], styles: dict) -> str:
+    out: list[str] = []
+    prefixes = {style_id: _prefix(name) for style_id, name in styles.items()}
+    for item in blocks:
+        block = (_paragraph(item[2], prefixes.get(item[1], "")) if item[0] == "p"
+                 else md_table(_table_rows(item[1])))
         if not block:
             continue
         if block.startswith(_CODE):
@@ -160,17 +245,22 @@ def _markdown(body, styles: dict) -> str:
     return "".join(out)
 
 
-def _targets(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
+# internal relationships of the wanted types only: a manual's document part has one per hyperlink
+_RELATIONSHIPS = etree.XPath("/r:Relationships/r:Relationship[(@Type = $a or @Type = $b) and @Target != ''"
+                             " and not(@TargetMode = 'External')]",
+                             namespaces={"r": "http://schemas.openxmlformats.org/package/2006/relationships"})
+
+
+def _targets(archive: zipfile.ZipFile, part: str, *types: str) -> dict[str, str]:
     """Relationship type -> the zip name of its first internal target, for `part` ("" for the package)."""
     folder, name = posixpath.split(part)
     rels = posixpath.join(folder, "_rels", name + ".rels")
     if rels not in archive.NameToInfo:
         return {}
     out = {}
-    for rel in etree.fromstring(archive.read(rels), _PARSER).iterchildren(_REL):
-        target = rel.get("Target") or ""
-        if rel.get("TargetMode") == "External" or not target:
-            continue
+    a, b = (*types, *types)[:2]
+    for rel in _RELATIONSHIPS(etree.fromstring(archive.read(rels), _PARSER), a=a, b=b):
+        target = rel.get("Target")
         path = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
         out.setdefault(rel.get("Type"), path)
     return out
@@ -187,16 +277,20 @@ def extract_docx(data: bytes, options: ExtractOptions) -> Extracted:
     check_zip(data, options)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            package = _targets(archive, "")
+            package = _targets(archive, "", _RT + "officeDocument", _RT_CORE)
             main = package[_RT + "officeDocument"]
-            parts = _targets(archive, main)
+            parts = _targets(archive, main, _RT + "styles")
             styles_xml = (archive.read(parts[_RT + "styles"]) if _RT + "styles" in parts else _default_styles())
             core = package.get(_RT_CORE)
             core_xml = archive.read(core) if core and core in archive.NameToInfo else None
-            body = etree.fromstring(archive.read(main), _PARSER).find(_BODY)
+            xml = archive.read(main)
+        root = etree.fromstring(xml, _PARSER)
+        body = next(root.iterchildren(_BODY), None)
         if body is None:
             raise ValueError("no w:body in the main document part")
-        text = _markdown(body, _style_names(etree.fromstring(styles_xml, _PARSER)))
+        utf8 = (root.getroottree().docinfo.encoding or "UTF-8").upper() in ("UTF-8", "UTF8")
+        blocks = _blocks_xslt(root) if utf8 and not _unsafe(xml) else _blocks_python(body)
+        text = _markdown(blocks, _style_names(etree.fromstring(styles_xml, _PARSER)))
         title_el = etree.fromstring(core_xml, _PARSER).find(_DC_TITLE) if core_xml else None
         title = (title_el.text or "") if title_el is not None else ""
     except Exception as e:
