@@ -6,7 +6,8 @@ Documents: Debian bookworm documentation converted to DOCX by pandoc (Debian's, 
 fetched with `apt-get download` and unpacked with `dpkg-deb -x` into bench/.cache/docx/ (kept out of git);
 the DOCX files are written there once.
 
-Rows, on the same bytes in one run, each the best of --repeat runs, CPU time of this process (one thread):
+Rows, on the same bytes in one run, each the best of --repeat runs taken in turns, CPU time of this process
+(one thread):
   lxml parse         unzip word/document.xml and parse it with lxml: the floor of any extractor that builds the
                      tree (libxml2's parse; the extractor's own work is the rest)
   open only          docx.Document(): python-docx unzipping and parsing the package, the floor of any extractor
@@ -73,13 +74,16 @@ def load_rev(rev: str):
     return module
 
 
-def best(fn, data: bytes, repeat: int):
-    times, result = [], None
+def best(rows: list, data: bytes, repeat: int) -> dict:
+    """label -> (least CPU seconds, output); the rows take turns, so a burst of load on the shared machine
+    hits them alike."""
+    times, results = {label: [] for label, _ in rows}, {}
     for _ in range(repeat):
-        t = time.process_time()
-        result = fn(data)
-        times.append(time.process_time() - t)
-    return min(times), result
+        for label, fn in rows:
+            t = time.process_time()
+            results[label] = fn(data)
+            times[label].append(time.process_time() - t)
+    return {label: (min(times[label]), results[label]) for label, _ in rows}
 
 
 def main() -> None:
@@ -118,10 +122,8 @@ def main() -> None:
         xml = len(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
         print(f"\n{name}: {len(data) / 1e6:.2f} MB DOCX ({xml / 1e6:.1f} MB document.xml), {n_p} paragraphs, "
               f"{n_t} tables")
-        results = {}
-        for label, fn in rows:
-            secs, text = best(fn, data, args.repeat)
-            results[label] = (secs, text)
+        results = best(rows, data, args.repeat)
+        for label, (secs, text) in results.items():
             print(f"  {label:22} {secs:6.2f} CPU-s  {len(data) / 1e6 / secs:5.2f} MB/s  {len(text):9,} chars")
         base, now = results[f"before ({args.before})"], results["now"]
         print(f"  now / before: x{base[0] / now[0]:.2f} speed; now / python-docx text: "

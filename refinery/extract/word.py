@@ -117,10 +117,11 @@ def _attr(el, *path: str) -> str | None:
 
 
 # The body as the walk below reads it, in one XSLT pass in libxslt instead of a Python call per element:
-# records separated by U+E000, fields by U+E001 (private-use characters; a part that contains them, a character
-# reference that could spell them, or a comment, goes through the Python walk instead):
+# records separated by U+E000, fields by U+E001 (private-use characters; where the text contains them, seen
+# from their counts against the last record's, or the part has a comment, the Python walk reads it instead):
 #   P[=styleId] <E001> text                  a body paragraph (no "=" when it has no w:pStyle/@w:val)
 #   T, R<gridBefore>, C<gridSpan> <E001> [v<vMerge/@val>] <E001> text, E    a table, its rows and cells
+#   #paragraphs,tables,rows,cells             the counts, last
 # A paragraph's text is that of its w:t, w:tab, w:br, w:cr and w:noBreakHyphen, an mc:Fallback inside it
 # skipped; a cell's text is that of every paragraph inside it (nested tables too), one a line, except the
 # paragraphs of a text box, which are in the text of the paragraph that holds the box (python-docx's
@@ -138,32 +139,29 @@ _XSL = b"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/T
     select="@w:val"/></xsl:for-each>&#xE001;<xsl:for-each select="descendant::w:p[not(ancestor::w:p)]"><xsl:if
     test="position() &gt; 1"><xsl:text>&#10;</xsl:text></xsl:if><xsl:apply-templates mode="t"/></xsl:for-each
     ></xsl:for-each></xsl:for-each>&#xE000;E</xsl:otherwise>
-</xsl:choose></xsl:for-each></xsl:template>
+</xsl:choose></xsl:for-each><xsl:variable name="tbl" select="/*/w:body[1]/w:tbl"/>&#xE000;#<xsl:value-of
+  select="count(/*/w:body[1]/w:p)"/>,<xsl:value-of select="count($tbl)"/>,<xsl:value-of
+  select="count($tbl/w:tr)"/>,<xsl:value-of select="count($tbl/w:tr/w:tc)"/></xsl:template>
 <xsl:template mode="t" match="w:t"><xsl:value-of select="."/></xsl:template>
 <xsl:template mode="t" match="w:tab"><xsl:text>&#9;</xsl:text></xsl:template>
 <xsl:template mode="t" match="w:br|w:cr"><xsl:text>&#10;</xsl:text></xsl:template>
 <xsl:template mode="t" match="w:noBreakHyphen">-</xsl:template>
 <xsl:template mode="t" match="mc:Fallback|text()"/>
 </xsl:stylesheet>"""
-# what could put a separator into the output, or where XSLT's string value and lxml's .text differ (a comment
-# inside a w:t): each a fast substring test on the part's bytes
-_UNSAFE = ("\ue000".encode(), "\ue001".encode(), b"<!--")
-_SEPARATOR_REF = re.compile(rb"&#(?:[xX]0*[eE]00[01]|0*5734[45]);")
-
-
-def _unsafe(xml: bytes) -> bool:
-    return any(u in xml for u in _UNSAFE) or (b"&#" in xml and _SEPARATOR_REF.search(xml) is not None)
-
-
 @cache
 def _xslt() -> etree.XSLT:
     return etree.XSLT(etree.fromstring(_XSL))
 
 
-def _blocks_xslt(root) -> list[tuple]:
-    """("p", styleId or None, text) and ("tbl", [(gridBefore, [(gridSpan, vMerge value or None, text)])])."""
+def _blocks_xslt(root) -> list[tuple] | None:
+    """("p", styleId or None, text) and ("tbl", [(gridBefore, [(gridSpan, vMerge value or None, text)])]), or
+    None when the text itself contains a separator."""
+    out = str(_xslt()(root))
+    n_p, n_tbl, n_tr, n_tc = (int(n) for n in out[out.rindex("\ue000#") + 2:].split(","))
+    if out.count("\ue000") != n_p + 2 * n_tbl + n_tr + n_tc + 1 or out.count("\ue001") != n_p + 2 * n_tc:
+        return None
     blocks, rows = [], None
-    for record in str(_xslt()(root)).split("\ue000")[1:]:
+    for record in out.split("\ue000")[1:-1]:
         kind = record[0]
         if kind == "P":
             head, text = record[1:].split("\ue001", 1)
@@ -251,15 +249,15 @@ _RELATIONSHIPS = etree.XPath("/r:Relationships/r:Relationship[(@Type = $a or @Ty
                              namespaces={"r": "http://schemas.openxmlformats.org/package/2006/relationships"})
 
 
-def _targets(archive: zipfile.ZipFile, part: str, *types: str) -> dict[str, str]:
+def _targets(xml_parts: dict[str, bytes], part: str, *types: str) -> dict[str, str]:
     """Relationship type -> the zip name of its first internal target, for `part` ("" for the package)."""
     folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", name + ".rels")
-    if rels not in archive.NameToInfo:
+    rels = xml_parts.get(posixpath.join(folder, "_rels", name + ".rels"))
+    if rels is None:
         return {}
     out = {}
     a, b = (*types, *types)[:2]
-    for rel in _RELATIONSHIPS(etree.fromstring(archive.read(rels), _PARSER), a=a, b=b):
+    for rel in _RELATIONSHIPS(etree.fromstring(rels, _PARSER), a=a, b=b):
         target = rel.get("Target")
         path = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
         out.setdefault(rel.get("Type"), path)
@@ -274,22 +272,24 @@ def _default_styles() -> bytes:
 
 
 def extract_docx(data: bytes, options: ExtractOptions) -> Extracted:
-    check_zip(data, options)
+    xml_parts = check_zip(data, options, keep_xml=True)  # inflated once, for the bomb checks and here
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            package = _targets(archive, "", _RT + "officeDocument", _RT_CORE)
-            main = package[_RT + "officeDocument"]
-            parts = _targets(archive, main, _RT + "styles")
-            styles_xml = (archive.read(parts[_RT + "styles"]) if _RT + "styles" in parts else _default_styles())
-            core = package.get(_RT_CORE)
-            core_xml = archive.read(core) if core and core in archive.NameToInfo else None
-            xml = archive.read(main)
+        package = _targets(xml_parts, "", _RT + "officeDocument", _RT_CORE)
+        main = package[_RT + "officeDocument"]
+        if (xml := xml_parts.get(main)) is None:  # a main part not named .xml (python-docx opens it too)
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                xml = archive.read(main)
+        styles = _targets(xml_parts, main, _RT + "styles").get(_RT + "styles")
+        styles_xml = xml_parts[styles] if styles else _default_styles()
+        core_xml = xml_parts.get(package.get(_RT_CORE))
         root = etree.fromstring(xml, _PARSER)
         body = next(root.iterchildren(_BODY), None)
         if body is None:
             raise ValueError("no w:body in the main document part")
-        utf8 = (root.getroottree().docinfo.encoding or "UTF-8").upper() in ("UTF-8", "UTF8")
-        blocks = _blocks_xslt(root) if utf8 and not _unsafe(xml) else _blocks_python(body)
+        # XSLT's string value of a w:t and lxml's .text differ where a comment splits it (none in Office's XML)
+        blocks = _blocks_xslt(root) if b"<!--" not in xml else None
+        if blocks is None:
+            blocks = _blocks_python(body)
         text = _markdown(blocks, _style_names(etree.fromstring(styles_xml, _PARSER)))
         title_el = etree.fromstring(core_xml, _PARSER).find(_DC_TITLE) if core_xml else None
         title = (title_el.text or "") if title_el is not None else ""
