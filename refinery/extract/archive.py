@@ -29,12 +29,13 @@ def _check_sizes(uncompressed: int, compressed: int, options: ExtractOptions, wh
         raise ExtractionError("decompression_bomb", f"{what} compression ratio above {options.max_compression_ratio:g}")
 
 
-def check_zip(data: bytes, options: ExtractOptions) -> None:
+def check_zip(data: bytes, options: ExtractOptions, keep_xml: bool = False) -> dict[str, bytes]:
     """Raises unless `data` is a zip whose members pass the limits. Declared sizes are checked first (free);
     then every member is inflated step by step and may not exceed its declared size: zipfile only cuts a
     member at that size after inflating all of it in one call (`read()` asks for up to 2 GiB), so a
     member lying about its size would otherwise blow up inside python-docx/openpyxl. XML parts are
-    scanned for entity declarations on the way."""
+    scanned for entity declarations on the way. With `keep_xml`, returns the inflated XML parts (.xml, .rels)
+    by member name, so that a reader need not inflate them a second time."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -44,16 +45,20 @@ def check_zip(data: bytes, options: ExtractOptions) -> None:
         for m in members:
             _check_sizes(m.file_size, m.compress_size, options, f"zip member {m.filename!r}")
         _check_sizes(sum(m.file_size for m in members), sum(m.compress_size for m in members), options, "zip archive")
+        kept = {}
         for m in members:
             if not m.is_dir():
-                _inflate_member(archive, m)
+                xml = _inflate_member(archive, m, keep_xml)
+                if xml is not None:
+                    kept[m.filename] = xml
+    return kept
 
 
-def _inflate_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+def _inflate_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, keep_xml: bool) -> bytes | None:
     unbounded = copy.copy(member)
     unbounded.file_size = 2**63  # so zipfile does not truncate: the real size is what is being measured
     xml = member.filename.lower().endswith((".xml", ".rels"))
-    size, tail = 0, b""
+    size, tail, chunks = 0, b"", []
     try:
         with archive.open(unbounded) as stream:
             while chunk := stream.read(_STEP):
@@ -64,10 +69,13 @@ def _inflate_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
                 if xml and _ENTITY in tail + chunk:
                     raise ExtractionError("xml_entities", f"zip member {member.filename!r} declares XML entities")
                 tail = chunk[-len(_ENTITY):]
+                if xml and keep_xml:
+                    chunks.append(chunk)
     except ExtractionError:
         raise
     except Exception as e:  # CRC mismatch, unsupported compression or encryption, truncated data
         raise ExtractionError("parse_error", f"zip member {member.filename!r}: {type(e).__name__}: {e}") from None
+    return b"".join(chunks) if xml and keep_xml else None
 
 
 def zip_content_types(data: bytes) -> str:

@@ -64,9 +64,17 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
 
 def _unwrap_table_indents(tree) -> None:
     """Old manuals indent tables with `<blockquote>`/`<center>`; trafilatura reads a quote as running text and
-    flattens a table inside it into one line (SQLite's docs: 5 of 22 content tables)."""
+    flattens a table inside it into one line (SQLite's docs: 5 of 22 content tables). It reads a definition
+    list's `<dd>` as a list item, flattening tables too: Sphinx puts each documented object (a config value, a
+    method) in a `<dl>` of its own, and 3 of the 5 tables of Sphinx's own manual in its `<dd>`. Such a list
+    becomes plain blocks, the term a paragraph above its definition (other definition lists stay lists)."""
     for wrapper in tree.xpath("//blockquote[.//table]|//center[.//table]"):
         wrapper.drop_tag()
+    for dl in tree.xpath("//dl[dd//table]"):
+        for child in dl:
+            if child.tag in ("dt", "dd"):
+                child.tag = "p" if child.tag == "dt" else "div"
+        dl.tag = "div"
 
 
 def _drop_heading_anchors(tree) -> None:

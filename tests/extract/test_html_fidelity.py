@@ -79,3 +79,23 @@ def test_pre_inside_a_sentence_and_two_blocks_on_one_line():
     assert "`git log` too" in text
     assert "refinerycodeblock" not in text
     assert sum(line.startswith("```") for line in text.splitlines()) % 2 == 0
+
+
+def test_sphinx_table_inside_a_definition_list_keeps_its_rows():
+    """Sphinx documents each method in a <dl> of its own; a table in its <dd> stays a Markdown table with its
+    header row (trafilatura reads a <dd> as a list item and flattened the table into one line). The page:
+    sphinx-doc 5.3.0's usage/advanced/websupport/api.html (Debian; BSD-2-clause)."""
+    text = _text(DATA / "html" / "sphinx-websupport-api.html")
+    assert re.search(r"^\| Key \| Contents \|\s*\n\|---\|---\|\s*\n\| text \| The comment text\. \|", text, re.M)
+    assert "| username | The username that was stored with the comment. |" in text
+    # the method's signature is a line of its own above its description; field lists stay lists
+    assert re.search(r"^WebSupport\.get\\_data\(.*\)", text, re.M)
+    assert "- **docname** – the name of the document to load." in text
+
+
+def test_definition_list_without_a_table_stays_a_list():
+    para = "<p>" + "Running text of a manual page about the configuration of a service. " * 8 + "</p>"
+    dl = "<dl><dt>timeout</dt><dd><p>Seconds to wait before giving up on a slow peer.</p></dd></dl>"
+    page = f"<html><body><article><h1>Settings</h1>{para}{dl}{para}</article></body></html>"
+    text = extract_html(page.encode(), ExtractOptions()).text
+    assert "- timeout\n- Seconds to wait before giving up on a slow peer." in text
