@@ -209,11 +209,6 @@ def test_markdown_loses_raw_html_and_link_targets_but_not_code():
                     '```html\n<div class="x">[kept](as-is)</div>\n```')
 
 
-def one_bytes(name: str, data: bytes) -> Extracted:
-    [part] = extract_bytes(name, data)
-    return part
-
-
 def test_html_list_item_paragraphs_start_their_own_lines():
     # git's api-error-handling.html (AsciiDoc output): an item with two <p>; trafilatura ran them into one
     # line, so a note repeated in many pages could not be removed without the item's own text

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from refinery.extract.dispatch import extract_bytes
-from refinery.extract.options import ExtractOptions
 from refinery.extract.pdf import clean_line
 
 TOPICS = ["how vectors are created and assigned", "which operators apply element by element",
