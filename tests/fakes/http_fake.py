@@ -84,6 +84,10 @@ class FakeLLMServer:
         self.fault_plan = fault_plan
         self.slow_seconds = slow_seconds
         self.echo_key_in_401 = False
+        # a rate limit on concurrency: a generation request arriving while this many are served gets a 429
+        self.max_concurrent: int | None = None
+        self.retry_after_ms = 1  # what its 429s ask the client to wait
+        self.throttled = 0
         self._attempts: dict[str, int] = {}
         self.records: list[dict] = []
         self.max_in_flight = 0
@@ -158,6 +162,11 @@ class FakeLLMServer:
                 key = raw.decode()
                 attempt = self._attempts[key] = self._attempts.get(key, -1) + 1
                 fault = self.fault_plan(body, attempt)
+            if fault is None and self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
+                self.throttled += 1
+                record["fault"] = "429"
+                return 429, self.error_body(429, "rate_limit_error", "too many requests in flight"), {
+                    "retry-after-ms": str(self.retry_after_ms)}
             record["fault"] = fault
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
