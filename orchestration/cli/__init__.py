@@ -77,6 +77,9 @@ def _llm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-failed", dest="retry_failed", action="store_true",
                    help="re-send requests whose failure an earlier run cached as final (refusals, invalid output); "
                         "transient failures are never cached and are always retried")
+    p.add_argument("--budget", type=float, metavar="USD",
+                   help="stop sending LLM requests once this command's fresh calls cost this much, per flow (SFT, "
+                        "preference); overrides llm.budget_usd. Answers so far stay cached: rerun with a higher budget")
 
 
 def _corpus_args(p: argparse.ArgumentParser) -> None:
@@ -158,6 +161,18 @@ def _setup_logging() -> None:
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
             logger.propagate = False
+    # LLM stages' progress: a live bar on a terminal (refinery.llm.progress), else these lines once a minute
+    progress = logging.getLogger("refinery.progress")
+    if not any(isinstance(h, _CurrentStderr) for h in progress.handlers):
+        quiet = _CurrentStderr()
+        quiet.setFormatter(logging.Formatter("%(levelname)s refinery: %(message)s"))
+        quiet.addFilter(lambda record: not _stderr_is_tty())
+        progress.addHandler(quiet)
+        progress.setLevel(logging.INFO)
+
+
+def _stderr_is_tty() -> bool:
+    return getattr(sys.stderr, "isatty", lambda: False)()
 
 
 def _interruptible(args: argparse.Namespace) -> int:

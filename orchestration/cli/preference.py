@@ -52,6 +52,9 @@ def preference(args: argparse.Namespace) -> int:
 
     from orchestration.run_control import Runner
 
+    from refinery.llm.limits import reset_spend
+
+    reset_spend("preference")  # --budget / llm.budget_usd count this command's calls
     defs = definitions(args)
     instance = dg.DagsterInstance.get()
     layout = defs.resources["storage"].layout()

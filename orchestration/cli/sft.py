@@ -17,6 +17,9 @@ def sft(args: argparse.Namespace) -> int:
 
     from orchestration.run_control import Runner
 
+    from refinery.llm.limits import reset_spend
+
+    reset_spend("sft")  # --budget / llm.budget_usd count this command's calls
     defs = definitions(args)
     layout = defs.resources["storage"].layout()
     with Runner(dg.DagsterInstance.get(), "refinery sft", args.verbose) as runner:

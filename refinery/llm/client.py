@@ -165,6 +165,7 @@ class LLMClient:
                     yield key, LLMCallError("budget_exhausted", why)
                 return
             for index, result in self.backend.complete_batch([req for _, req in items]):
+                self._charge(items[index][1], result)
                 yield items[index][0], result
             return
         with ThreadPoolExecutor(max_workers=max(1, self.backend.max_concurrency)) as pool:
@@ -177,9 +178,22 @@ class LLMClient:
         if why:
             return LLMCallError("budget_exhausted", why)
         try:
-            return self.backend.complete(req)
+            result = self.backend.complete(req)
         except LLMCallError as err:
             return err
+        self._charge(req, result)  # here, in the sending thread, before it takes the next request
+        return result
+
+    def _cost(self, req: LLMRequest, result: LLMResponse | LLMCallError) -> float:
+        if isinstance(result, LLMCallError):
+            return 0.0
+        return self.pricing.cost(result.model or req.model, result.usage, batch=self.backend.supports_batch)
+
+    def _charge(self, req: LLMRequest, result: LLMResponse | LLMCallError) -> None:
+        cost = self._cost(req, result)
+        if cost:
+            for scope in {b.scope for b in self.budgets}:
+                next(b for b in self.budgets if b.scope == scope).meter.charge(cost)
 
     def _account(self, ledger: Ledger, req: LLMRequest, result: LLMResponse | LLMCallError) -> float:
         """Counts one sent request (or one the budget held back); returns what it cost."""
@@ -193,10 +207,8 @@ class LLMClient:
                 ledger.retry_pending += result.retryable
                 return 0.0
             ledger.usage = ledger.usage + result.usage
-            cost = self.pricing.cost(result.model or req.model, result.usage, batch=self.backend.supports_batch)
+            cost = self._cost(req, result)
             ledger.cost_usd += cost
-        for scope in {b.scope for b in self.budgets}:
-            next(b for b in self.budgets if b.scope == scope).meter.charge(cost)
         return cost
 
     @staticmethod

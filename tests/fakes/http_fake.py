@@ -146,7 +146,7 @@ class FakeLLMServer:
     # -- request handling -----------------------------------------------------------------------------
     def _handle(self, method: str, path: str, headers, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         body = json.loads(raw) if raw else None
-        record = {"method": method, "path": path, "json": body, "fault": None}
+        record = {"method": method, "path": path, "json": body, "fault": None, "at": time.perf_counter()}
         with self._lock:
             self.records.append(record)
         auth = headers.get("authorization", "").removeprefix("Bearer ").strip() or headers.get("x-api-key")
