@@ -60,15 +60,16 @@ def stage_llm_summary(clients: list, bound: float) -> dict:
     against `bound`, the budget (spent, limit, requests left undone), the in-flight limit over time. Ends
     each client's progress line."""
     usage: dict[str, dict] = {}
-    budgets, concurrency = [], {}
+    budgets, concurrency, progress = [], {}, []
     for client in clients:
-        client.finish()
+        progress.append(client.finish())
         usage.update(client.usage_summary())
         if (budget := client.budget_summary()) is not None:
             budgets.append(budget)
         if (limit := client.concurrency_summary()) is not None:
             concurrency[client.progress.name or str(len(concurrency))] = limit
-    out = {"llm": usage, "llm_failures": failure_stats(usage, bound)}
+    out = {"llm": usage, "llm_failures": failure_stats(usage, bound),
+           "llm_progress": progress[0] if len(progress) == 1 else progress}
     if budgets:
         tightest = min(budgets, key=lambda b: b["budget_usd"] - b["spent_usd"])
         out["llm_budget"] = {**tightest, "skipped": sum(b["skipped"] for b in budgets)}
