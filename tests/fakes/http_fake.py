@@ -84,6 +84,7 @@ class FakeLLMServer:
         self.fault_plan = fault_plan
         self.slow_seconds = slow_seconds
         self.echo_key_in_401 = False
+        self.count_tokens: Callable[[str], int] = words  # usage's token count (the OpenAI fake); e.g. a real tokenizer
         # a rate limit on concurrency: a generation request arriving while this many are served gets a 429
         self.max_concurrent: int | None = None
         self.retry_after_ms = 1  # what its 429s ask the client to wait
