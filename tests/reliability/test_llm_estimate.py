@@ -61,3 +61,24 @@ def test_the_estimate_is_what_the_run_sends(tmp_path):
         assert server.calls - sent == judge_est["calls"] == judged["llm"]["judge:local-model"]["calls"] > 0
         assert abs(judge_est["input_tokens"] - _input_tokens(judged)) <= 0.3 * _input_tokens(judged)
         assert after["total"]["calls"] == judge_est["calls"]
+
+
+def test_cli_estimate_sends_nothing_and_starts_no_run(tmp_path, dagster_home, capsys):
+    import dagster as dg
+
+    from orchestration.cli import main
+    from tests.test_sft_flow import _write_deduplicated
+
+    root = tmp_path / "data"
+    _write_deduplicated(root)
+    with FakeOpenAIServer(responder=judge_or_answer) as server:
+        common = ["--root", str(root), "--raw", str(tmp_path / "raw"), "--llm", "openai", "--model", "local-model",
+                  "--llm-base-url", f"{server.base_url}/v1"]
+        assert main(["sft", "--estimate", "--method", "grounded_qa", *common]) == 0
+        out = capsys.readouterr().out
+        assert "llm-refinery SFT estimate (LLM backend: openai" in out
+        assert "grounded_qa generate" in out and "grounded_qa judge" in out and "no request was sent" in out
+        assert main(["preference", "--estimate", *common]) == 0
+        assert "round-001 has no prompts yet" in capsys.readouterr().out
+        assert server.calls == 0
+    assert not dg.DagsterInstance.get().get_runs()
