@@ -38,7 +38,8 @@ def estimate_round(r: Round, batch: bool = False) -> dict:
         candidates = r.read(CANDIDATES, "candidates.jsonl", Candidate)
     else:
         candidates = [Candidate(id=f"estimate-{p.id}-{s.spec.name}-{i}", prompt_id=p.id, source=s.spec.name,
-                                model=s.model, text="x" * int(s.spec.max_tokens * CHARS_PER_TOKEN))
+                                model=s.model,
+                                text=f"{i} " + "x" * int(s.spec.max_tokens * CHARS_PER_TOKEN))  # samples differ
                       for p in prompts for s in sources for i in range(s.spec.samples)]
     opts = r.config.ai_feedback
     judge = estimating_client(cache, r.pricing)
