@@ -28,7 +28,7 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "workers": "REFINERY_WORKERS", "llm": "REFINERY_LLM", "model": "REFINERY_LLM_MODEL",
     "llm_base_url": "REFINERY_LLM_BASE_URL", "llm_endpoint": "REFINERY_LLM_ENDPOINT",
     "llm_concurrency": "REFINERY_LLM_CONCURRENCY", "retry_failed": "REFINERY_RETRY_FAILED",
-    "llm_batches": "REFINERY_LLM_BATCHES", "region": "AWS_REGION",
+    "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
 }
@@ -60,6 +60,8 @@ def _llm(s: dict[str, Any]) -> LLMResource:
         optional["max_concurrency"] = int(s["llm_concurrency"])
     if "retry_failed" in s:
         optional["retry_failed"] = _flag(s["retry_failed"])
+    if s.get("budget") is not None:
+        optional["budget_usd"] = float(s["budget"])
     if "llm_batches" in s:
         optional["use_batches"] = _flag(s["llm_batches"])
     return LLMResource(backend=backend, api_key=api_key, **optional)

@@ -174,7 +174,8 @@ def run_once(layout: Layout, name: str, fp: str, body: Callable[[], dict], flow:
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     summary["fingerprint"] = fp
     failures = summary.get("llm_failures") or {}
-    final = not failures.get("retry_pending") and not failures.get("over")
+    final = not failures.get("retry_pending") and not failures.get("over") and \
+        not (summary.get("llm_budget") or {}).get("skipped")  # a budget stop: the next run sends the rest
     stored = fp if final else fingerprint(fp, "not-final", time.time_ns())
     layout.write_json(marker_uri, {"fingerprint": stored, "summary": summary, "at": time.time()})
     return {**summary, "reused_previous_output": False}

@@ -30,6 +30,7 @@ class LLMResource(dg.ConfigurableResource):
     use_batches: bool = False  # Anthropic Message Batches: half price, answers within 24 h
     batch_poll_seconds: float = 30.0
     retry_failed: bool = False  # re-send requests that failed for good in an earlier run
+    budget_usd: float | None = Field(None, ge=0)  # --budget: caps each flow's fresh calls, over `llm.budget_usd`
     external: bool | None = None  # does text leave the organisation? None: Anthropic and OpenAI yes
 
     def default_model(self) -> str:

@@ -23,6 +23,12 @@ def run_all(args: argparse.Namespace) -> int:
     """The main job: the corpus flow on every drop, the SFT flow on what it produced, then one preference round."""
     if not check_args(args, "run"):
         return 2
+    if args.estimate:  # what the LLM half would cost on the corpus as it is now; nothing runs
+        print("note: --estimate runs no corpus flow: the SFT estimate covers the drops already deduplicated")
+        code = sft(args)
+        args.json_append = bool(args.json)
+        args.rounds, args.next = 0, False
+        return code or preference(args)
     code = corpus(args)
     if code != 0:
         print("error: the corpus flow failed; the SFT flow was not started", file=sys.stderr)
@@ -77,6 +83,12 @@ def _llm_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-failed", dest="retry_failed", action="store_true",
                    help="re-send requests whose failure an earlier run cached as final (refusals, invalid output); "
                         "transient failures are never cached and are always retried")
+    p.add_argument("--estimate", action="store_true",
+                   help="print each LLM stage's requests, tokens and USD per model (cache hits subtracted) and "
+                        "exit: nothing is sent, no run starts")
+    p.add_argument("--budget", type=float, metavar="USD",
+                   help="stop sending LLM requests once this command's fresh calls cost this much, per flow (SFT, "
+                        "preference); overrides llm.budget_usd. Answers so far stay cached: rerun with a higher budget")
 
 
 def _corpus_args(p: argparse.ArgumentParser) -> None:
@@ -158,6 +170,18 @@ def _setup_logging() -> None:
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
             logger.propagate = False
+    # LLM stages' progress: a live bar on a terminal (refinery.llm.progress), else these lines once a minute
+    progress = logging.getLogger("refinery.progress")
+    if not any(isinstance(h, _CurrentStderr) for h in progress.handlers):
+        quiet = _CurrentStderr()
+        quiet.setFormatter(logging.Formatter("%(levelname)s refinery: %(message)s"))
+        quiet.addFilter(lambda record: not _stderr_is_tty())
+        progress.addHandler(quiet)
+        progress.setLevel(logging.INFO)
+
+
+def _stderr_is_tty() -> bool:
+    return getattr(sys.stderr, "isatty", lambda: False)()
 
 
 def _interruptible(args: argparse.Namespace) -> int:

@@ -52,10 +52,15 @@ def preference(args: argparse.Namespace) -> int:
 
     from orchestration.run_control import Runner
 
+    from refinery.llm.limits import reset_spend
+
+    reset_spend("preference")  # --budget / llm.budget_usd count this command's calls
     defs = definitions(args)
     instance = dg.DagsterInstance.get()
     layout = defs.resources["storage"].layout()
     new_rounds = args.rounds or (1 if args.next else 0)
+    if getattr(args, "estimate", False):
+        return estimate(args, defs, instance, layout, new_rounds)
     report = {"root": layout.root, "dagster_home": os.environ["DAGSTER_HOME"], "rounds": {}}
     ok = True
     with Runner(instance, "refinery preference", args.verbose) as runner:
@@ -72,3 +77,24 @@ def preference(args: argparse.Namespace) -> int:
     print_report("llm-refinery preference loop", {"root": report["root"]}, runs)
     write_report(args, report, "preference")
     return 0 if ok else 1
+
+
+def estimate(args: argparse.Namespace, defs, instance, layout, new_rounds: int) -> int:
+    """--estimate: the rounds this command would run, each stage's calls, tokens and USD per model; nothing is
+    sent and no run starts."""
+    from assets.preference.assets import make_round
+    from refinery.llm.estimate import estimate_lines
+    from refinery.preference.estimate import estimate_round
+
+    llm = defs.resources["llm"]
+    batch = llm.backend == "anthropic" and llm.use_batches
+    report = {}
+    for key in rounds_to_run(instance, layout, new_rounds):
+        r = make_round(key, defs.resources["storage"], llm, defs.resources["settings"])
+        result = report[key] = estimate_round(r, batch=batch)
+        print("\n".join(estimate_lines(f"llm-refinery preference estimate, {key} (LLM backend: {llm.backend})",
+                                        result)))
+        if result.get("note"):
+            print(f"  note: {result['note']}")
+    write_report(args, {"root": layout.root, "estimate": report}, "preference_estimate")
+    return 0

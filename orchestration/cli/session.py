@@ -14,7 +14,7 @@ REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 # exit codes: 0 done, 1 a run failed, 2 bad configuration or arguments (nothing ran), 130 interrupted
 BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
 # command-line flag -> the setting it gives (orchestration.profiles.ENV_VARS names them all)
-FLAGS = ("raw", "root", "config", "s3_endpoint", "workers", "llm", "model", "llm_base_url")
+FLAGS = ("raw", "root", "config", "s3_endpoint", "workers", "llm", "model", "llm_base_url", "budget")
 
 
 def prepare_env(args: argparse.Namespace) -> None:
@@ -52,6 +52,9 @@ def check_args(args: argparse.Namespace, command: str) -> bool:
     problems = run_problems(command, config=args.config, raw=getattr(args, "raw", None),
                             workers=getattr(args, "workers", None), llm=getattr(args, "llm", None),
                             model=getattr(args, "model", None), llm_base_url=getattr(args, "llm_base_url", None))
+    budget = getattr(args, "budget", None)
+    if budget is not None and not budget >= 0:
+        problems.append(f"--budget: must be a number of USD ≥ 0 (got {budget})")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     args.checked = not problems

@@ -17,8 +17,13 @@ def sft(args: argparse.Namespace) -> int:
 
     from orchestration.run_control import Runner
 
+    from refinery.llm.limits import reset_spend
+
+    reset_spend("sft")  # --budget / llm.budget_usd count this command's calls
     defs = definitions(args)
     layout = defs.resources["storage"].layout()
+    if getattr(args, "estimate", False):
+        return estimate(args, defs)
     with Runner(dg.DagsterInstance.get(), "refinery sft", args.verbose) as runner:
         if isinstance(locked := take_locks(runner, layout, [layout.sft()]), int):
             return locked
@@ -43,3 +48,22 @@ def run_sft_jobs(defs, instance, methods: list[str] | None = None, run_config: d
             runs[method] = execute(defs.resolve_job_def("sft_method_job"), partition_key=method)
         runs["dataset"] = execute(defs.resolve_job_def("sft_dataset_job"))
     return runs
+
+
+def estimate(args: argparse.Namespace, defs) -> int:
+    """--estimate: each stage's calls, tokens and USD per model, from the config, the chunks and the cache; no
+    request is sent and no run is started."""
+    from refinery.llm.estimate import estimate_lines
+    from refinery.sft import flow
+    from refinery.sft.estimate import estimate_sft
+
+    storage, llm = defs.resources["storage"], defs.resources["llm"]
+    sft = flow.SFT(storage.layout(), defs.resources["settings"].config().sft, llm)
+    documents = flow.deduplicated_drops(sft.layout, storage.list_drops())
+    batch = llm.backend == "anthropic" and llm.use_batches
+    result = estimate_sft(sft, documents, args.method, batch=batch)
+    title = (f"llm-refinery SFT estimate (LLM backend: {llm.backend}, {result['chunks']} chunks"
+             f"{', Message Batches' if batch else ''})")
+    print("\n".join(estimate_lines(title, result)))
+    write_report(args, {"root": sft.layout.root, "llm": llm.backend, "estimate": result}, "sft_estimate")
+    return 0

@@ -12,7 +12,8 @@ from typing import Any, Iterator
 import anthropic
 
 from refinery import secrets
-from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, retry_malformed, status_error
+from refinery.llm.limits import AdaptiveLimit, call_with_limit
+from refinery.llm.types import THROTTLE_STATUSES, LLMCallError, LLMRequest, LLMResponse, Usage, retry_after_seconds, retry_malformed, status_error
 
 BATCH_LIMIT = 10_000  # requests per Message Batch (the API's limit)
 
@@ -27,11 +28,13 @@ class AnthropicBackend:
                  timeout: float = 60.0, use_batches: bool = False, batch_poll_seconds: float = 5.0,
                  prompt_caching: bool = True):
         self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.limiter = AdaptiveLimit(max_concurrency)  # AIMD: cut on 429/529, grown back slowly
         self.supports_batch = use_batches
         self.batch_poll_seconds = batch_poll_seconds
         self.prompt_caching = prompt_caching
         secrets.register(api_key)
-        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=max_retries,
+        self._client = _Anthropic(api_key=api_key, base_url=base_url, max_retries=max_retries,
                                            timeout=timeout)
 
     def __repr__(self) -> str:  # never the key
@@ -58,7 +61,10 @@ class AnthropicBackend:
         return params
 
     def complete(self, request: LLMRequest) -> LLMResponse:
-        return retry_malformed(lambda: self._complete(request))
+        """429/529 answers come back here (not retried by the SDK): the in-flight limit is cut and the
+        request sent again after the server's Retry-After; the SDK retries the other transient errors."""
+        return call_with_limit(self.limiter, lambda: retry_malformed(lambda: self._complete(request)),
+                               self.max_retries)
 
     def _complete(self, request: LLMRequest) -> LLMResponse:
         try:
@@ -137,5 +143,16 @@ def call_error(err: anthropic.AnthropicError) -> LLMCallError:
     if isinstance(err, anthropic.APIConnectionError):
         return LLMCallError("connection_error", type(err).__name__)
     if isinstance(err, anthropic.APIStatusError):
-        return status_error(err.status_code, f"HTTP {err.status_code}: {err.api_message or type(err).__name__}"[:500])
+        return status_error(err.status_code, f"HTTP {err.status_code}: {err.api_message or type(err).__name__}"[:500],
+                            retry_after_seconds(getattr(err.response, "headers", None)))
     return LLMCallError("client_error", type(err).__name__)
+
+
+class _Anthropic(anthropic.Anthropic):
+    """The SDK client, leaving 429 and 529 answers to the backend's adaptive limit instead of retrying them
+    at the same concurrency (the SDK's own hook for a server's `x-should-retry`)."""
+
+    def _should_retry(self, response) -> bool:
+        if response.status_code in THROTTLE_STATUSES:
+            return False
+        return super()._should_retry(response)

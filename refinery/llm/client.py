@@ -18,7 +18,9 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from refinery.llm.cache import ResponseCache
+from refinery.llm.limits import Budget
 from refinery.llm.pricing import Pricing
+from refinery.llm.progress import Progress
 from refinery.llm.types import Backend, LLMCallError, LLMRequest, LLMResponse, Message, Usage
 
 T = TypeVar("T")
@@ -57,11 +59,12 @@ class Ledger:
     cost_usd: float = 0.0
     invalid_outputs: int = 0
     repaired: int = 0
+    budget_skipped: int = 0  # requests not sent because the budget was reached (not failures, not cached)
 
     def summary(self) -> dict:
         return {
             "calls": self.calls, "cache_hits": self.cache_hits, "failures": dict(self.failures),
-            "retry_pending": self.retry_pending,
+            "retry_pending": self.retry_pending, "budget_skipped": self.budget_skipped,
             "invalid_outputs": self.invalid_outputs, "repaired": self.repaired,
             **self.usage.model_dump(), "cost_usd": round(self.cost_usd, 6),
         }
@@ -76,6 +79,39 @@ class LLMClient:
         self.retry_failed = retry_failed
         self._ledgers: dict[str, Ledger] = {}
         self._lock = threading.Lock()
+        self.budgets: list[Budget] = []  # no request is sent once one of them is reached
+        self.progress = Progress()  # the stage's live line; its name is the first label unless a flow sets it
+        limiter = getattr(backend, "limiter", None)
+        if limiter is not None:
+            limiter.admit = self._over_budget  # checked again when a queued request gets its slot
+
+    def add_budget(self, budget: Budget | None) -> None:
+        if budget is not None:
+            self.budgets.append(budget)
+
+    def _over_budget(self) -> str | None:
+        for b in self.budgets:
+            if b.exhausted():
+                return f"spent ${b.meter.spent:.4f} of ${b.limit_usd:.4f} ({b.scope})"
+        return None
+
+    def budget_summary(self) -> dict | None:
+        """The tightest budget: spent, limit and the requests it left undone (None: no budget)."""
+        if not self.budgets:
+            return None
+        b = min(self.budgets, key=lambda b: b.limit_usd - b.meter.spent)
+        skipped = sum(ledger.budget_skipped for ledger in self._ledgers.values())
+        return {"budget_usd": b.limit_usd, "spent_usd": round(b.meter.spent, 6), "scope": b.scope,
+                "skipped": skipped}
+
+    def concurrency_summary(self) -> dict | None:
+        """The adaptive in-flight limit over time ([seconds, limit] at each change), when the backend has one."""
+        limiter = getattr(self.backend, "limiter", None)
+        return limiter.summary() if limiter is not None else None
+
+    def finish(self) -> dict:
+        """Ends the stage's progress line (logged once more with the totals); returns its counters."""
+        return self.progress.close()
 
     def ledger(self, label: str = "") -> Ledger:
         with self._lock:
@@ -88,7 +124,10 @@ class LLMClient:
     def generate(self, requests: Sequence[LLMRequest], label: str = "") -> list[Outcome]:
         """One Outcome per request, in order. Identical requests are sent once."""
         ledger = self.ledger(label)
+        progress = self.progress
+        progress.name = progress.name or label
         keys = [r.cache_key() for r in requests]
+        progress.add(len(set(keys)))
         results: dict[str, LLMResponse | LLMCallError] = {}
         todo: dict[str, LLMRequest] = {}
         for key, req in zip(keys, requests):
@@ -105,18 +144,28 @@ class LLMClient:
                     ledger.cache_hits += 1
                     if isinstance(hit, LLMCallError):
                         ledger.failures[hit.reason] += 1
+                progress.update(cache_hit=True, failed=isinstance(hit, LLMCallError))
         for key, result in self._call(list(todo.items())):
             results[key] = result
-            self._account(ledger, todo[key], result)
+            cost = self._account(ledger, todo[key], result)
             if self.cache:
                 self.cache.put(key, result)  # skips transient failures
+            skipped = isinstance(result, LLMCallError) and result.reason == "budget_exhausted"
+            progress.update(failed=isinstance(result, LLMCallError) and not skipped, skipped=skipped, cost_usd=cost,
+                            output_tokens=0 if isinstance(result, LLMCallError) else result.usage.output_tokens)
         return [self._outcome(req, results[key]) for key, req in zip(keys, requests)]
 
     def _call(self, items: list[tuple[str, LLMRequest]]) -> Iterable[tuple[str, LLMResponse | LLMCallError]]:
         if not items:
             return
         if self.backend.supports_batch:
+            why = self._over_budget()  # a batch is submitted whole: the budget is checked before it
+            if why:
+                for key, _ in items:
+                    yield key, LLMCallError("budget_exhausted", why)
+                return
             for index, result in self.backend.complete_batch([req for _, req in items]):
+                self._charge(items[index][1], result)
                 yield items[index][0], result
             return
         with ThreadPoolExecutor(max_workers=max(1, self.backend.max_concurrency)) as pool:
@@ -125,21 +174,42 @@ class LLMClient:
                 yield futures[future], future.result()
 
     def _complete_one(self, req: LLMRequest) -> LLMResponse | LLMCallError:
+        why = self._over_budget()
+        if why:
+            return LLMCallError("budget_exhausted", why)
         try:
-            return self.backend.complete(req)
+            result = self.backend.complete(req)
         except LLMCallError as err:
             return err
+        self._charge(req, result)  # here, in the sending thread, before it takes the next request
+        return result
 
-    def _account(self, ledger: Ledger, req: LLMRequest, result: LLMResponse | LLMCallError) -> None:
+    def _cost(self, req: LLMRequest, result: LLMResponse | LLMCallError) -> float:
+        if isinstance(result, LLMCallError):
+            return 0.0
+        return self.pricing.cost(result.model or req.model, result.usage, batch=self.backend.supports_batch)
+
+    def _charge(self, req: LLMRequest, result: LLMResponse | LLMCallError) -> None:
+        cost = self._cost(req, result)
+        if cost:
+            for scope in {b.scope for b in self.budgets}:
+                next(b for b in self.budgets if b.scope == scope).meter.charge(cost)
+
+    def _account(self, ledger: Ledger, req: LLMRequest, result: LLMResponse | LLMCallError) -> float:
+        """Counts one sent request (or one the budget held back); returns what it cost."""
         with self._lock:
+            if isinstance(result, LLMCallError) and result.reason == "budget_exhausted":
+                ledger.budget_skipped += 1
+                return 0.0
             ledger.calls += 1
             if isinstance(result, LLMCallError):
                 ledger.failures[result.reason] += 1
                 ledger.retry_pending += result.retryable
-                return
+                return 0.0
             ledger.usage = ledger.usage + result.usage
-            ledger.cost_usd += self.pricing.cost(result.model or req.model, result.usage,
-                                                 batch=self.backend.supports_batch)
+            cost = self._cost(req, result)
+            ledger.cost_usd += cost
+        return cost
 
     @staticmethod
     def _outcome(req: LLMRequest, result: LLMResponse | LLMCallError) -> Outcome:

@@ -19,6 +19,8 @@ NOT_FAILURES = {"refusal"}
 class LLMStageOptions(StrictOptions):
     # share of a stage's LLM requests that may fail (after retries) before the stage fails the run
     max_failure_share: float = Field(0.1, ge=0, le=1)
+    # USD a flow's fresh LLM calls may cost in one command (cache hits are free); null: no cap. `--budget` wins
+    budget_usd: float | None = Field(None, ge=0)
 
 
 class LLMFailureError(RuntimeError):
@@ -51,3 +53,34 @@ def raise_if_over(stage: str, stats: dict | None) -> None:
         hint = "fix the cause and rerun with --retry-failed (terminal failures such as bad_request are cached)"
     raise LLMFailureError(f"{stage}: {stats['failed']}/{stats['requests']} LLM requests failed ({reasons}) "
                           f"\u2014 over the {stats['bound'] * 100:g}% bound; {hint}")
+
+
+def stage_llm_summary(clients: list, bound: float) -> dict:
+    """What a stage's clients report for its summary (and metadata): usage per label, the failure share
+    against `bound`, the budget (spent, limit, requests left undone), the in-flight limit over time. Ends
+    each client's progress line."""
+    usage: dict[str, dict] = {}
+    budgets, concurrency, progress = [], {}, []
+    for client in clients:
+        progress.append(client.finish())
+        usage.update(client.usage_summary())
+        if (budget := client.budget_summary()) is not None:
+            budgets.append(budget)
+        if (limit := client.concurrency_summary()) is not None:
+            concurrency[client.progress.name or str(len(concurrency))] = limit
+    out = {"llm": usage, "llm_failures": failure_stats(usage, bound),
+           "llm_progress": progress[0] if len(progress) == 1 else progress}
+    if budgets:
+        tightest = min(budgets, key=lambda b: b["budget_usd"] - b["spent_usd"])
+        out["llm_budget"] = {**tightest, "skipped": sum(b["skipped"] for b in budgets)}
+    if concurrency:
+        out["llm_concurrency"] = next(iter(concurrency.values())) if len(concurrency) == 1 else concurrency
+    return out
+
+
+def check_llm_stage(stage: str, summary: dict) -> None:
+    """After a stage wrote its outputs: a reached budget, then too many failures, fail the run in one line."""
+    from refinery.llm.limits import raise_if_budget_reached
+
+    raise_if_budget_reached(stage, summary.get("llm_budget"))
+    raise_if_over(stage, summary.get("llm_failures"))

@@ -8,8 +8,9 @@ from typing import Any, Iterator
 import openai
 
 from refinery import secrets
-from refinery.llm.types import (LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages, optional_sampling,
-                                retry_malformed, status_error)
+from refinery.llm.limits import AdaptiveLimit, call_with_limit
+from refinery.llm.types import (THROTTLE_STATUSES, LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages,
+                                optional_sampling, retry_after_seconds, retry_malformed, status_error)
 
 
 class OpenAICompatibleBackend:
@@ -22,15 +23,20 @@ class OpenAICompatibleBackend:
         trailing assistant turn rather than open a new one; turn it off for servers that reject unknown
         fields. llama.cpp's server continues a trailing assistant turn by itself."""
         self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.limiter = AdaptiveLimit(max_concurrency)  # AIMD: cut on 429/529, grown back slowly
         self.continue_final_message = continue_final_message
         secrets.register(api_key)
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
+        self._client = _OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAICompatibleBackend(base_url={str(self._client.base_url)!r})"
 
     def complete(self, request: LLMRequest) -> LLMResponse:
-        return retry_malformed(lambda: self._complete(request))
+        """429/529 answers come back here (not retried by the SDK): the in-flight limit is cut and the
+        request sent again after the server's Retry-After; the SDK retries the other transient errors."""
+        return call_with_limit(self.limiter, lambda: retry_malformed(lambda: self._complete(request)),
+                               self.max_retries)
 
     def _complete(self, request: LLMRequest) -> LLMResponse:
         messages: list[Any] = chat_messages(request)
@@ -82,8 +88,18 @@ def call_error(err: openai.OpenAIError) -> LLMCallError:
     if isinstance(err, openai.APIConnectionError):
         return LLMCallError("connection_error", type(err).__name__)
     if isinstance(err, openai.APIStatusError):
-        return status_error(err.status_code, err.message[:500])  # "Error code: 429 - <the body's message>"
+        return status_error(err.status_code, err.message[:500],  # "Error code: 429 - <the body's message>"
+                            retry_after_seconds(getattr(err.response, "headers", None)))
     if isinstance(err, openai.APIResponseValidationError):
         return LLMCallError("malformed_reply", type(err).__name__)
     return LLMCallError("client_error", type(err).__name__)
 
+
+class _OpenAI(openai.OpenAI):
+    """The SDK client, leaving 429 and 529 answers to the backend's adaptive limit instead of retrying them
+    at the same concurrency (the SDK's own hook for a server's `x-should-retry`)."""
+
+    def _should_retry(self, response) -> bool:
+        if response.status_code in THROTTLE_STATUSES:
+            return False
+        return super()._should_retry(response)

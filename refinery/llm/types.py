@@ -83,32 +83,56 @@ class LLMCallError(Exception):
     The others (a 400, a refusal) are terminal answers, cached like any other. `detail` is masked here,
     where every error text is built, so a key a server echoes back reaches no log, cache or file."""
 
-    def __init__(self, reason: str, detail: str = "", retryable: bool = True):
+    def __init__(self, reason: str, detail: str = "", retryable: bool = True, throttled: bool = False,
+                 retry_after: float | None = None):
         detail = mask(detail)
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
         self.retryable = retryable
+        self.throttled = throttled  # a 429 or an overload (529): send fewer at once (limits.AdaptiveLimit)
+        self.retry_after = retry_after  # seconds the server asked to wait, when it said
 
 
 # Transient whatever an older version stored for them: auth errors and malformed replies used to be
 # cached as terminal (issue 10), and a cache written then must not keep serving them.
 TRANSIENT_REASONS = frozenset({"connection_error", "timeout", "server_error", "rate_limited", "auth_error",
                                "malformed_reply", "client_error", "batch_missing_result", "batch_expired",
-                               "batch_canceled"})
+                               "batch_canceled", "budget_exhausted"})
+THROTTLE_STATUSES = frozenset({429, 529})  # rate limited, overloaded: the in-flight limit is cut
 MALFORMED_RETRIES = 2  # extra attempts after a garbled 200 reply, which the SDKs never retry themselves
 
 
-def status_error(status: int, detail: str) -> LLMCallError:
+def status_error(status: int, detail: str, retry_after: float | None = None) -> LLMCallError:
     """An HTTP error status the provider's SDK gave up on, as a stable reason. Only a 4xx other than
     auth/rate limits is terminal: the request itself is wrong and sending it again cannot help."""
+    throttled = status in THROTTLE_STATUSES
     if status == 429:
-        return LLMCallError("rate_limited", detail)
+        return LLMCallError("rate_limited", detail, throttled=True, retry_after=retry_after)
     if status >= 500 or status in (408, 409):
-        return LLMCallError("server_error", detail)
+        return LLMCallError("server_error", detail, throttled=throttled, retry_after=retry_after if throttled else None)
     if status in (401, 403):
         return LLMCallError("auth_error", detail)  # a fixed key makes the same request succeed
     return LLMCallError("bad_request", detail, retryable=False)
+
+
+def retry_after_seconds(headers) -> float | None:
+    """The server's `retry-after-ms` / `retry-after` (seconds or an HTTP date), None when absent or unreadable."""
+    if headers is None:
+        return None
+    try:
+        if headers.get("retry-after-ms"):
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def retry_malformed(call: Callable[[], T], attempts: int = MALFORMED_RETRIES) -> T:

@@ -16,7 +16,8 @@ from refinery.catalog.preference import AI_FEEDBACK, CANDIDATES, DATASET, FEEDBA
 from refinery.catalog.sft import DATASET as SFT_DATASET
 from refinery.filters.pii import redact_pii
 from refinery.llm.client import LLMClient
-from refinery.llm.failures import failure_stats, raise_if_over
+from refinery.llm.failures import check_llm_stage, stage_llm_summary
+from refinery.llm.limits import stage_budget
 from refinery.llm.pricing import Pricing
 from refinery.llm.provider import LLMProvider
 from refinery.llmdata.dataset_files import SplitOptions
@@ -65,12 +66,17 @@ class Round:
         return self.llm.is_external() or any(s.backend in EXTERNAL_BACKENDS for s in sources)
 
     def clients(self, spec: SourceSpec | None) -> tuple[LLMClient, str]:
-        """(client, model) of a candidate source, or of the judges (None), each with a fresh ledger."""
+        """(client, model) of a candidate source, or of the judges (None), each with a fresh ledger and progress
+        line, under the loop's budget."""
         if spec is None:
-            return self.llm.client(self.layout, self.pricing), self.llm.default_model()
-        return (self.llm.client(self.layout, self.pricing, backend=spec.backend, base_url=spec.base_url,
-                                endpoint_name=spec.endpoint_name),
-                self.llm.model_for(spec.backend, spec.model, spec.endpoint_name))
+            client, model = self.llm.client(self.layout, self.pricing), self.llm.default_model()
+        else:
+            client = self.llm.client(self.layout, self.pricing, backend=spec.backend, base_url=spec.base_url,
+                                     endpoint_name=spec.endpoint_name)
+            model = self.llm.model_for(spec.backend, spec.model, spec.endpoint_name)
+        client.add_budget(stage_budget(self.llm, self.config.llm.budget_usd, "preference"))
+        client.progress.name = f"{self.key} {spec.name if spec else 'judge'}"
+        return client, model
 
     def uri(self, *parts: str) -> str:
         return self.layout.preference("rounds", self.key, *parts)
@@ -208,14 +214,11 @@ def generate(r: Round) -> dict:
         write_records(out, "candidates.jsonl", candidates + logged)
         write_records(out, "eval_answers.jsonl", eval_answers)
         r.layout.write_json(r.uri(CANDIDATES.output, "failures.json"), failures + eval_failures)
-        usage: dict = {}
-        for s in sources:
-            usage.update(s.client.usage_summary())
         by_source = dict(Counter(c.source for c in candidates + logged))
         return {"candidates": len(candidates) + len(logged), "by_source": by_source,
                 "policy": {**policy.model_dump(), "resolved_model": sources[0].model},
-                "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures), "llm": usage,
-                "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
+                "eval_answers": len(eval_answers), "failed": len(failures) + len(eval_failures),
+                **stage_llm_summary([s.client for s in sources], r.config.llm.max_failure_share)}
 
     return _checked(r, CANDIDATES, r.run(CANDIDATES, upstream, body))
 
@@ -247,16 +250,15 @@ def ai_feedback(r: Round) -> dict:
         write_records(out, "candidates.jsonl", sorted(candidates, key=lambda c: c.id))
         write_records(out, "comparisons.jsonl", comparisons)
         r.layout.write_json(r.uri(AI_FEEDBACK.output, "failures.json"), failures)
-        usage = client.usage_summary()
-        return {"candidates": len(candidates), "failed": len(failures), **summary, "llm": usage,
-                "llm_failures": failure_stats(usage, r.config.llm.max_failure_share)}
+        return {"candidates": len(candidates), "failed": len(failures), **summary,
+                **stage_llm_summary([client], r.config.llm.max_failure_share)}
 
     return _checked(r, AI_FEEDBACK, r.run(AI_FEEDBACK, upstream, body))
 
 
 def _checked(r: Round, spec: StageSpec, summary: dict) -> dict:
-    """The stage's outputs are written; too many failed LLM requests still fail the run."""
-    raise_if_over(f"{r.key} {spec.name}", summary.get("llm_failures"))
+    """The stage's outputs are written; a reached budget or too many failed LLM requests still fail the run."""
+    check_llm_stage(f"{r.key} {spec.name}", summary)
     return summary
 
 

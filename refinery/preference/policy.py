@@ -4,6 +4,8 @@ endpoint serves the new model: a failed job or update leaves no half-published r
 from __future__ import annotations
 
 from refinery.catalog.preference import CANDIDATES, DATASET, EVAL, POLICY
+from refinery.llm.failures import stage_llm_summary
+from refinery.llm.limits import raise_if_budget_reached
 from refinery.llmdata.io import read_records, write_records
 from refinery.preference.candidates import Source, generate_candidates
 from refinery.preference.feedback import compare, pairwise_summary
@@ -81,12 +83,15 @@ def evaluate(r: Round) -> dict:
         ties = len(comparisons) - wins - losses
         write_records(r.out(EVAL), "comparisons.jsonl", comparisons)
         win_rate = (wins + ties / 2) / len(comparisons) if comparisons else None
-        usage = {**client.usage_summary(), **judge_client.usage_summary()}
+        llm = stage_llm_summary([client, judge_client], r.config.llm.max_failure_share)
+        llm.pop("llm_failures")  # the evaluation reports its failures as `failed`
         return {"win_rate": None if win_rate is None else round(win_rate, 4), "wins": wins, "losses": losses,
                 "ties": ties, "compared": len(comparisons), "failed": len(failures) + len(failed),
-                "new_policy": new.model_dump(), "pairwise": pairwise_summary(comparisons, failed), "llm": usage}
+                "new_policy": new.model_dump(), "pairwise": pairwise_summary(comparisons, failed), **llm}
 
-    return r.run(EVAL, upstream, body)
+    summary = r.run(EVAL, upstream, body)
+    raise_if_budget_reached(f"{r.key} {EVAL.name}", summary.get("llm_budget"))
+    return summary
 
 
 def history(layout: Layout, up_to: str) -> list[dict]:

@@ -14,7 +14,8 @@ from refinery.catalog.corpus import DEDUP
 from refinery.catalog.sft import CHUNKS, FILTERED, GENERATED, JUDGED
 from refinery.corpus.report import iter_jsonl
 from refinery.llm.client import LLMClient
-from refinery.llm.failures import failure_stats, raise_if_over
+from refinery.llm.failures import check_llm_stage, stage_llm_summary
+from refinery.llm.limits import stage_budget
 from refinery.llm.provider import LLMProvider
 from refinery.llmdata.io import read_records, write_records
 from refinery.llmdata.judge import judge_records, judge_summary
@@ -34,9 +35,12 @@ class SFT:
     config: SFTConfig
     llm: LLMProvider
 
-    def client(self) -> LLMClient:
-        """A fresh client (and ledger) per stage."""
-        return self.llm.client(self.layout, self.config.pricing)
+    def client(self, stage: str = "") -> LLMClient:
+        """A fresh client (ledger, progress line) per stage, under the flow's budget."""
+        client = self.llm.client(self.layout, self.config.pricing)
+        client.add_budget(stage_budget(self.llm, self.config.llm.budget_usd, "sft"))
+        client.progress.name = stage
+        return client
 
     @property
     def default_model(self) -> str:
@@ -88,23 +92,23 @@ def build_chunks(sft: SFT, documents: dict[str, str]) -> dict:
 
 def _llm_stage(sft: SFT, spec: StageSpec, method: str, upstream: str | None, section: dict,
                work: Callable[[LLMClient], tuple[list[SFTRecord], list[Dropped], dict]], label: str) -> dict:
-    """Outputs are written whatever failed; a failure share over the bound then raises LLMFailureError.
+    """Outputs are written whatever failed; a reached budget then raises BudgetExceededError, a failure share
+    over the bound LLMFailureError.
     `upstream`: the fingerprint of the stage it reads."""
     bound = sft.config.llm.max_failure_share
     fp = fingerprint(upstream, section, sft.default_model, templates_fingerprint(), sft.config.seed)
 
     def body() -> dict:
-        client = sft.client()
+        client = sft.client(label)
         records, dropped, extra = work(client)
         out = sft.output(spec, method)
         write_records(out, RECORDS, records)
         write_records(out, DROPPED, dropped)
-        usage = client.usage_summary()
         return {"records": len(records), "dropped": len(dropped), "dropped_by_reason": _reasons(dropped),
-                "llm": usage, "llm_failures": failure_stats(usage, bound), **extra}
+                **stage_llm_summary([client], bound), **extra}
 
     summary = run_once(sft.layout, spec.marker(method), fp, body)
-    raise_if_over(label, summary.get("llm_failures"))
+    check_llm_stage(label, summary)
     return summary
 
 

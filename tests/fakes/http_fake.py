@@ -84,6 +84,11 @@ class FakeLLMServer:
         self.fault_plan = fault_plan
         self.slow_seconds = slow_seconds
         self.echo_key_in_401 = False
+        self.count_tokens: Callable[[str], int] = words  # usage's token count (the OpenAI fake); e.g. a real tokenizer
+        # a rate limit on concurrency: a generation request arriving while this many are served gets a 429
+        self.max_concurrent: int | None = None
+        self.retry_after_ms = 1  # what its 429s ask the client to wait
+        self.throttled = 0
         self._attempts: dict[str, int] = {}
         self.records: list[dict] = []
         self.max_in_flight = 0
@@ -142,7 +147,7 @@ class FakeLLMServer:
     # -- request handling -----------------------------------------------------------------------------
     def _handle(self, method: str, path: str, headers, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         body = json.loads(raw) if raw else None
-        record = {"method": method, "path": path, "json": body, "fault": None}
+        record = {"method": method, "path": path, "json": body, "fault": None, "at": time.perf_counter()}
         with self._lock:
             self.records.append(record)
         auth = headers.get("authorization", "").removeprefix("Bearer ").strip() or headers.get("x-api-key")
@@ -158,6 +163,11 @@ class FakeLLMServer:
                 key = raw.decode()
                 attempt = self._attempts[key] = self._attempts.get(key, -1) + 1
                 fault = self.fault_plan(body, attempt)
+            if fault is None and self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
+                self.throttled += 1
+                record["fault"] = "429"
+                return 429, self.error_body(429, "rate_limit_error", "too many requests in flight"), {
+                    "retry-after-ms": str(self.retry_after_ms)}
             record["fault"] = fault
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.fakes.http_fake import FakeLLMServer, words
+from tests.fakes.http_fake import FakeLLMServer
 
 
 class FakeOpenAIServer(FakeLLMServer):
@@ -34,12 +34,12 @@ class FakeOpenAIServer(FakeLLMServer):
         last = body["messages"][-1]
         if self.echo_prefill and last["role"] == "assistant":
             text = last["content"] + text
-        prompt_tokens = sum(words(str(m["content"])) for m in body["messages"])
+        prompt_tokens = sum(self.count_tokens(str(m["content"])) for m in body["messages"])
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": 1767225600,
             "model": body["model"],
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                          "finish_reason": finish_reason, "stop_reason": stop_reason, "logprobs": None}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": words(text),
-                      "total_tokens": prompt_tokens + words(text)},
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": self.count_tokens(text),
+                      "total_tokens": prompt_tokens + self.count_tokens(text)},
         }
