@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
 
-from refinery.llm.types import LLMCallError
+from refinery.llm.types import THROTTLE_STATUSES, LLMCallError
 
 T = TypeVar("T")
 
@@ -184,3 +184,13 @@ def raise_if_budget_reached(stage: str, stats: dict | None) -> None:
         f"{stage}: LLM budget reached: spent ${stats['spent_usd']:.4f} of ${stats['budget_usd']:.4f} "
         f"({stats['scope']}); {stats['skipped']} requests left undone \u2014 answers so far are cached: raise "
         f"llm.budget_usd or --budget and rerun to send only those")
+
+
+class LeaveThrottlingToTheLimit:
+    """Mixed into an SDK client (anthropic, openai: both expose the `_should_retry` hook): 429 and 529 answers
+    go to the backend's adaptive limit instead of being retried at the same concurrency."""
+
+    def _should_retry(self, response) -> bool:
+        if response.status_code in THROTTLE_STATUSES:
+            return False
+        return super()._should_retry(response)

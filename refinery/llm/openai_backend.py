@@ -9,7 +9,8 @@ import openai
 
 from refinery import secrets
 from refinery.llm.limits import AdaptiveLimit, call_with_limit
-from refinery.llm.types import (THROTTLE_STATUSES, LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages,
+from refinery.llm.limits import LeaveThrottlingToTheLimit
+from refinery.llm.types import (LLMCallError, LLMRequest, LLMResponse, Usage, chat_messages,
                                 optional_sampling, retry_after_seconds, retry_malformed, status_error)
 
 
@@ -95,11 +96,5 @@ def call_error(err: openai.OpenAIError) -> LLMCallError:
     return LLMCallError("client_error", type(err).__name__)
 
 
-class _OpenAI(openai.OpenAI):
-    """The SDK client, leaving 429 and 529 answers to the backend's adaptive limit instead of retrying them
-    at the same concurrency (the SDK's own hook for a server's `x-should-retry`)."""
-
-    def _should_retry(self, response) -> bool:
-        if response.status_code in THROTTLE_STATUSES:
-            return False
-        return super()._should_retry(response)
+class _OpenAI(LeaveThrottlingToTheLimit, openai.OpenAI):
+    """The SDK client; 429/529 are left to the adaptive limit."""
