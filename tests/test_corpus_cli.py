@@ -106,11 +106,25 @@ def test_corpus_end_to_end_then_unchanged_rerun(sample_raw, dagster_home, tmp_pa
             assert again["drops"][drop]["assets"][asset]["reused_previous_output"] is True
 
 
-def test_changed_filter_config_recomputes_from_filter_on(sample_raw, dagster_home, tmp_path):
+def _dry_run(capsys, raw, root, *extra) -> dict[str, str]:
+    capsys.readouterr()
+    assert main(["corpus", "--raw", str(raw), "--root", str(root), "--dry-run", *extra]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines() if " — " in line]
+    assert not (root / "corpus" / "2026-11-08").exists()  # nothing ran
+    return {line.split(":")[0]: line.split(" — ")[1] for line in lines}
+
+
+def test_changed_filter_config_recomputes_from_filter_on(sample_raw, dagster_home, tmp_path, capsys):
     root = tmp_path / "out"
     assert _run(sample_raw, root, tmp_path, "--drop", "2026-11-01")[0] == 0
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text("filters:\n  pii:\n    enabled: false\n")
+    # --dry-run says so first, from the stages' own fingerprints, and runs nothing
+    plan = _dry_run(capsys, sample_raw, root, "--drop", "2026-11-01", "--drop", "2026-11-08")
+    assert plan["2026-11-01"] == "extract reuse, filter reuse, dedup reuse, tokenize reuse"
+    assert plan["2026-11-08"] == "extract run, filter run, dedup run, tokenize run"
+    plan = _dry_run(capsys, sample_raw, root, "--drop", "2026-11-01", "--config", str(cfg))
+    assert plan["2026-11-01"] == "extract reuse, filter run, dedup run, tokenize run"
     rc, summary = _run(sample_raw, root, tmp_path, "--drop", "2026-11-01", "--config", str(cfg))
     assert rc == 0
     assets = summary["drops"]["2026-11-01"]["assets"]

@@ -23,8 +23,12 @@ def run_all(args: argparse.Namespace) -> int:
     """The main job: the corpus flow on every drop, the SFT flow on what it produced, then one preference round."""
     if not check_args(args, "run"):
         return 2
-    if args.estimate:  # what the LLM half would cost on the corpus as it is now; nothing runs
-        print("note: --estimate runs no corpus flow: the SFT estimate covers the drops already deduplicated")
+    if args.estimate or args.dry_run:  # what would run and what the LLM half would cost; nothing runs
+        if args.dry_run and (code := corpus(args)):
+            return code
+        print("note: the LLM estimate covers the drops already deduplicated (a corpus stage that would run "
+              "changes the chunks)")
+        args.estimate = True
         code = sft(args)
         args.json_append = bool(args.json)
         args.rounds, args.next = 0, False
@@ -96,6 +100,9 @@ def _corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop", action="append", help="only this drop (repeatable); default: all drops")
     p.add_argument("--s3-endpoint", dest="s3_endpoint", help="S3-compatible endpoint URL (MinIO, moto, ...)")
     p.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="print what would run: per drop, its files and which corpus stages would run or be reused "
+                        "(`run` adds the LLM estimate of --estimate); nothing runs, nothing is sent")
 
 
 def _common_args(p: argparse.ArgumentParser) -> None:

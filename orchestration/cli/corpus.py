@@ -61,6 +61,8 @@ def corpus(args: argparse.Namespace) -> int:
     if loose := storage.loose_files():
         print(f"warning: {len(loose)} file(s) directly under {storage.raw_uri()} belong to no drop and are "
               "not processed; move them into a drop sub-folder", file=sys.stderr)
+    if getattr(args, "dry_run", False):
+        return _dry_run(defs, selected, available)
     instance = dg.DagsterInstance.get()
     known = set(instance.get_dynamic_partitions(drops_def.name))
     register = selected if getattr(args, "register_only_selected", False) else available
@@ -87,6 +89,25 @@ def corpus(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _corpus(resources):
+    from refinery.corpus.flow import Corpus
+
+    storage, settings = resources["storage"], resources["settings"]
+    return Corpus(storage.layout(), settings.config().corpus, runner=None, raw_root=storage.raw_uri(),
+                  raw_endpoint_url=storage.endpoint_url)
+
+
+def _dry_run(defs, selected: list[str], available: list[str]) -> int:
+    """--dry-run: per drop, its raw files and which stages would run or be reused; nothing runs."""
+    from refinery.corpus.plan import plan
+
+    print("corpus plan (--dry-run: nothing runs):")
+    for drop, p in plan(_corpus(defs.resources), selected, available).items():
+        stages = ", ".join(f"{name} {verdict}" for name, verdict in p["stages"].items())
+        print(f"  {drop}: {p['files']} files, {p['bytes'] / 1e6:.1f} MB — {stages}")
+    return 0
+
+
 def explain(args: argparse.Namespace) -> int:
     """Why a document is (or is not) in the output: its path through the corpus stages."""
     if not check_args(args, "explain"):
@@ -94,12 +115,8 @@ def explain(args: argparse.Namespace) -> int:
     prepare_env(args)
     from refinery.corpus.explain import explain as explain_document
     from refinery.corpus.explain import format_explanation
-    from refinery.corpus.flow import Corpus
 
-    resources = definitions(args).resources
-    storage, settings = resources["storage"], resources["settings"]
-    corpus = Corpus(storage.layout(), settings.config().corpus, runner=None, raw_root=storage.raw_uri(),
-                    raw_endpoint_url=storage.endpoint_url)
+    corpus = _corpus(definitions(args).resources)
     found = 0
     for key in args.key:
         result = explain_document(corpus, key.strip("/"))

@@ -35,19 +35,24 @@ class EarlierDropsNotReady(RuntimeError):
     """An earlier drop is not deduplicated yet; running now would let this drop win ties it must lose."""
 
 
-def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
-    """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
-    earliest copy of a document wins whatever order drops are materialised in."""
-    lay, opts = corpus.layout, corpus.config.dedup
-    markers = {d: DEDUP.fingerprint_in(lay, d) for d in earlier_drops}
+def dedup_fingerprint(corpus: Corpus, drop: str, earlier_drops: list[str]) -> str:
+    """Depends on the earlier drops' dedup markers: their indexes decide what this drop keeps."""
+    markers = {d: DEDUP.fingerprint_in(corpus.layout, d) for d in earlier_drops}
     missing = [d for d, m in markers.items() if not m]
     if missing:
         raise EarlierDropsNotReady(
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
-    fp = fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
-                     [(d, markers[d]) for d in earlier_drops])
+    return fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
+                       [(d, markers[d]) for d in earlier_drops])
+
+
+def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
+    """`earlier_drops` are the drops ordered before this one; each must already be deduplicated, so the
+    earliest copy of a document wins whatever order drops are materialised in."""
+    lay, opts = corpus.layout, corpus.config.dedup
+    fp = dedup_fingerprint(corpus, drop, earlier_drops)
     src, out, dropped = FILTER.output_uri(lay, drop), DEDUP.output_uri(lay, drop), lay.dropped(drop, DEDUP.name)
     clusters_uri = lay.drop(drop, "minhash_clusters")
 

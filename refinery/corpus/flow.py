@@ -10,7 +10,7 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
-from refinery.corpus import report
+from refinery.corpus import progress, report
 from refinery.corpus.config import CorpusConfig
 from refinery.extract.listing import list_raw
 from refinery.extract.reader import RawFileReader
@@ -59,8 +59,14 @@ class Corpus:
         # no `file_path` metadata: it is the absolute storage path, and `source` already names the raw file
         return JsonlReader(folder, glob_pattern="*.jsonl.gz", add_file_path=False)
 
-    def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None) -> dict:
-        self.runner(pipeline, tasks or self.config.execution.tasks, self.folder(stage.log_dir(step)))
+    def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None,
+            expected: int | None = None) -> dict:
+        """Runs one datatrove pipeline of `stage`, reporting its progress; `expected` is how many documents
+        its reader will yield, when the stage before says so (the ETA comes from it)."""
+        tasks, logs = tasks or self.config.execution.tasks, self.folder(stage.log_dir(step))
+        name = stage.name if step == "main" else f"{stage.name}/{step}"
+        with progress.watch(name, logs, tasks, expected):
+            self.runner(progress.with_counter(pipeline, logs), tasks, logs)
         return report.summarise(load_stats(self.layout, stage.log_dir(step)))
 
 
@@ -79,10 +85,20 @@ def upstream(corpus: Corpus, drop: str, spec: StageSpec) -> str:
     return fp
 
 
+def documents_out(corpus: Corpus, drop: str, spec: StageSpec) -> int | None:
+    """How many documents a completed stage wrote: the next stage's reader yields as many."""
+    return (spec.summary_in(corpus.layout, drop) or {}).get("documents_out")
+
+
+def extract_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:
+    """(fingerprint, files, bytes): the extraction of this raw listing with this configuration."""
+    raw_fp, files, raw_bytes = raw_listing_fingerprint(corpus, drop)
+    return fingerprint(EXTRACT.name, raw_fp, corpus.config.section_hash(EXTRACT.config)), files, raw_bytes
+
+
 def extract(corpus: Corpus, drop: str) -> StageResult:
     lay = corpus.layout
-    raw_fp, files, raw_bytes = raw_listing_fingerprint(corpus, drop)
-    fp = fingerprint(EXTRACT.name, raw_fp, corpus.config.section_hash(EXTRACT.config))
+    fp, files, raw_bytes = extract_fingerprint(corpus, drop)
     out, quarantine = EXTRACT.output_uri(lay, drop), lay.quarantine(drop)
 
     def body(stage: Stage) -> dict:
@@ -98,16 +114,21 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
     return Stage(lay, drop, EXTRACT, fp, [out, quarantine]).run(body)
 
 
+def filter_fingerprint(corpus: Corpus, drop: str) -> str:
+    return fingerprint(FILTER.name, upstream(corpus, drop, EXTRACT), corpus.config.section_hash(FILTER.config),
+                       corpus.config.filters.for_drop(drop).profile)
+
+
 def filter_documents(corpus: Corpus, drop: str) -> StageResult:
     lay = corpus.layout
     options = corpus.config.filters.for_drop(drop)
-    fp = fingerprint(FILTER.name, upstream(corpus, drop, EXTRACT), corpus.config.section_hash(FILTER.config),
-                     options.profile)
+    fp = filter_fingerprint(corpus, drop)
     src, out, dropped = EXTRACT.output_uri(lay, drop), FILTER.output_uri(lay, drop), lay.dropped(drop, FILTER.name)
 
     def body(stage: Stage) -> dict:
         steps = build_filter_steps(options, corpus.folder(dropped))
-        summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)])
+        summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)],
+                             expected=documents_out(corpus, drop, EXTRACT))
         by_filter = {name: report.samples(corpus.folder(lay.dropped(drop, FILTER.name, name)), 3, reason=True)
                      for name in FILTER_NAMES}
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {
@@ -130,11 +151,15 @@ def _io_summary(corpus: Corpus, files: int | None, bytes_in: int, out: str) -> d
     return summary
 
 
+def tokenize_fingerprint(corpus: Corpus, drop: str) -> str:
+    return fingerprint(TOKENIZE.name, upstream(corpus, drop, DEDUP), corpus.config.section_hash(TOKENIZE.config))
+
+
 def tokenize(corpus: Corpus, drop: str) -> StageResult:
     from datatrove.pipeline.tokens import DocumentTokenizer
 
     lay, opts = corpus.layout, corpus.config.tokenize
-    fp = fingerprint(TOKENIZE.name, upstream(corpus, drop, DEDUP), corpus.config.section_hash(TOKENIZE.config))
+    fp = tokenize_fingerprint(corpus, drop)
     src, out = DEDUP.output_uri(lay, drop), TOKENIZE.output_uri(lay, drop)
 
     def body(stage: Stage) -> dict:
@@ -147,7 +172,8 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
                 save_filename=drop, shuffle_documents=opts.shuffle, seed=opts.seed,
                 max_tokens_per_file=opts.max_tokens_per_file,
             )
-            summary = corpus.run(stage, "main", [corpus.reader(src), tokenizer])
+            summary = corpus.run(stage, "main", [corpus.reader(src), tokenizer],
+                                 expected=documents_out(corpus, drop, DEDUP))
         tokens = sum(int(m.get("tokens", 0)) for m in summary["steps"].values())
         shards = corpus.folder(out).list_files(glob_pattern="*.ds") if corpus.folder(out).exists("") else []
         return summary | _io_summary(corpus, None, report.folder_bytes(corpus.folder(src)), out) | {

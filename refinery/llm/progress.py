@@ -20,7 +20,7 @@ if log.level == logging.NOTSET:
 INTERVAL = 60.0  # seconds between logged lines while a stage runs
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
@@ -93,7 +93,7 @@ class Progress:
 
     def line(self) -> str:
         c = self.counters()
-        eta = f"ETA {_duration(c['eta_s'])}" if c["done"] < c["total"] else f"took {_duration(c['elapsed_s'])}"
+        eta = f"ETA {duration(c['eta_s'])}" if c["done"] < c["total"] else f"took {duration(c['elapsed_s'])}"
         return f"{self.name or 'llm'}: {c['done']}/{c['total']} requests, {self._counters()}, {eta}"
 
     def close(self) -> dict:
