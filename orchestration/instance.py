@@ -92,10 +92,10 @@ def masked(url: str) -> str:
 
 
 def _reachable(url: str, config_file: Path) -> list[str]:
-    import psycopg2  # installed with dagster-postgres; imported only for a PostgreSQL instance
+    import psycopg2  # Dagster's driver (dagster-postgres); imported only for a PostgreSQL instance
 
-    try:
-        psycopg2.connect(url, connect_timeout=PG_TIMEOUT_S).close()
+    try:  # libpq takes no "+driver" in the scheme (postgresql+psycopg2://, which SQLAlchemy also accepts)
+        psycopg2.connect(re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", url), connect_timeout=PG_TIMEOUT_S).close()
     except psycopg2.Error as e:
         reason = " ".join(str(e).split())[:300]
         return [f"Dagster instance storage {masked(url)} unreachable ({config_file}): {reason}; check "
