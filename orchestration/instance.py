@@ -43,14 +43,14 @@ def instance_problems(home: Path) -> list[str]:
     pg = _postgres_config(config or {})
     if pg is None:
         if os.environ.get(PG_URL_VAR):
-            return [f"{PG_URL_VAR} is set but the Dagster instance {config_file} does not store runs in "
-                    f"PostgreSQL: copy {TEAM_YAML.relative_to(REPO)} there, or use another DAGSTER_HOME"]
+            return [(f"{PG_URL_VAR} is set but the Dagster instance {config_file} does not store runs in "
+                     f"PostgreSQL: copy {TEAM_YAML.relative_to(REPO)} there, or use another DAGSTER_HOME")]
         return []
     try:
         url = pg_url(pg)
     except LookupError as e:
-        return [f"Dagster instance {config_file} stores runs in PostgreSQL but {e} is not set "
-                f"(e.g. {PG_URL_VAR}=postgresql://user:password@host:5432/dagster)"]
+        return [(f"Dagster instance {config_file} stores runs in PostgreSQL but {e} is not set "
+                 f"(e.g. {PG_URL_VAR}=postgresql://user:password@host:5432/dagster)")]
     return _reachable(url, config_file)
 
 
@@ -98,6 +98,6 @@ def _reachable(url: str, config_file: Path) -> list[str]:
         psycopg2.connect(re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", url), connect_timeout=PG_TIMEOUT_S).close()
     except psycopg2.Error as e:
         reason = " ".join(str(e).split())[:300]
-        return [f"Dagster instance storage {masked(url)} unreachable ({config_file}): {reason}; check "
-                f"{PG_URL_VAR} and that the server runs"]
+        return [(f"Dagster instance storage {masked(url)} unreachable ({config_file}): {reason}; check "
+                 f"{PG_URL_VAR} and that the server runs")]
     return []

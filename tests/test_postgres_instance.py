@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 import yaml
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.storage.dagster_run import DagsterRunStatus
 from dagster._core.test_utils import create_run_for_test
 from dagster._core.workspace.context import WorkspaceProcessContext
@@ -42,19 +43,46 @@ def pg_url(postgres_server, dagster_home, monkeypatch, request) -> str:
     return url
 
 
-def _small_raw(tmp_path):
-    """One drop of the sample's Markdown and text files: enough for every stage, small enough to be quick."""
+# What is under test is where the runs go, not the text processing (tests/test_corpus_cli.py): the filters that
+# load spaCy, fastText and the MinHash pass are off and one task runs in-process, so a run takes seconds.
+LIGHT = """
+filters:
+  language: {enabled: false}
+  gopher_quality: {enabled: false}
+  gopher_repetition: {enabled: false}
+  fineweb_quality: {enabled: false}
+  bad_words: {enabled: false}
+  pii: {enabled: false}
+dedup:
+  paragraphs: false
+  minhash: {enabled: false}
+execution:
+  tasks: 1
+"""
+
+
+def _small_corpus(tmp_path) -> list[str]:
+    """`refinery corpus` arguments: one drop of two sample documents, the light configuration above."""
     drop = tmp_path / "raw" / DROP
     drop.mkdir(parents=True)
-    for src in [*(SAMPLES / "2026-11-01").rglob("*.md"), *(SAMPLES / "2026-11-01" / "notes").glob("*.txt")]:
-        shutil.copy(src, drop / src.name)
-    return drop.parent
+    for src in ("handbook/onboarding.md", "notes/release-process.txt"):
+        shutil.copy(SAMPLES / "2026-11-01" / src, drop)
+    (tmp_path / "light.yaml").write_text(LIGHT)
+    return ["--raw", str(drop.parent), "--root", str(tmp_path / "out"), "--config", str(tmp_path / "light.yaml"),
+            "--workers", "1"]
+
+
+def _origin(job_name: str) -> RemoteJobOrigin:
+    """Where a queued run says its job lives (the daemon needs one to dequeue it)."""
+    location = RegisteredCodeLocationOrigin(location_name="llm_refinery")
+    return RemoteJobOrigin(repository_origin=RemoteRepositoryOrigin(code_location_origin=location,
+                                                                    repository_name="__repository__"),
+                           job_name=job_name)
 
 
 def test_cli_runs_are_stored_in_postgresql_and_the_ui_sees_them(pg_url, dagster_home, tmp_path):
     summary = tmp_path / "summary.json"
-    rc = main(["corpus", "--raw", str(_small_raw(tmp_path)), "--root", str(tmp_path / "out"),
-               "--json", str(summary)])
+    rc = main(["corpus", *_small_corpus(tmp_path), "--json", str(summary)])
     assert rc == 0
     run_id = json.loads(summary.read_text())["drops"][DROP]["run_id"]
     assert yaml.safe_load((dagster_home / "dagster.yaml").read_text()) == yaml.safe_load(TEAM_YAML.read_text())
@@ -97,9 +125,10 @@ def test_run_queue_pools_and_run_monitoring_hold_on_the_postgresql_instance(pg_u
     # the run queue: while one corpus run is in progress a second one waits; a run of another flow does not
     corpus = {"refinery/flow": "corpus"}
     holder = create_run_for_test(instance, job_name="corpus_job", status=DagsterRunStatus.STARTED, tags=corpus)
-    waiting = create_run_for_test(instance, job_name="corpus_job", status=DagsterRunStatus.QUEUED, tags=corpus)
+    waiting = create_run_for_test(instance, job_name="corpus_job", status=DagsterRunStatus.QUEUED, tags=corpus,
+                                  remote_job_origin=_origin("corpus_job"))
     other = create_run_for_test(instance, job_name="sft_method_job", status=DagsterRunStatus.QUEUED,
-                                tags={"refinery/flow": "sft"})
+                                tags={"refinery/flow": "sft"}, remote_job_origin=_origin("sft_method_job"))
     daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
     with WorkspaceProcessContext(instance, EmptyWorkspaceTarget()) as context:
         list(daemon.run_iteration(context))
@@ -123,16 +152,16 @@ def test_run_queue_pools_and_run_monitoring_hold_on_the_postgresql_instance(pg_u
 
 def test_an_unreachable_or_unset_postgresql_stops_the_command_in_one_line(dagster_home, tmp_path, monkeypatch,
                                                                           capsys):
-    raw, root = str(SAMPLES), str(tmp_path / "out")
+    args = ["corpus", "--raw", str(SAMPLES), "--root", str(tmp_path / "out")]
     monkeypatch.setenv(PG_URL_VAR, f"postgresql://refinery:s3cret@127.0.0.1:{_free_port()}/dagster")
-    assert main(["corpus", "--raw", raw, "--root", root]) == 2
+    assert main(args) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: Dagster instance storage postgresql://refinery:***@127.0.0.1:")
     assert "unreachable" in line and PG_URL_VAR in line and "s3cret" not in line
     assert not (tmp_path / "out").exists()
 
     monkeypatch.delenv(PG_URL_VAR)  # the home now holds the team config, whose URL comes from the variable
-    assert main(["corpus", "--raw", raw, "--root", root]) == 2
+    assert main(args) == 2
     assert f"but {PG_URL_VAR} is not set" in capsys.readouterr().err
 
     local_home = tmp_path / "local"
@@ -140,7 +169,7 @@ def test_an_unreachable_or_unset_postgresql_stops_the_command_in_one_line(dagste
     shutil.copy(LOCAL_YAML, local_home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(local_home))
     monkeypatch.setenv(PG_URL_VAR, "postgresql://refinery@127.0.0.1:5432/dagster")
-    assert main(["corpus", "--raw", raw, "--root", root]) == 2
+    assert main(args) == 2
     assert "does not store runs in PostgreSQL" in capsys.readouterr().err
 
 
@@ -152,7 +181,7 @@ def test_team_config_keeps_the_local_queue_and_a_team_runs_steps_in_processes(mo
     assert executor_for("local") is dg.in_process_executor
     prod = executor_for("prod")
     assert prod.name == "multiprocess"
-    assert prod.config_schema.resolve_config({}).value["max_concurrent"] == 2
+    assert prod.config_schema.resolve_config({}).value["config"]["max_concurrent"] == 2
     monkeypatch.setenv("REFINERY_EXECUTOR", "multiprocess")
     monkeypatch.setenv("REFINERY_MAX_CONCURRENT", "3")
-    assert executor_for("local").config_schema.resolve_config({}).value["max_concurrent"] == 3
+    assert executor_for("local").config_schema.resolve_config({}).value["config"]["max_concurrent"] == 3
