@@ -19,7 +19,8 @@ from dagster_graphql.test.utils import execute_dagster_graphql
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
 from orchestration.cli import main
-from orchestration.instance import LOCAL_YAML, PG_URL_VAR, TEAM_YAML, prepare_home
+from orchestration.instance import LOCAL_YAML, PG_URL_VAR, TEAM_YAML, masked, prepare_home
+from orchestration.instance import pg_url as url_from_config
 from orchestration.profiles import executor_for
 from tests.conftest import SAMPLES
 from tests.pg_server import _free_port
@@ -144,10 +145,10 @@ def test_run_queue_pools_and_run_monitoring_hold_on_the_postgresql_instance(pg_u
     with InstanceConcurrencyContext(instance, first) as a, InstanceConcurrencyContext(instance, second) as b:
         assert a.claim("corpus_dedup", "deduplicated_documents")
         assert not b.claim("corpus_dedup", "deduplicated_documents")
-        assert instance.event_log_storage.get_pool_limits()[0].limit == 1
-        instance.event_log_storage.free_concurrency_slots_for_run(first.run_id)
-        b._pending_timeouts.clear()  # its next poll, without waiting the executor's interval
-        assert b.claim("corpus_dedup", "deduplicated_documents")
+        storage = instance.event_log_storage
+        assert {pool.name: pool.limit for pool in storage.get_pool_limits()} == {"corpus_dedup": 1}
+        storage.free_concurrency_slots_for_run(first.run_id)  # the first run's step ends
+        assert storage.claim_concurrency_slot("corpus_dedup", second.run_id, "deduplicated_documents").is_claimed
 
 
 def test_an_unreachable_or_unset_postgresql_stops_the_command_in_one_line(dagster_home, tmp_path, monkeypatch,
@@ -171,6 +172,20 @@ def test_an_unreachable_or_unset_postgresql_stops_the_command_in_one_line(dagste
     monkeypatch.setenv(PG_URL_VAR, "postgresql://refinery@127.0.0.1:5432/dagster")
     assert main(args) == 2
     assert "does not store runs in PostgreSQL" in capsys.readouterr().err
+
+    monkeypatch.setenv("REFINERY_EXECUTOR", "threads")
+    assert main(args) == 2
+    assert "REFINERY_EXECUTOR: unknown executor 'threads'" in capsys.readouterr().err
+
+
+def test_the_url_from_the_helm_style_postgres_db_block(monkeypatch):
+    """Dagster's Helm chart writes `postgres_db` with the password from the environment; it is checked the same."""
+    monkeypatch.setenv("PG_PASSWORD", "p@ss:word")
+    db = {"username": "dagster", "password": {"env": "PG_PASSWORD"}, "hostname": "db", "db_name": "dagster",
+          "port": 5432}
+    url = url_from_config({"postgres_db": db})
+    assert url == "postgresql://dagster:p%40ss%3Aword@db:5432/dagster"
+    assert masked(url) == "postgresql://dagster:***@db:5432/dagster"
 
 
 def test_team_config_keeps_the_local_queue_and_a_team_runs_steps_in_processes(monkeypatch):
