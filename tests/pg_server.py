@@ -26,7 +26,7 @@ def find_bin_dir() -> Path | None:
     return Path(versions[-1]).parent if versions else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -47,7 +47,7 @@ def _unprivileged() -> dict:
 
 class PostgresServer:
     def __init__(self, bin_dir: Path):
-        self.bin_dir, self.port = bin_dir, _free_port()
+        self.bin_dir, self.port = bin_dir, free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="refinery-pg-"))
         self.proc: subprocess.Popen | None = None
         self._as = _unprivileged()

@@ -2,6 +2,7 @@
 `postgres_server`), reached by the CLI and by the webserver's GraphQL layer, with the local run queue, pools
 and run monitoring; an instance that cannot be reached stops a command before anything runs."""
 import json
+import os
 import shutil
 
 import dagster as dg
@@ -23,7 +24,7 @@ from orchestration.instance import LOCAL_YAML, PG_URL_VAR, TEAM_YAML, masked, pr
 from orchestration.instance import pg_url as url_from_config
 from orchestration.profiles import executor_for
 from tests.conftest import SAMPLES
-from tests.pg_server import _free_port
+from tests.pg_server import free_port
 
 DROP = "2026-12-01"
 ASSETS = ["extracted_documents", "filtered_documents", "deduplicated_documents", "tokenized_shards"]
@@ -113,6 +114,17 @@ def test_cli_runs_are_stored_in_postgresql_and_the_ui_sees_them(pg_url, dagster_
     assert result.data["assetOrError"]["assetMaterializations"] == [{"runId": run_id, "partition": DROP}]
 
 
+def test_refinery_ui_starts_dagster_dev_on_the_postgresql_instance(pg_url, dagster_home, monkeypatch):
+    """`refinery ui` checks the instance, then replaces itself with `dagster dev`, which reads DAGSTER_HOME
+    (started for real by hand: its GraphQL listed the CLI's run and all daemons healthy, ~60 s here)."""
+    started = []
+    monkeypatch.setattr("os.execv", lambda path, cmd: started.append((cmd, dict(os.environ))))
+    main(["ui", "--port", "3999"])
+    [(cmd, env)] = started
+    assert cmd[1:5] == ["-m", "dagster", "dev", "-m"] and env["DAGSTER_HOME"] == str(dagster_home)
+    assert env[PG_URL_VAR] == pg_url and "postgres" in (dagster_home / "dagster.yaml").read_text()
+
+
 def test_run_queue_pools_and_run_monitoring_hold_on_the_postgresql_instance(pg_url, dagster_home):
     home, problems = prepare_home()
     assert (home, problems) == (dagster_home, [])
@@ -154,7 +166,7 @@ def test_run_queue_pools_and_run_monitoring_hold_on_the_postgresql_instance(pg_u
 def test_an_unreachable_or_unset_postgresql_stops_the_command_in_one_line(dagster_home, tmp_path, monkeypatch,
                                                                           capsys):
     args = ["corpus", "--raw", str(SAMPLES), "--root", str(tmp_path / "out")]
-    monkeypatch.setenv(PG_URL_VAR, f"postgresql://refinery:s3cret@127.0.0.1:{_free_port()}/dagster")
+    monkeypatch.setenv(PG_URL_VAR, f"postgresql://refinery:s3cret@127.0.0.1:{free_port()}/dagster")
     assert main(args) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: Dagster instance storage postgresql://refinery:***@127.0.0.1:")
