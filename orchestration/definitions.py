@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 
 import assets
-from orchestration.profiles import resources_for
+from orchestration.profiles import executor_for, resources_for
 from orchestration.run_control import console_logger
 
 
@@ -28,8 +28,9 @@ def _load(env: str | None, overrides: Mapping[str, Any] | None) -> dg.Definition
         resources=resources_for(env, overrides),
         # Dagster's console logger, which the CLI keeps to one line per error unless --verbose
         loggers={"console": console_logger},
-        # stages parallelise inside datatrove; one process per run keeps Dagster's overhead small
-        executor=dg.in_process_executor,
+        # local: in-process (stages parallelise inside datatrove; one process per run keeps Dagster's
+        # overhead small); prod / REFINERY_EXECUTOR=multiprocess: one process per step (profiles.executor_for)
+        executor=executor_for(env, overrides),
     )
 
 

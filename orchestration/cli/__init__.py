@@ -66,7 +66,8 @@ def show_config(args: argparse.Namespace) -> int:
 def ui(args: argparse.Namespace) -> int:
     if not check_args(args, "ui"):
         return 2
-    prepare_env(args)
+    if not prepare_env(args):
+        return 2
     # `dagster dev` loads the code location in processes of its own: there the settings come from the
     # environment, as in a deployment
     from orchestration.profiles import ENV_VARS

@@ -37,7 +37,8 @@ def corpus(args: argparse.Namespace) -> int:
     except Exception as e:  # noqa: BLE001 - one line instead of a storage client's traceback
         print(f"error: {storage_error(e, args.raw, args.s3_endpoint)}", file=sys.stderr)
         return 1
-    prepare_env(args)
+    if not prepare_env(args):
+        return 2
     import dagster as dg
 
     from assets.corpus.partitions import drops as drops_def
@@ -112,7 +113,8 @@ def explain(args: argparse.Namespace) -> int:
     """Why a document is (or is not) in the output: its path through the corpus stages."""
     if not check_args(args, "explain"):
         return 2
-    prepare_env(args)
+    if not prepare_env(args):
+        return 2
     from refinery.corpus.explain import explain as explain_document
     from refinery.corpus.explain import format_explanation
 

@@ -47,7 +47,8 @@ def run_round(defs, instance, key: str, execute) -> dict:
 def preference(args: argparse.Namespace) -> int:
     if not check_args(args, "preference"):
         return 2
-    prepare_env(args)
+    if not prepare_env(args):
+        return 2
     import dagster as dg
 
     from orchestration.run_control import Runner

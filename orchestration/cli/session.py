@@ -6,26 +6,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
-REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 # exit codes: 0 done, 1 a run failed, 2 bad configuration or arguments (nothing ran), 130 interrupted
 BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
 # command-line flag -> the setting it gives (orchestration.profiles.ENV_VARS names them all)
 FLAGS = ("raw", "root", "config", "s3_endpoint", "workers", "llm", "model", "llm_base_url", "budget")
 
 
-def prepare_env(args: argparse.Namespace) -> None:
-    """Dagster's instance folder (DAGSTER_HOME, with the repository's dagster.yaml on first use) and an offline
-    Hub: the only environment a command sets. Its own settings travel as resource config (`definitions`)."""
+def prepare_env(args: argparse.Namespace) -> bool:
+    """Dagster's instance folder (DAGSTER_HOME, with the matching dagster.yaml on first use; see
+    orchestration.instance) and an offline Hub: the only environment a command sets. Its own settings travel
+    as resource config (`definitions`). False after one line per problem (exit 2): nothing may run."""
+    from orchestration.instance import prepare_home
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a stray hub lookup must fail in a second, not hang
-    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if REPO_DAGSTER_YAML.is_file() and not (home / "dagster.yaml").exists():
-        shutil.copy(REPO_DAGSTER_YAML, home / "dagster.yaml")
+    if getattr(args, "env_ready", False):  # `refinery run` prepares once for its three flows
+        return True
+    home, problems = prepare_home()
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
     os.environ["DAGSTER_HOME"] = str(home)
+    args.env_ready = not problems
+    return not problems
 
 
 def overrides(args: argparse.Namespace) -> dict:

@@ -12,7 +12,8 @@ from orchestration.cli.session import check_args, definitions, prepare_env, take
 def sft(args: argparse.Namespace) -> int:
     if not check_args(args, "sft"):
         return 2
-    prepare_env(args)
+    if not prepare_env(args):
+        return 2
     import dagster as dg
 
     from orchestration.run_control import Runner
