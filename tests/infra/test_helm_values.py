@@ -62,8 +62,8 @@ def test_the_check_catches_a_misplaced_key_and_a_bad_enum():
     problems: list[str] = []
     bad = {"runLauncher": {"type": "K8sLauncher", "config": {"k8sRunLauncher": {"resource": {}}}}}
     _check(bad, SCHEMA, "values", problems)
-    assert problems == ["values.runLauncher.type: 'K8sLauncher' not one of "
-                        "['CeleryK8sRunLauncher', 'K8sRunLauncher', 'CustomRunLauncher']",
+    assert problems == [("values.runLauncher.type: 'K8sLauncher' not one of "
+                         "['CeleryK8sRunLauncher', 'K8sRunLauncher', 'CustomRunLauncher']"),
                         "values.runLauncher.config.k8sRunLauncher.resource: not in the chart's schema"]
 
 
