@@ -13,6 +13,8 @@ locals {
   root_objects   = "${aws_s3_bucket.storage.arn}/${local.root}*"
   rounds_objects = "${aws_s3_bucket.storage.arn}/${local.root}preference/rounds/*"
   models_objects = "${aws_s3_bucket.storage.arn}/${local.root}preference/models/*"
+  # where the SageMaker SDK should upload job code (its session's default_bucket/default_bucket_prefix)
+  code_objects   = "${aws_s3_bucket.storage.arn}/${local.root}code/*"
   ecr_pull_repos = concat([aws_ecr_repository.refinery.arn], var.training_image_repository_arns)
   log_group_arn  = "arn:${local.partition}:logs:${var.aws_region}:${local.account_id}:log-group:/aws/sagemaker"
 }
@@ -202,13 +204,13 @@ data "aws_iam_policy_document" "training" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.root}preference/rounds/*", "${local.root}preference/models/*"]
+      values   = ["${local.root}preference/rounds/*", "${local.root}preference/models/*", "${local.root}code/*"]
     }
   }
   statement {
-    sid       = "ReadTrainChannel"
+    sid       = "ReadTrainChannelAndCode"
     actions   = ["s3:GetObject"]
-    resources = [local.rounds_objects]
+    resources = [local.rounds_objects, local.code_objects]
   }
   statement {
     sid       = "WriteModelArtifacts"
