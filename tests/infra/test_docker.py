@@ -50,6 +50,16 @@ def test_pins_match_the_project():
     assert base == "python:3.11-slim" and "<3.12" in PYPROJECT["project"]["requires-python"]
 
 
+def test_the_cluster_instance_libraries_match_dagster():
+    """Run pods load the chart's dagster.yaml: Postgres storage, K8sRunLauncher, S3 compute logs."""
+    dagster = next(d for d in PYPROJECT["project"]["dependencies"] if d.startswith("dagster=="))
+    major, minor, patch = dagster.split("==")[1].split(".")
+    library = f"0.{int(minor) + 16}.{patch}"  # dagster 1.13.27 ships its libraries as 0.29.27
+    text = DOCKERFILE.read_text()
+    for name in ("dagster-postgres", "dagster-k8s", "dagster-aws"):
+        assert f'"{name}=={library}"' in text, name
+
+
 def test_runs_offline_non_root_and_its_commands_exist():
     instructions = _instructions()
     env = " ".join(args for word, args in instructions if word == "ENV")
