@@ -53,7 +53,7 @@ def test_pins_match_the_project():
 def test_the_cluster_instance_libraries_match_dagster():
     """Run pods load the chart's dagster.yaml: Postgres storage, K8sRunLauncher, S3 compute logs."""
     dagster = next(d for d in PYPROJECT["project"]["dependencies"] if d.startswith("dagster=="))
-    major, minor, patch = dagster.split("==")[1].split(".")
+    _, minor, patch = dagster.split("==")[1].split(".")
     library = f"0.{int(minor) + 16}.{patch}"  # dagster 1.13.27 ships its libraries as 0.29.27
     text = DOCKERFILE.read_text()
     for name in ("dagster-postgres", "dagster-k8s", "dagster-aws"):
