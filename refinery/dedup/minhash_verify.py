@@ -14,7 +14,11 @@ import posixpath
 
 import numpy as np
 from datatrove.io import DataFolder
-from datatrove.pipeline.dedup.minhash import SENTINEL, MinhashConfig, MinhashDedupCluster
+from datatrove.pipeline.dedup.minhash import (
+    SENTINEL,
+    MinhashConfig,
+    MinhashDedupCluster,
+)
 
 STORE = "signatures"  # folder of full signatures inside the index folder
 _CHUNK_ROWS = 1 << 16
