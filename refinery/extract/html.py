@@ -41,6 +41,7 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
         if tree is not None:
             _drop_heading_anchors(tree)
             _unwrap_table_indents(tree)
+            _unwrap_texinfo_definitions(tree)
             inline_code_on_one_line(tree)
             _mark_item_paragraphs(tree)
             code_blocks = protect_code_blocks(tree)
@@ -75,6 +76,29 @@ def _unwrap_table_indents(tree) -> None:
             if child.tag in ("dt", "dd"):
                 child.tag = "p" if child.tag == "dt" else "div"
         dl.tag = "div"
+
+
+# Texinfo's definition blocks: `def` (texinfo 6), `first-deffn def-block` (7), `deftypefn`, `defvr`, ...
+_TEXINFO_DEF = re.compile(r"(?:first-)?def(?:-block|fn|vr|tp|op|cv|un|mac|spec|var|opt|typefn|typefun|typevr|typevar|"
+                          r"typeop|typecv|ivar|typeivar|method|typemethod)?x?")
+
+
+def _unwrap_texinfo_definitions(tree) -> None:
+    """A GNU manual documents each function or command in a `<dl class="def">`: the signature is the `<dt>`,
+    the description the `<dd>`. Read as a list, the signature went missing (trafilatura's fallback extractors
+    drop `<dt>` text: every signature of libffi's manual, Octave's `glpk`), and a short definition ending in a
+    "See also" line of links went whole as a link-dense list (Octave's Group Database Functions), while the
+    PDF and DOCX of the same manual keep both. The signature becomes a paragraph, the description's blocks
+    its siblings (a wrapper would be tested for link density again) and the links their text."""
+    for dl in [d for d in tree.iter("dl") if any(_TEXINFO_DEF.fullmatch(c) for c in (d.get("class") or "").split())]:
+        for link in list(dl.iter("a")):  # "See also" names: the manual's content, not navigation
+            link.drop_tag()
+        for child in list(dl):
+            if child.tag == "dt":
+                child.tag = "p"
+            elif child.tag == "dd":
+                child.drop_tag()
+        dl.drop_tag()
 
 
 def _drop_heading_anchors(tree) -> None:
