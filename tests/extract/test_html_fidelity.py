@@ -107,7 +107,7 @@ def test_texinfo_definition_keeps_its_signature():
     page = DATA / "realdocs" / "raw" / "2026-01-b" / "octave" / "octave.html" / "Linear-Programming.html"
     text = _text(page)
     signature = "[`xopt`, `fmin`, `errnum`, `extra`\\] =* **glpk** *(`c`, `A`, `b`, `lb`, `ub`, `ctype`"
-    assert re.search(r"^: \*\\\[", text, re.M) and signature in text
+    assert re.search(r"^: \*\\\[", text, re.MULTILINE) and signature in text
     assert text.index("**glpk**") < text.index("Solve a linear program using the GNU GLPK library.")
     assert "If `sense` is 1, the problem is a minimization." in text  # the description is still there
 
