@@ -5,8 +5,8 @@ pairs far below the threshold too (20 bands of 8 make a Jaccard-0.5 pair a candi
 clustering would remove one of them. As text-dedup and datasketch-style pipelines do, a pair is kept only when
 the share of equal hashes over the whole signature (an unbiased estimate of the Jaccard) reaches `threshold`.
 
-Stage 1's bucket files are read one bucket at a time (about 64 bytes per document in memory, as stage 1's own
-sort), and each drop's signatures are stored next to its LSH index (`signatures/<drop>_<rank>.minhash.full`:
+Stage 1's bucket files are read one bucket at a time (8 bytes per hash of a band per document of the drop in
+memory; stage 1's own sort holds as much per task), and each drop's signatures are stored next to its LSH index (`signatures/<drop>_<rank>.minhash.full`:
 one block per bucket, rows in document order), so that a later drop checks its matches against that drop's
 index the same way.
 """
@@ -73,20 +73,21 @@ class VerifiedMinhashCluster(MinhashDedupCluster):
         index_sigs = np.empty((int(from_index.sum()), cfg.num_buckets * h), dtype=self.hash_dtype)
         stores = [self.index_folder.open(f"{STORE}/{self.index_name}_{r}.minhash.full", "wb")
                   for r in ranks] if self.index_folder is not None and self.index_name else []
-        rows = None
+        sizes = [self.sig_folder.size(f"bucket_000/{r}.minhash.sig") // dtype.itemsize for r in ranks]
+        starts = np.cumsum([0, *sizes])
+        band, rows = np.empty((starts[-1], h), dtype=self.hash_dtype), None
         try:
             for b in range(cfg.num_buckets):
-                bands, docs = [], []
-                for r in ranks:
+                docs = []
+                for r, store, start, end in zip(ranks, stores or [None] * len(ranks), starts[:-1], starts[1:]):
                     rec = np.frombuffer(_read(self.sig_folder, f"bucket_{b:03d}/{r}.minhash.sig"), dtype=dtype)
                     order = np.argsort(rec["doc"], kind="stable")
-                    bands.append(rec["h"][order])
+                    band[start:end] = rec["h"][order]
                     docs.append(rec["doc"][order])
+                    if store is not None:
+                        store.write(band[start:end].tobytes())
                 if rows is None:  # documents are in the same order in every bucket
                     rows = _row_lookup(ranks, docs, pairs, from_index)
-                for store, band in zip(stores, bands):
-                    store.write(band.tobytes())
-                band = np.concatenate(bands) if bands else np.empty((0, h), dtype=self.hash_dtype)
                 first, second, in_index = rows
                 equal[~from_index] += (band[first] == band[second]).sum(1)
                 index_sigs[:, b * h:(b + 1) * h] = band[in_index]
