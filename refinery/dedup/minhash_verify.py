@@ -5,10 +5,12 @@ pairs far below the threshold too (20 bands of 8 make a Jaccard-0.5 pair a candi
 clustering would remove one of them. As text-dedup and datasketch-style pipelines do, a pair is kept only when
 the share of equal hashes over the whole signature (an unbiased estimate of the Jaccard) reaches `threshold`.
 
-Stage 1's bucket files are read one bucket at a time (8 bytes per hash of a band per document of the drop in
-memory; stage 1's own sort holds as much per task), and each drop's signatures are stored next to its LSH index (`signatures/<drop>_<rank>.minhash.full`:
-one block per bucket, rows in document order), so that a later drop checks its matches against that drop's
-index the same way.
+Stage 1's bucket files are read one bucket at a time (one band of every document of the drop in memory; stage
+1's own sort holds as much per task). Each drop's signatures are stored next to its LSH index
+(`signatures/<drop>_<rank>.minhash.full`: one block per bucket, rows in document order), so that a later drop
+checks its matches with that drop's index the same way. Only pairs datatrove writes are checked: of documents
+sharing a band it pairs each with the next in hash order, so a chain broken by a dissimilar document in the
+middle can miss a link that another band usually supplies.
 """
 from __future__ import annotations
 
