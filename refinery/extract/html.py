@@ -84,20 +84,27 @@ _TEXINFO_DEF = re.compile(r"(?:first-)?def(?:-block|fn|vr|tp|op|cv|un|mac|spec|v
 
 
 def _unwrap_texinfo_definitions(tree) -> None:
-    """A GNU manual documents each function or command in a `<dl class="def">`: the signature is the `<dt>`,
-    the description the `<dd>`. Read as a list, the signature went missing (trafilatura's fallback extractors
-    drop `<dt>` text: every signature of libffi's manual, Octave's `glpk`), and a short definition ending in a
-    "See also" line of links went whole as a link-dense list (Octave's Group Database Functions), while the
-    PDF and DOCX of the same manual keep both. The signature becomes a paragraph, the description's blocks
-    its siblings (a wrapper would be tested for link density again) and the links their text."""
-    for dl in [d for d in tree.iter("dl") if any(_TEXINFO_DEF.fullmatch(c) for c in (d.get("class") or "").split())]:
-        for link in list(dl.iter("a")):  # "See also" names: the manual's content, not navigation
+    """A GNU manual documents each function or command in a `<dl class="def">` (signature in the `<dt>`,
+    description in the `<dd>`) and writes `@table` as a `<dl>` whose terms are argument or property names.
+    Read as lists, the terms went missing (trafilatura's fallback extractors drop a `<dt>`'s text: every
+    signature of libffi's manual, Octave's `glpk`, 61 of the 117 terms of the slice's Octave pages such as
+    `clipping` in Uitoolbar Properties), and a short definition ending in a "See also" line of links went
+    whole as a link-dense list (Octave's Group Database Functions), while the PDF and DOCX of the same manual
+    keep them. On a page makeinfo wrote, and for a definition block anywhere, each term becomes a paragraph,
+    its description's blocks its siblings (a wrapper would be tested for link density again) and the
+    cross-references their text (they are the manual's content, not navigation)."""
+    makeinfo = bool(tree.xpath("//meta[@name='Generator' and starts-with(@content, 'makeinfo')]"))
+    for dl in [d for d in tree.iter("dl")
+               if makeinfo or any(_TEXINFO_DEF.fullmatch(c) for c in (d.get("class") or "").split())]:
+        for link in list(dl.iter("a")):
             link.drop_tag()
         for child in list(dl):
             if child.tag == "dt":
                 child.tag = "p"
-            elif child.tag == "dd":
+            elif child.tag == "dd" and not (child.text or "").strip():
                 child.drop_tag()
+            elif child.tag == "dd":  # text of its own: kept together (no links left to test it for)
+                child.tag = "div"
         dl.drop_tag()
 
 

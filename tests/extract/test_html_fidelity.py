@@ -110,6 +110,17 @@ def test_texinfo_definition_keeps_its_signature():
     assert re.search(r"^: \*\\\[", text, re.MULTILINE) and signature in text
     assert text.index("**glpk**") < text.index("Solve a linear program using the GNU GLPK library.")
     assert "If `sense` is 1, the problem is a minimization." in text  # the description is still there
+    # @table's terms (the arguments) above their descriptions: 50 of its 98 terms were lost
+    assert "`c`\n\nA column array containing the objective function coefficients." in text
+    assert "`GLP_MSG_OFF`)" in text and "0 (`GLP_MSG_OFF`)" in text
+
+
+def test_texinfo_table_keeps_its_terms():
+    """Octave's Uitoolbar Properties (octave-doc, GPL-3): each property's name and values are the term of a
+    `<dl compact>`; 11 of its 19 terms were lost (their text dropped, their inline code kept)."""
+    text = _text(DATA / "realdocs" / "raw" / "2026-01-b" / "octave" / "octave.html" / "Uitoolbar-Properties.html")
+    assert "`clipping`: `\"off\"` | {`\"on\"`}\n\nIf `clipping` is `\"on\"`, the uitoolbar is clipped" in text
+    assert "`children` (read-only): vector of graphics handles, def. `[](0x1)`" in text
 
 
 def test_short_texinfo_definitions_with_see_also_links_are_kept():
