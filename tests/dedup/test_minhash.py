@@ -3,7 +3,6 @@ import random
 from pathlib import Path
 
 import numpy as np
-
 from datatrove.data import Document
 from datatrove.io import get_datafolder
 from datatrove.pipeline.readers import JsonlReader
