@@ -90,20 +90,22 @@ def _unwrap_texinfo_definitions(tree) -> None:
     signature of libffi's manual, Octave's `glpk`, 61 of the 117 terms of the slice's Octave pages such as
     `clipping` in Uitoolbar Properties), and a short definition ending in a "See also" line of links went
     whole as a link-dense list (Octave's Group Database Functions), while the PDF and DOCX of the same manual
-    keep them. On a page makeinfo wrote, and for a definition block anywhere, each term becomes a paragraph,
-    its description's blocks its siblings (a wrapper would be tested for link density again) and the
-    cross-references their text (they are the manual's content, not navigation)."""
+    keep them. On a page makeinfo wrote, and for a definition block anywhere, each term becomes a paragraph and
+    its description's blocks its siblings (a wrapper would be tested for link density again); in a definition
+    block the cross-references become their text (they are the manual's content, not navigation)."""
     makeinfo = bool(tree.xpath("//meta[@name='Generator' and starts-with(@content, 'makeinfo')]"))
-    for dl in [d for d in tree.iter("dl")
-               if makeinfo or any(_TEXINFO_DEF.fullmatch(c) for c in (d.get("class") or "").split())]:
-        for link in list(dl.iter("a")):
+    for dl in list(tree.iter("dl")):
+        definition = any(_TEXINFO_DEF.fullmatch(c) for c in (dl.get("class") or "").split())
+        if not (makeinfo or definition):
+            continue
+        for link in list(dl.iter("a")) if definition else ():
             link.drop_tag()
         for child in list(dl):
             if child.tag == "dt":
                 child.tag = "p"
             elif child.tag == "dd" and not (child.text or "").strip():
                 child.drop_tag()
-            elif child.tag == "dd":  # text of its own: kept together (no links left to test it for)
+            elif child.tag == "dd":  # text of its own, outside a paragraph: kept as one block
                 child.tag = "div"
         dl.drop_tag()
 
