@@ -59,6 +59,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bases", type=int, default=300)
     ap.add_argument("--out", default="bench/out/near_dup")
+    ap.add_argument("--threshold", type=float, default=MinhashOptions().verify_threshold,
+                    help="estimated Jaccard a candidate pair needs to be clustered (0: every LSH candidate)")
     args = ap.parse_args()
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
@@ -70,7 +72,7 @@ def main() -> None:
             w.write(d, 0)
     steps = minhash_steps(cfg, lambda n: get_datafolder(str(out / "work" / n)),
                           EarlierDropsIndex(str(out / "index"), [], "bench"), "bench",
-                          exclusion_writer=JsonlWriter(str(out / "removed")))
+                          exclusion_writer=JsonlWriter(str(out / "removed")), threshold=args.threshold)
     run, logs = local_runner(workers=2), (lambda s: get_datafolder(str(out / "logs" / s)))
     t0 = time.perf_counter()
     run([JsonlReader(str(out / "in")), steps["signatures"]], 1, logs("sig"))
@@ -107,7 +109,8 @@ def main() -> None:
     predicted = [(a, b) for ids in _clusters(cluster).values() for a, b in combinations(ids, 2)]
     correct = sum(1 for a, b in predicted if origin[a] == origin[b])
 
-    print(f"documents: {len(docs)}  (bases {len(bases)}, 3 edited variants each)   minhash {o.num_buckets}x{o.hashes_per_bucket}, {o.n_grams}-grams")
+    print(f"documents: {len(docs)}  (bases {len(bases)}, 3 edited variants each)   minhash {o.num_buckets}x{o.hashes_per_bucket}, {o.n_grams}-grams, "
+          f"pairs verified at estimated J >= {args.threshold}")
     print(f"time: {seconds:.1f}s  ({len(docs) / seconds:.0f} docs/s)")
     print("recall by true Jaccard band (pairs clustered / pairs):")
     for band in sorted(bands):

@@ -77,7 +77,9 @@ RULES = {
              f"real page whose source has fewer than {NAV_WORDS} words of running text outside code blocks, "
              "navigation and SVG diagrams (rule fixed before the flow was run; on 2026-12-02 navigation marked "
              "by class, e.g. SQLite's div.menu, and SVG labels were added to what is not running text, after "
-             "SQLite syntax-diagram pages holding only the site menu had been labelled good)",
+             "SQLite syntax-diagram pages holding only the site menu had been labelled good); a DOCX/PPTX made "
+             f"from a good page whose file holds fewer than {NAV_WORDS} words in all is empty_navigation too (added "
+             "on 2026-12-02 after Octave's Concept Index as PPTX, 34 words of navigation, had been counted good)",
     "jaccard": "word 5-gram Jaccard on lower-cased whitespace-split words of the SOURCE text (txt/md/jsonl: the "
                "text itself; HTML: lxml text_content() of <body>); null for cross_format pairs (measured by "
                "bench/quality.py on the extracted text instead)",
@@ -206,6 +208,16 @@ def pandoc(data: bytes, to: str, cwd: Path | None = None) -> bytes:
                        check=True, capture_output=True, cwd=cwd or tmp, timeout=120,
                        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
         return fixed_zip(dst.read_bytes()) if to in ("docx", "pptx") else dst.read_bytes()
+
+
+def converted_words(payload: bytes, fmt: str) -> int:
+    """Words in the text runs (`<w:t>`, `<a:t>`) of a DOCX/PPTX pandoc wrote: what the conversion kept of a
+    page, navigation included. A run boundary inside a word counts it twice, never the other way round."""
+    part, tag = (r"word/document\.xml$", b"w:t") if fmt == "docx" else (r"ppt/slides/slide\d+\.xml$", b"a:t")
+    with zipfile.ZipFile(io.BytesIO(payload)) as z:
+        xml = b"".join(z.read(n) for n in z.namelist() if re.search(part, n))
+    runs = re.findall(rb"<" + tag + rb"(?:\s[^>]*)?>([^<]*)</" + tag + rb">", xml)
+    return len(b" ".join(runs).decode("utf-8", "replace").split())
 
 
 def fixed_zip(data: bytes) -> bytes:
@@ -885,6 +897,8 @@ class Builder:
                 payload = text.encode()
             else:  # pdf, xlsx: written as made
                 payload = d.data
+            if d.fmt in ("docx", "pptx") and d.label == "good" and converted_words(payload, d.fmt) < NAV_WORDS:
+                d.label = "empty_navigation"  # pandoc carried nothing of the page over (see RULES)
             payloads[d.key] = payload
             if d.fmt == "jsonl":
                 jsonl.setdefault(d.meta["jsonl_file"], []).append(json.dumps({"text": d.text}, ensure_ascii=False))

@@ -129,7 +129,8 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
                           lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
-                          exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer)
+                          exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer,
+                          threshold=o.verify_threshold)
     corpus.run(stage, "minhash_signatures", [corpus.reader(src), steps["signatures"]], tasks=tasks)
     corpus.run(stage, "minhash_buckets", [steps["buckets"]], tasks=o.num_buckets)
     corpus.run(stage, "minhash_cluster", [steps["cluster"]], tasks=1)

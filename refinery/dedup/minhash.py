@@ -14,12 +14,13 @@ from datatrove.io import DataFolder
 from datatrove.pipeline.dedup.minhash import (
     MinhashConfig,
     MinhashDedupBuckets,
-    MinhashDedupCluster,
     MinhashDedupFilter,
     MinhashDedupSignature,
 )
 from datatrove.utils.hashing import HashConfig
 from datatrove.utils.word_tokenizers import WordTokenizer
+
+from refinery.dedup.minhash_verify import VerifiedMinhashCluster
 
 
 def minhash_index_owner(filename: str) -> str:
@@ -74,9 +75,10 @@ def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int, seed:
 
 
 def minhash_steps(config: MinhashConfig, work: Callable[[str], DataFolder], index: DataFolder, drop: str,
-                  exclusion_writer=None, language: str = "whitespace") -> dict:
+                  exclusion_writer=None, language: str = "whitespace", threshold: float = 0.7) -> dict:
     """The four datatrove steps; `work(name)` gives a scratch folder. Stages 1 and 4 each follow a reader
-    over the same input files, so document indices line up."""
+    over the same input files, so document indices line up. Stage 3 clusters only the candidate pairs whose
+    estimated Jaccard reaches `threshold` (minhash_verify.py)."""
     sigs, buckets, clusters = work("signatures"), work("buckets"), work("clusters")
     return dict(
         signatures=MinhashDedupSignature(
@@ -86,7 +88,8 @@ def minhash_steps(config: MinhashConfig, work: Callable[[str], DataFolder], inde
             input_folder=sigs, output_folder=buckets, config=config,
             index_folder=index, create_index_name=drop, only_dedup_in_index=False,
         ),
-        cluster=MinhashDedupCluster(input_folder=buckets, output_folder=clusters, config=config,
-                                    save_cluster_id=True),
+        cluster=VerifiedMinhashCluster(input_folder=buckets, output_folder=clusters, sig_folder=sigs,
+                                       verified_folder=work("verified_pairs"), threshold=threshold,
+                                       index_folder=index, index_name=drop, config=config, save_cluster_id=True),
         filter=MinhashDedupFilter(input_folder=clusters, exclusion_writer=exclusion_writer, load_cluster_ids=True),
     )

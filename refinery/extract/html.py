@@ -41,6 +41,7 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
         if tree is not None:
             _drop_heading_anchors(tree)
             _unwrap_table_indents(tree)
+            _unwrap_texinfo_definitions(tree)
             inline_code_on_one_line(tree)
             _mark_item_paragraphs(tree)
             code_blocks = protect_code_blocks(tree)
@@ -75,6 +76,38 @@ def _unwrap_table_indents(tree) -> None:
             if child.tag in ("dt", "dd"):
                 child.tag = "p" if child.tag == "dt" else "div"
         dl.tag = "div"
+
+
+# Texinfo's definition blocks: `def` (texinfo 6), `first-deffn def-block` (7), `deftypefn`, `defvr`, ...
+_TEXINFO_DEF = re.compile(r"(?:first-)?def(?:-block|fn|vr|tp|op|cv|un|mac|spec|var|opt|typefn|typefun|typevr|typevar|"
+                          r"typeop|typecv|ivar|typeivar|method|typemethod)?x?")
+
+
+def _unwrap_texinfo_definitions(tree) -> None:
+    """A GNU manual documents each function or command in a `<dl class="def">` (signature in the `<dt>`,
+    description in the `<dd>`) and writes `@table` as a `<dl>` whose terms are argument or property names.
+    Read as lists, the terms went missing (trafilatura's fallback extractors drop a `<dt>`'s text: every
+    signature of libffi's manual, Octave's `glpk`, 61 of the 117 terms of the slice's Octave pages such as
+    `clipping` in Uitoolbar Properties), and a short definition ending in a "See also" line of links went
+    whole as a link-dense list (Octave's Group Database Functions), while the PDF and DOCX of the same manual
+    keep them. On a page makeinfo wrote, and for a definition block anywhere, each term becomes a paragraph and
+    its description's blocks its siblings (a wrapper would be tested for link density again); in a definition
+    block the cross-references become their text (they are the manual's content, not navigation)."""
+    makeinfo = bool(tree.xpath("//meta[@name='Generator' and starts-with(@content, 'makeinfo')]"))
+    for dl in list(tree.iter("dl")):
+        definition = any(_TEXINFO_DEF.fullmatch(c) for c in (dl.get("class") or "").split())
+        if not (makeinfo or definition):
+            continue
+        for link in list(dl.iter("a")) if definition else ():
+            link.drop_tag()
+        for child in list(dl):
+            if child.tag == "dt":
+                child.tag = "p"
+            elif child.tag == "dd" and not (child.text or "").strip():
+                child.drop_tag()
+            elif child.tag == "dd":  # text of its own, outside a paragraph: kept as one block
+                child.tag = "div"
+        dl.drop_tag()
 
 
 def _drop_heading_anchors(tree) -> None:

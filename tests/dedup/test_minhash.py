@@ -1,5 +1,8 @@
+import gzip
 import random
+from pathlib import Path
 
+import numpy as np
 from datatrove.data import Document
 from datatrove.io import get_datafolder
 from datatrove.pipeline.readers import JsonlReader
@@ -32,13 +35,13 @@ def _write(folder, docs):
             w.write(d, 0)
 
 
-def _dedup(tmp_path, drop, earlier, docs):
+def _dedup(tmp_path, drop, earlier, docs, threshold=0.7):
     src, out = tmp_path / drop / "in", tmp_path / drop / "out"
     _write(src, docs)
     cfg = minhash_config(5, 20, 8, 1)
     index = EarlierDropsIndex(str(tmp_path / "index"), earlier, drop)
     steps = minhash_steps(cfg, lambda n: get_datafolder(str(tmp_path / drop / "work" / n)), index, drop,
-                          exclusion_writer=JsonlWriter(str(tmp_path / drop / "removed")))
+                          exclusion_writer=JsonlWriter(str(tmp_path / drop / "removed")), threshold=threshold)
     run = local_runner(workers=1)
     logs = lambda s: get_datafolder(str(tmp_path / drop / "logs" / s))  # noqa: E731
     run([JsonlReader(str(src)), steps["signatures"]], 1, logs("sig"))
@@ -69,3 +72,44 @@ def test_index_view_hides_drops_that_are_not_earlier(tmp_path):
     view = EarlierDropsIndex(str(tmp_path / "index"), ["d1", "d_x"], "d2")
     assert view.list_files("bucket_000") == ["bucket_000/d1_00.minhash.index", "bucket_000/d2_00.minhash.index",
                                              "bucket_000/d_x_00.minhash.index"]
+
+
+SNIPPETS = Path(__file__).resolve().parents[1] / "data" / "snippets"  # git-man 2.39 pages rendered by man(1)
+
+
+def _man(name: str) -> str:
+    return gzip.decompress((SNIPPETS / f"{name}.txt.gz").read_bytes()).decode()
+
+
+def _shingles_and_bands(texts):
+    sig = minhash_steps(minhash_config(5, 20, 8, 1), get_datafolder, None, "x")["signatures"]
+    sh = [sig.get_shingles(t) for t in texts]
+    return [set(s.ravel().tolist()) for s in sh], [np.array(sig.get_signature(s)) for s in sh]
+
+
+def test_candidate_pair_below_threshold_is_not_clustered(tmp_path):
+    # the benchmark's one real false positive: gitrevisions is 96 % contained in git-rev-parse, Jaccard 0.50,
+    # and with seed 1 two of the 20 bands are equal, so LSH alone makes them a candidate pair
+    rev_parse, revisions = _man("git-rev-parse.1"), _man("gitrevisions.7")
+    edited = _near(rev_parse, 25, 7)
+    (a, b, c), (sa, sb, _) = _shingles_and_bands([rev_parse, revisions, edited])
+    assert 0.45 < len(a & b) / len(a | b) < 0.55 and (sa == sb).all(1).sum() >= 1
+    assert len(a & c) / len(a | c) >= 0.85
+    docs = [Document(text=rev_parse, id="rev-parse", metadata={}), Document(text=revisions, id="revisions", metadata={}),
+            Document(text=edited, id="edited", metadata={})]
+    kept, removed = _dedup(tmp_path / "unverified", "d1", [], docs, threshold=0)
+    assert len(kept) == 1  # datatrove's clustering of every candidate: one cluster of the three
+    kept, removed = _dedup(tmp_path / "verified", "d1", [], docs)
+    assert kept == ["rev-parse", "revisions"] and [r["id"] for r in removed] == ["edited"]
+
+
+def test_index_match_below_threshold_is_not_clustered(tmp_path):
+    # a later drop's match with an earlier drop's index is checked against that drop's stored signatures
+    rev_parse, revisions = _man("git-rev-parse.1"), _man("gitrevisions.7")
+    later = [Document(text=revisions, id="revisions", metadata={}),
+             Document(text=_near(rev_parse, 25, 7), id="edited", metadata={})]
+    for root, threshold, expect_kept in ((tmp_path / "unverified", 0, []), (tmp_path / "verified", 0.7, ["revisions"])):
+        first = _dedup(root, "d1", [], [Document(text=rev_parse, id="rev-parse", metadata={})], threshold)
+        assert first[0] == ["rev-parse"]
+        kept, removed = _dedup(root, "d2", ["d1"], later, threshold)
+        assert kept == expect_kept and "edited" in [r["id"] for r in removed]

@@ -99,3 +99,51 @@ def test_definition_list_without_a_table_stays_a_list():
     page = f"<html><body><article><h1>Settings</h1>{para}{dl}{para}</article></body></html>"
     text = extract_html(page.encode(), ExtractOptions()).text
     assert "- timeout\n- Seconds to wait before giving up on a slow peer." in text
+
+
+def test_texinfo_definition_keeps_its_signature():
+    """Octave's glpk, a real Texinfo `<dl class="def">` (octave-doc, GPL-3): the signature in its `<dt>` was
+    dropped by trafilatura's fallback extractor, while the manual's PDF and DOCX print it."""
+    page = DATA / "realdocs" / "raw" / "2026-01-b" / "octave" / "octave.html" / "Linear-Programming.html"
+    text = _text(page)
+    signature = "[`xopt`, `fmin`, `errnum`, `extra`\\] =* **glpk** *(`c`, `A`, `b`, `lb`, `ub`, `ctype`"
+    assert re.search(r"^: \*\\\[", text, re.MULTILINE) and signature in text
+    assert text.index("**glpk**") < text.index("Solve a linear program using the GNU GLPK library.")
+    assert "If `sense` is 1, the problem is a minimization." in text  # the description is still there
+    # @table's terms (the arguments) above their descriptions: 50 of its 98 terms were lost
+    assert "`c`\n\nA column array containing the objective function coefficients." in text
+    assert "`GLP_MSG_OFF`)" in text and "0 (`GLP_MSG_OFF`)" in text
+
+
+def test_texinfo_table_keeps_its_terms():
+    """Octave's Uitoolbar Properties (octave-doc, GPL-3): each property's name and values are the term of a
+    `<dl compact>`; 11 of its 19 terms were lost (their text dropped, their inline code kept)."""
+    text = _text(DATA / "realdocs" / "raw" / "2026-01-b" / "octave" / "octave.html" / "Uitoolbar-Properties.html")
+    assert "`clipping`: `\"off\"` | {`\"on\"`}\n\nIf `clipping` is `\"on\"`, the uitoolbar is clipped" in text
+    assert "`children` (read-only): vector of graphics handles, def. `[](0x1)`" in text
+
+
+def test_short_texinfo_definitions_with_see_also_links_are_kept():
+    """Texinfo 7's markup of Octave's Group Database Functions (written here after octave-doc's page): each
+    definition is a signature, one sentence and a "See also" line of links, short enough that the definition
+    list went whole as link-dense; the manual's cross-references are its content."""
+    def definition(name: str, text: str, see: list[str]) -> str:
+        links = ", ".join(f'<a class="ref" href="#index-{s}"><code class="code">{s}</code></a>' for s in see)
+        return (f'<dl class="first-deftypefn"><dt class="deftypefn" id="index-{name}"><span class="category-def">: '
+                f'</span><span><code class="def-type"><var class="var">grp_struct</var> =</code> <strong '
+                f'class="def-name">{name}</strong> <code class="def-code-arguments">()</code><a class="copiable-link" '
+                f'href="#index-{name}"> &para;</a></span></dt><dd><p>{text}</p><p><strong class="strong">See also:'
+                f'</strong> {links}.</p></dd></dl>')
+    intro = ("<p>Octave&rsquo;s group database functions return information in a structure with the following "
+             "fields; in the descriptions of the following functions it is referred to as a grp_struct.</p>")
+    page = ("<html><body><h3>Group Database Functions</h3>" + intro
+            + definition("getgrent", "Return an entry from the group database, opening it if necessary.",
+                         ["setgrent", "endgrent"])
+            + definition("setgrent", "Return the internal pointer to the beginning of the group database.",
+                         ["getgrent", "endgrent"])
+            + definition("endgrent", "Close the group database.", ["getgrent", "setgrent"]) + "</body></html>")
+    text = extract_html(page.encode(), ExtractOptions()).text
+    for name, sentence in (("getgrent", "opening it if necessary."), ("setgrent", "beginning of the group database."),
+                           ("endgrent", "Close the group database.")):
+        assert f"**{name}** `()`" in text and sentence in text
+    assert "**See also:** `getgrent`, `setgrent`." in text and "¶" not in text
