@@ -60,8 +60,9 @@ class Corpus:
         return JsonlReader(folder, glob_pattern="*.jsonl.gz", add_file_path=False)
 
     def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None) -> dict:
-        self.runner(pipeline, tasks or self.config.execution.tasks, self.folder(stage.log_dir(step)))
-        return report.summarise(load_stats(self.layout, stage.log_dir(step)))
+        job = self.runner(pipeline, tasks or self.config.execution.tasks, self.folder(stage.log_dir(step)))
+        summary = report.summarise(load_stats(self.layout, stage.log_dir(step)))
+        return summary | {"compute_job": job} if job else summary
 
 
 def raw_listing_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:

@@ -1,0 +1,137 @@
+"""Corpus stages on SageMaker Processing: the runner (SDK v3 `ProcessingJob`) against a moto server whose
+processing jobs really run (tests/fakes/processing.py): each instance is a local process running
+`python -m refinery.runners.processing_entry` on the pickled pipeline, reading and writing moto's S3."""
+import gzip
+import hashlib
+import json
+import uuid
+
+import boto3
+import pytest
+
+from refinery.corpus import flow
+from refinery.corpus.config import CorpusConfig
+from refinery.runners import local_runner
+from refinery.runners.processing_entry import share
+from refinery.runners.sagemaker_processing import ENTRY, sagemaker_processing_runner
+from refinery.storage import Layout, data_folder
+from resources import ComputeResource
+from tests.fakes.processing import FailOnRank, FakeProcessing
+
+ROLE = "arn:aws:iam::123456789012:role/refinery-processing"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-refinery:test"
+DROP = "2026-11-08"
+
+
+@pytest.fixture
+def processing(moto_server, tmp_path, monkeypatch):
+    fake = FakeProcessing(tmp_path / "instances")
+    fake.install(monkeypatch)
+    return moto_server, fake
+
+
+def bucket(url: str) -> str:
+    name = f"t-{uuid.uuid4().hex[:12]}"  # one moto server per session: every test has buckets of its own
+    boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+def runner(url: str, **kwargs):
+    kwargs.setdefault("sleep", lambda s: None)
+    return sagemaker_processing_runner(IMAGE, ROLE, region="us-east-1", endpoint=url, poll_s=1, workers=1, **kwargs)
+
+
+def documents(folder) -> dict[str, str]:
+    """{document id: sha256 of its text} of a stage's JSONL.gz output."""
+    out = {}
+    for name in folder.list_files(glob_pattern="*.jsonl.gz"):
+        with folder.open(name, "rb") as f:
+            for line in gzip.decompress(f.read()).splitlines():
+                doc = json.loads(line)
+                out[doc["id"]] = hashlib.sha256(doc["text"].encode()).hexdigest()
+    return out
+
+
+def run_stages(url: str, raw: str, run) -> tuple[dict, dict, Layout]:
+    layout = Layout(f"s3://{bucket(url)}/refinery", url)
+    corpus = flow.Corpus(layout, CorpusConfig.model_validate({"execution": {"tasks": 2}}), run, raw, url)
+    extracted, filtered = flow.extract(corpus, DROP), flow.filter_documents(corpus, DROP)
+    return extracted.summary, filtered.summary, layout
+
+
+def test_stages_match_the_local_runner(processing, sample_raw):
+    url, fake = processing
+    raw = bucket(url)
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+    for path in sorted((sample_raw / DROP).rglob("*")):
+        if path.is_file():
+            s3.upload_file(str(path), raw, f"{DROP}/{path.relative_to(sample_raw / DROP).as_posix()}")
+    local = run_stages(url, f"s3://{raw}", local_runner(2))
+    remote = run_stages(url, f"s3://{raw}", runner(url, instance_count=2))
+
+    for stage in ("extracted", "filtered"):
+        ids = [documents(data_folder(layout.drop(DROP, stage), url)) for layout in (local[2], remote[2])]
+        assert ids[0] and ids[0] == ids[1]
+    for key in ("documents_in", "documents_out", "drops_by_reason", "files_in", "bytes_out"):
+        assert local[1].get(key) == remote[1].get(key) and local[0].get(key) == remote[0].get(key)
+
+    # one job per stage, two instances, each ran one of the two ranks
+    assert [r["ProcessingResources"]["ClusterConfig"]["InstanceCount"] for r in fake.requests] == [2, 2]
+    request = fake.requests[0]
+    assert request["AppSpecification"]["ContainerEntrypoint"] == ENTRY and request["RoleArn"] == ROLE
+    assert request["Environment"] == {"REFINERY_S3_ENDPOINT": url}
+    job = remote[0]["compute_job"]
+    assert job["job_name"] == request["ProcessingJobName"] and job["instances"] == 2
+    assert "$252Faws$252Fsagemaker$252FProcessingJobs" in job["logs_url"] and job["job_name"] in job["logs_url"]
+    logs = data_folder(request["AppSpecification"]["ContainerArguments"][0].rsplit("/", 1)[0], url)
+    assert sorted(logs.list_files("completions")) == ["completions/00000", "completions/00001"]
+    assert sorted(logs.list_files("logs")) == ["logs/task_00000.log", "logs/task_00001.log"]
+
+
+def test_failed_job_raises_one_line_with_the_reason(processing):
+    url, fake = processing
+    logging_dir = data_folder(f"s3://{bucket(url)}/logs", url)
+    with pytest.raises(RuntimeError) as err:
+        runner(url, instance_count=2)([FailOnRank(1)], 2, logging_dir)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"SageMaker processing job {fake.requests[0]['ProcessingJobName']} Failed: "
+                              "AlgorithmError: 1/1 datatrove tasks failed on instance 2/2 (ranks [1]): "
+                              "ValueError: rank 1 fails on purpose (logs: https://us-east-1.console.aws")
+    assert logging_dir.list_files("completions") == ["completions/00000"]  # a retry skips rank 0
+
+
+def test_runner_waits_with_backoff_and_skips_a_finished_stage(processing):
+    url, fake = processing
+    fake.hold = 4  # the creation's describe and three polls see InProgress
+    sleeps = []
+    logging_dir = data_folder(f"s3://{bucket(url)}/logs", url)
+    run = runner(url, sleep=sleeps.append, max_poll_s=3)
+    assert run([FailOnRank(-1)], 1, logging_dir)["instances"] == 1
+    assert sleeps == [1, 2, 3, 3]
+    assert run([FailOnRank(-1)], 1, logging_dir) is None and len(fake.requests) == 1
+
+
+def test_timeout_stops_the_job(processing):
+    url, fake = processing
+    fake.hold = 100
+    with pytest.raises(TimeoutError, match=r"still InProgress after 3s: stopped it"):
+        runner(url, max_wait_s=3)([FailOnRank(-1)], 1, data_folder(f"s3://{bucket(url)}/logs", url))
+    name = fake.requests[0]["ProcessingJobName"]
+    client = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1")
+    assert client.describe_processing_job(ProcessingJobName=name)["ProcessingJobStatus"] == "Stopped"
+
+
+def test_ranks_are_shared_in_contiguous_blocks():
+    assert [share(5, i, 2) for i in range(2)] == [(0, 3), (3, 2)]
+    assert [share(2, i, 3) for i in range(3)] == [(0, 1), (1, 1), (2, 0)]
+
+
+def test_resource_settings(tmp_path):
+    with pytest.raises(ValueError, match="needs sagemaker.image_uri"):
+        ComputeResource(backend="sagemaker").runner()
+    with pytest.raises(ValueError, match="storage root on S3"):
+        ComputeResource(backend="sagemaker", sagemaker={"image_uri": IMAGE, "role_arn": ROLE}).runner()(
+            [], 1, data_folder(str(tmp_path)))
+    with pytest.raises(Exception, match="role_arn"):
+        ComputeResource(backend="sagemaker", sagemaker={"image_uri": IMAGE, "role_arn": "not-an-arn"})
