@@ -34,7 +34,9 @@ class ComputeResource(dg.ConfigurableResource):
 
     def runner(self) -> PipelineRunner:
         if self.backend == "sagemaker":
-            from refinery.runners.sagemaker_processing import sagemaker_processing_runner
+            from refinery.runners.sagemaker_processing import (
+                sagemaker_processing_runner,
+            )
 
             return sagemaker_processing_runner(**self.sagemaker.model_dump())
         return local_runner(self.workers, self.start_method)

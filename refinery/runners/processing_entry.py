@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     error = ""
     try:
         executor.run()
-    except Exception as e:  # datatrove re-raises a task's error after logging it to the task's log
+    except Exception as e:  # noqa: BLE001 -- datatrove re-raises a task's error after logging it
         error = f": {type(e).__name__}: {e}"
     failed = [r for r in range(offset, offset + local) if not executor.is_rank_completed(r)]
     if failed:

@@ -83,8 +83,12 @@ def sagemaker_processing_runner(
 
     def _create(session, name: str, folder, tasks: int):
         from sagemaker.core.resources import ProcessingJob
-        from sagemaker.core.shapes import (AppSpecification, ProcessingClusterConfig, ProcessingResources,
-                                           ProcessingStoppingCondition)
+        from sagemaker.core.shapes import (
+            AppSpecification,
+            ProcessingClusterConfig,
+            ProcessingResources,
+            ProcessingStoppingCondition,
+        )
 
         # the container reads the pickle with the same S3 endpoint as ours (only set against MinIO/moto)
         s3_endpoint = (folder.fs.storage_options.get("client_kwargs") or {}).get("endpoint_url")

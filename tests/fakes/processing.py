@@ -92,14 +92,3 @@ class FakeProcessing:
         else:
             job.processing_job_status = "Completed"
 
-
-class FailOnRank:
-    """A pipeline step failing on one rank (importable, so the instances' processes unpickle it)."""
-
-    def __init__(self, rank: int):
-        self.rank = rank
-
-    def __call__(self, data, rank: int = 0, world_size: int = 1):
-        if rank == self.rank:
-            raise ValueError(f"rank {rank} fails on purpose")
-        yield from data or ()
