@@ -24,6 +24,9 @@ from tests.fakes.processing import FakeProcessing
 ROLE = "arn:aws:iam::123456789012:role/refinery-processing"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-refinery:test"
 DROP = "2026-11-08"
+# both runs alike; the spaCy-backed repetition filter and MinHash's four jobs only add minutes on a shared CI box
+CONFIG = {"execution": {"tasks": 2}, "filters": {"gopher_repetition": {"enabled": False}},
+          "dedup": {"minhash": {"enabled": False}}}
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def documents(folder) -> dict[str, str]:
 def corpus_flow(url: str, raw: str, run) -> tuple[dict, Layout]:
     """The corpus flow on one drop, storage root on moto's S3: {stage: summary}, layout."""
     layout = Layout(f"s3://{bucket(url)}/refinery", url)
-    corpus = flow.Corpus(layout, CorpusConfig.model_validate({"execution": {"tasks": 2}}), run, raw, url)
+    corpus = flow.Corpus(layout, CorpusConfig.model_validate(CONFIG), run, raw, url)
     return {"extracted": flow.extract(corpus, DROP).summary, "filtered": flow.filter_documents(corpus, DROP).summary,
             "deduplicated": dedup(corpus, DROP, []).summary, "tokenized": flow.tokenize(corpus, DROP).summary}, layout
 
@@ -68,20 +71,21 @@ def shards(folder) -> dict[str, str]:
 
 
 def test_corpus_flow_matches_the_local_runner(processing, sample_raw):
-    """Extract and tokenize run as processing jobs of two instances; filter and dedup stay local: each of
-    their instances would load spaCy and the MinHash steps are many small jobs, minutes on a shared 2-core
-    CI box for nothing the two stages shown do not already exercise."""
+    """Extract runs as a processing job of two instances (one rank each), tokenize on one instance (both
+    ranks); filter and dedup stay local: more processes would add minutes on a shared 2-core CI box and
+    exercise nothing the two stages shown do not."""
     url, fake = processing
     raw = bucket(url)
     s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
     for path in sorted((sample_raw / DROP).rglob("*")):
         if path.is_file():
             s3.upload_file(str(path), raw, f"{DROP}/{path.relative_to(sample_raw / DROP).as_posix()}")
-    local, remote = local_runner(1), runner(url, instance_count=2)
+    local = local_runner(1)
+    remote = {EXTRACT.name: runner(url, instance_count=2), TOKENIZE.name: runner(url, instance_count=1)}
 
     def mixed(pipeline, tasks, logging_dir):
-        on_sagemaker = any(f"/logs/{spec.name}/" in logging_dir.path for spec in (EXTRACT, TOKENIZE))
-        return (remote if on_sagemaker else local)(pipeline, tasks, logging_dir)
+        stage = logging_dir.path.split("/logs/", 1)[1].split("/")[0]
+        return remote.get(stage, local)(pipeline, tasks, logging_dir)
 
     (expected, local_layout), (got, layout) = corpus_flow(url, f"s3://{raw}", local), corpus_flow(url, f"s3://{raw}", mixed)
 
@@ -94,8 +98,8 @@ def test_corpus_flow_matches_the_local_runner(processing, sample_raw):
     for key in ("files_in", "documents_out", "bytes_out", "quarantine"):
         assert got["extracted"][key] == expected["extracted"][key], key
 
-    # one job per remote stage, two instances, each ran one of the two ranks
-    assert [r["ProcessingResources"]["ClusterConfig"]["InstanceCount"] for r in fake.requests] == [2, 2]
+    # one job per remote stage; the extract job's two instances ran one rank each
+    assert [r["ProcessingResources"]["ClusterConfig"]["InstanceCount"] for r in fake.requests] == [2, 1]
     request = fake.requests[0]
     assert request["AppSpecification"]["ContainerEntrypoint"] == ENTRY and request["RoleArn"] == ROLE
     assert request["Environment"] == {"REFINERY_S3_ENDPOINT": url}
@@ -105,6 +109,9 @@ def test_corpus_flow_matches_the_local_runner(processing, sample_raw):
     logs = data_folder(request["AppSpecification"]["ContainerArguments"][0].rsplit("/", 1)[0], url)
     assert sorted(logs.list_files("completions")) == ["completions/00000", "completions/00001"]
     assert sorted(logs.list_files("logs")) == ["logs/task_00000.log", "logs/task_00001.log"]
+    for rank, host in enumerate(("algo-1", "algo-2")):
+        stderr = (fake.workdir / job["job_name"] / host / "stderr.log").read_text()
+        assert f"Launching pipeline for rank={rank}" in stderr and f"rank={1 - rank}" not in stderr
     assert "compute_job" not in got["filtered"]
 
 
