@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from refinery.runners.local import _raise_if_incomplete
+from refinery.sagemaker_sdk import sdk_session, value
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,6 @@ def logs_url(region: str, job_name: str) -> str:
     """The CloudWatch console page of the job's log streams (one per instance, named `<job>/algo-N-...`)."""
     return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/"
             f"$252Faws$252Fsagemaker$252FProcessingJobs$3FlogStreamNameFilter$3D{job_name}")
-
-
-def _session(region: str | None, endpoint: str | None):
-    """A boto3 session for the SDK. The SDK's resources take a session and a region, not an endpoint, so an
-    endpoint override (VPC endpoint, moto in tests) goes into the session's SageMaker clients."""
-    import boto3
-
-    class EndpointSession(boto3.Session):
-        def client(self, service_name, *args, **kwargs):
-            if service_name == "sagemaker" and endpoint:
-                kwargs.setdefault("endpoint_url", endpoint)
-            return super().client(service_name, *args, **kwargs)
-
-    return EndpointSession(region_name=region)
 
 
 def sagemaker_processing_runner(
@@ -67,7 +54,7 @@ def sagemaker_processing_runner(
             return None  # a rerun of a finished stage: nothing to pay for
         with folder.open(PICKLE, "wb") as f:
             dill.dump({"pipeline": pipeline, "tasks": tasks, "logging_dir": folder}, f)
-        session = _session(region, endpoint)
+        session = sdk_session(region, endpoint)
         name = _job_name(folder.path)
         job = _create(session, name, folder, tasks)
         info = {"job_name": name, "job_arn": job.processing_job_arn, "instances": min(instance_count, tasks),
@@ -76,7 +63,7 @@ def sagemaker_processing_runner(
                  instance_type, info["logs_url"])
         status = _wait(job)
         if status != "Completed":
-            reason = " ".join(str(job.failure_reason or "no reason given").split())
+            reason = " ".join(str(value(job.failure_reason, "no reason given")).split())
             raise RuntimeError(f"SageMaker processing job {name} {status}: {reason} (logs: {info['logs_url']})")
         _raise_if_incomplete(folder, tasks)
         return info
