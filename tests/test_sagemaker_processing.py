@@ -9,6 +9,7 @@ import uuid
 import boto3
 import pytest
 
+from assets.corpus.metadata import stage_metadata
 from refinery.catalog.corpus import EXTRACT, TOKENIZE
 from refinery.corpus import flow
 from refinery.corpus.config import CorpusConfig
@@ -16,6 +17,7 @@ from refinery.corpus.dedup_stage import dedup
 from refinery.runners import local_runner
 from refinery.runners.processing_entry import share
 from refinery.runners.sagemaker_processing import ENTRY, sagemaker_processing_runner
+from refinery.stage import StageResult
 from refinery.storage import Layout, data_folder
 from resources import ComputeResource
 from tests.fakes.failing_step import FailOnRank
@@ -113,6 +115,8 @@ def test_corpus_flow_matches_the_local_runner(processing, sample_raw):
         stderr = (fake.workdir / job["job_name"] / host / "stderr.log").read_text()
         assert f"Launching pipeline for rank={rank}" in stderr and f"rank={1 - rank}" not in stderr
     assert "compute_job" not in got["filtered"]
+    metadata = stage_metadata(StageResult(EXTRACT.name, DROP, "0" * 64, False, got["extracted"]))
+    assert metadata["compute_logs"].value == job["logs_url"]  # what the asset's metadata links to
 
 
 def test_failed_job_raises_one_line_with_the_reason(processing):
