@@ -42,6 +42,7 @@ def sagemaker_processing_runner(
     if not image_uri or not role_arn:
         raise ValueError("the sagemaker runner needs sagemaker.image_uri (an image with llm-refinery installed) "
                          "and sagemaker.role_arn")
+    session = sdk_session(region, endpoint)  # one per runner: the SDK caches its clients per session
 
     def run(pipeline: list, tasks: int, logging_dir) -> dict[str, Any] | None:
         import dill
@@ -54,9 +55,8 @@ def sagemaker_processing_runner(
             return None  # a rerun of a finished stage: nothing to pay for
         with folder.open(PICKLE, "wb") as f:
             dill.dump({"pipeline": pipeline, "tasks": tasks, "logging_dir": folder}, f)
-        session = sdk_session(region, endpoint)
         name = _job_name(folder.path)
-        job = _create(session, name, folder, tasks)
+        job = _create(name, folder, tasks)
         info = {"job_name": name, "job_arn": job.processing_job_arn, "instances": min(instance_count, tasks),
                 "logs_url": logs_url(session.region_name, name)}
         log.info("SageMaker processing job %s: %d tasks on %d x %s; logs: %s", name, tasks, info["instances"],
@@ -68,7 +68,7 @@ def sagemaker_processing_runner(
         _raise_if_incomplete(folder, tasks)
         return info
 
-    def _create(session, name: str, folder, tasks: int):
+    def _create(name: str, folder, tasks: int):
         from sagemaker.core.resources import ProcessingJob
         from sagemaker.core.shapes import (
             AppSpecification,
