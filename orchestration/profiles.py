@@ -35,6 +35,9 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
     "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT",
+    "compute": "REFINERY_COMPUTE", "processing_image": "REFINERY_PROCESSING_IMAGE",
+    "processing_role": "REFINERY_PROCESSING_ROLE", "processing_instance_type": "REFINERY_PROCESSING_INSTANCE_TYPE",
+    "processing_instances": "REFINERY_PROCESSING_INSTANCES",
 }
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
@@ -78,6 +81,18 @@ def _training(s: dict[str, Any]) -> TrainingResource:
     return TrainingResource(backend=s["training"], **optional)
 
 
+def _compute(s: dict[str, Any]) -> ComputeResource:
+    """compute=sagemaker runs each corpus stage as a SageMaker Processing job; local (default) runs datatrove here."""
+    if s.get("compute", "local") == "local":
+        return ComputeResource(workers=int(s["workers"]))
+    processing = {field: s[name] for field, name in (
+        ("image_uri", "processing_image"), ("role_arn", "processing_role"), ("instance_type", "processing_instance_type"),
+        ("region", "region"), ("endpoint", "sagemaker_api_url")) if s.get(name)}
+    if s.get("processing_instances"):
+        processing["instance_count"] = int(s["processing_instances"])
+    return ComputeResource(backend=s["compute"], workers=int(s["workers"]), sagemaker=processing)
+
+
 def _storage(s: dict[str, Any]) -> StorageResource:
     root, raw = (dg.EnvVar(ENV_VARS[k]) if s[k] is REQUIRED else s[k] for k in ("root", "raw"))
     return StorageResource(root=root, raw_root=raw, endpoint_url=s.get("s3_endpoint") or None)
@@ -104,7 +119,7 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     config_file = s.get("config") or None
     if problems := config_problems(config_file):
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
-    return {"storage": _storage(s), "compute": ComputeResource(workers=int(s["workers"])),
+    return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),
             "hub": HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None),
             "training": _training(s)}

@@ -25,8 +25,9 @@ from datatrove.io import DataFolder
 
 from refinery.storage import Layout
 
-# (pipeline, tasks, logging_dir: DataFolder) -> None. The compute backend (local, Slurm, Ray) is injected.
-PipelineRunner = Callable[[list, int, DataFolder], None]
+# (pipeline, tasks, logging_dir: DataFolder) -> None, or a dict describing the remote job (its logs link) for
+# the stage's metadata. The compute backend (local, SageMaker Processing) is injected.
+PipelineRunner = Callable[[list, int, DataFolder], "dict | None"]
 
 
 def fingerprint(*parts: object) -> str:

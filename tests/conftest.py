@@ -64,3 +64,16 @@ def postgres_server():
     server = PostgresServer(bin_dir).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """One moto server (S3 and SageMaker) for the whole session. Tests using it create buckets of their own
+    (a fresh name each), so no reset is needed and cached s3fs listings never meet a reset server."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

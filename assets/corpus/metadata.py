@@ -39,6 +39,9 @@ def stage_metadata(result: StageResult) -> dict:
     if s.get("dropped_samples"):  # three documents each filter dropped, with the reason
         md["dropped_samples"] = dg.MetadataValue.md("\n\n".join(
             f"**{name}**\n\n" + _samples_md(rows) for name, rows in s["dropped_samples"].items()))
+    if s.get("compute_job"):  # a remote job (SageMaker Processing): its name and logs link
+        md["compute_job"] = dg.MetadataValue.json(s["compute_job"])
+        md["compute_logs"] = dg.MetadataValue.url(s["compute_job"]["logs_url"])
     if "step_seconds" in s:
         md["step_seconds"] = dg.MetadataValue.json(s["step_seconds"])
     if s.get("samples"):

@@ -62,12 +62,14 @@ class Corpus:
     def run(self, stage: Stage, step: str, pipeline: list, tasks: int | None = None,
             expected: int | None = None) -> dict:
         """Runs one datatrove pipeline of `stage`, reporting its progress; `expected` is how many documents
-        its reader will yield, when the stage before says so (the ETA comes from it)."""
+        its reader will yield, when the stage before says so (the ETA comes from it). A runner that starts a
+        cluster job returns what names it (job name, logs link), kept in the summary as `compute_job`."""
         tasks, logs = tasks or self.config.execution.tasks, self.folder(stage.log_dir(step))
         name = stage.name if step == "main" else f"{stage.name}/{step}"
         with progress.watch(name, logs, tasks, expected):
-            self.runner(progress.with_counter(pipeline, logs), tasks, logs)
-        return report.summarise(load_stats(self.layout, stage.log_dir(step)))
+            job = self.runner(progress.with_counter(pipeline, logs), tasks, logs)
+        summary = report.summarise(load_stats(self.layout, stage.log_dir(step)))
+        return summary | {"compute_job": job} if job else summary
 
 
 def raw_listing_fingerprint(corpus: Corpus, drop: str) -> tuple[str, int, int]:

@@ -1,7 +1,7 @@
 """The training + deployment step of a preference round: a DPO job on the round's dataset, then the
 policy endpoint (one stable name across rounds) is pointed at the new model.
 
-SageMakerTrainer runs the real thing; LocalTrainer records what it was given and trains nothing.
+SageMakerTrainer runs the real thing (SageMaker Python SDK v3 resources); LocalTrainer records what it was given and trains nothing.
 Both are idempotent per name, because a retried Dagster run must not pay for training twice."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from refinery.options import StrictOptions
+from refinery.sagemaker_sdk import sdk_session, value
 from refinery.storage import data_folder
 
 if TYPE_CHECKING:
@@ -117,19 +118,21 @@ def _error(err: ClientError) -> tuple[str, str]:
 
 
 class SageMakerTrainer:
-    """Training jobs and the policy endpoint on SageMaker. Job names cannot be reused, so each name gets
-    numbered attempts (`<name>-a1`, `-a2`, ...): a completed attempt is reused, a running one awaited, a
-    failed or stopped one followed by the next. Model and endpoint config are named after the job."""
+    """Training jobs and the policy endpoint on SageMaker, through the SDK's resources (`TrainingJob`, `Model`,
+    `EndpointConfig`, `Endpoint`). Job names cannot be reused, so each name gets numbered attempts
+    (`<name>-a1`, `-a2`, ...): a completed attempt is reused, a running one awaited, a failed or stopped one
+    followed by the next. Model and endpoint config are named after the job."""
 
     def __init__(self, options: TrainingOptions, region_name: str | None = None, endpoint_url: str | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.options = options
         self._sleep = sleep
-        import boto3  # here, not at the top: loading the config (TrainingOptions) must not import boto3
-        from botocore.config import Config
+        # the SDK (and boto3) load here, not at the top: loading the config (TrainingOptions) must stay cheap
+        from sagemaker.core import resources
 
-        self._client = boto3.client("sagemaker", region_name=region_name, endpoint_url=endpoint_url,
-                                    config=Config(retries={"max_attempts": 8, "mode": "adaptive"}))
+        self._sm = resources
+        session = sdk_session(region_name, endpoint_url)  # the SDK's client retries throttling (standard mode)
+        self._where = {"session": session, "region": session.region_name}
 
     # --- training -------------------------------------------------------------------------------
     def train(self, name: str, data_uri: str, extra_hyperparameters: dict[str, Any] | None = None) -> TrainedModel:
@@ -141,11 +144,11 @@ class SageMakerTrainer:
         if latest is not None:
             job, n = self._describe_job(latest), int(latest.rsplit("-a", 1)[1])
             self._check_same_data(job, data_uri)
-            if job["TrainingJobStatus"] in {"Completed", *_JOB_BUSY}:
-                log.info("training job %s is %s: not starting another", latest, job["TrainingJobStatus"])
+            if job.training_job_status in {"Completed", *_JOB_BUSY}:
+                log.info("training job %s is %s: not starting another", latest, job.training_job_status)
                 return self._finish(latest)
-            log.info("training job %s is %s (%s): starting attempt %d", latest, job["TrainingJobStatus"],
-                     job.get("FailureReason", "no reason given"), n + 1)
+            log.info("training job %s is %s (%s): starting attempt %d", latest, job.training_job_status,
+                     value(job.failure_reason, "no reason given"), n + 1)
         else:
             n = 0
         job_name = f"{name}-a{n + 1}"
@@ -153,23 +156,26 @@ class SageMakerTrainer:
         return self._finish(job_name)
 
     def _create_job(self, job_name: str, data_uri: str, extra: dict[str, Any] | None) -> None:
+        from sagemaker.core import shapes
+
         o = self.options
         if not o.role_arn:
             raise ValueError("SageMaker training needs an execution role: set training.role_arn")
         if not o.output_s3_uri:
             raise ValueError("SageMaker training needs training.output_s3_uri (where model artifacts go)")
         try:
-            self._client.create_training_job(
-                TrainingJobName=job_name,
-                AlgorithmSpecification={"TrainingImage": o.image_uri, "TrainingInputMode": "File"},
-                RoleArn=o.role_arn,
-                InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
-                    "S3DataType": "S3Prefix", "S3Uri": data_uri, "S3DataDistributionType": "FullyReplicated"}}}],
-                OutputDataConfig={"S3OutputPath": o.output_s3_uri},
-                ResourceConfig={"InstanceType": o.instance_type, "InstanceCount": o.instance_count,
-                                "VolumeSizeInGB": o.volume_gb},
-                StoppingCondition={"MaxRuntimeInSeconds": o.max_runtime_seconds},
-                HyperParameters=_hyperparameters(o, extra))
+            self._sm.TrainingJob.create(
+                training_job_name=job_name, role_arn=o.role_arn,
+                algorithm_specification=shapes.AlgorithmSpecification(training_image=o.image_uri,
+                                                                      training_input_mode="File"),
+                input_data_config=[shapes.Channel(channel_name="train", data_source=shapes.DataSource(
+                    s3_data_source=shapes.S3DataSource(s3_data_type="S3Prefix", s3_uri=data_uri,
+                                                       s3_data_distribution_type="FullyReplicated")))],
+                output_data_config=shapes.OutputDataConfig(s3_output_path=o.output_s3_uri),
+                resource_config=shapes.ResourceConfig(instance_type=o.instance_type, instance_count=o.instance_count,
+                                                      volume_size_in_gb=o.volume_gb),
+                stopping_condition=shapes.StoppingCondition(max_runtime_in_seconds=o.max_runtime_seconds),
+                hyper_parameters=_hyperparameters(o, extra), **self._where)
         except ClientError as err:
             # ListTrainingJobs is eventually consistent: a concurrent or just-started run may own the name
             if _error(err)[0] != "ResourceInUse":
@@ -179,72 +185,74 @@ class SageMakerTrainer:
     def _latest_attempt(self, name: str) -> str | None:
         attempt = re.compile(rf"^{re.escape(name)}-a(\d+)$")
         found: dict[int, str] = {}
-        for page in self._client.get_paginator("list_training_jobs").paginate(NameContains=name):
-            for summary in page["TrainingJobSummaries"]:
-                if m := attempt.match(summary["TrainingJobName"]):
-                    found[int(m.group(1))] = summary["TrainingJobName"]
+        for job in self._sm.TrainingJob.get_all(name_contains=name, **self._where):
+            if m := attempt.match(job.training_job_name):
+                found[int(m.group(1))] = job.training_job_name
         return found[max(found)] if found else None
 
-    def _describe_job(self, job_name: str) -> dict[str, Any]:
-        return self._client.describe_training_job(TrainingJobName=job_name)
+    def _describe_job(self, job_name: str):
+        return self._sm.TrainingJob.get(training_job_name=job_name, **self._where)
 
     @staticmethod
-    def _check_same_data(job: dict[str, Any], data_uri: str) -> None:
-        used = [c["DataSource"]["S3DataSource"]["S3Uri"] for c in job.get("InputDataConfig", [])
-                if c.get("ChannelName") == "train"]
+    def _check_same_data(job, data_uri: str) -> None:
+        used = [c.data_source.s3_data_source.s3_uri for c in value(job.input_data_config, [])
+                if c.channel_name == "train"]
         if used and used[0].rstrip("/") != data_uri.rstrip("/"):
-            raise ValueError(f"training job {job['TrainingJobName']} trained on {used[0]}, not {data_uri}: "
+            raise ValueError(f"training job {job.training_job_name} trained on {used[0]}, not {data_uri}: "
                              "a training name must stay with one dataset")
 
     def _finish(self, job_name: str) -> TrainedModel:
-        job, settled = self._poll(lambda: self._describe_job(job_name), "TrainingJobStatus", _JOB_BUSY)
-        status = job["TrainingJobStatus"]
+        job, settled = self._poll(lambda: self._describe_job(job_name), "training_job_status", _JOB_BUSY)
+        status = job.training_job_status
         if not settled:
             raise TrainingFailed(f"training job {job_name} still {status} after {self.options.timeout_seconds:.0f}s; "
                                  "it keeps running in SageMaker and a retry waits for it")
         if status != "Completed":
-            raise TrainingFailed(f"training job {job_name} {status}: {job.get('FailureReason', 'no reason given')}")
-        channel = job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"]
-        inputs = {"data_uri": channel, "hyperparameters": job.get("HyperParameters", {}),
-                  "image_uri": job["AlgorithmSpecification"]["TrainingImage"],
-                  "instance_type": job["ResourceConfig"]["InstanceType"]}
-        return TrainedModel(job_name, job["ModelArtifacts"]["S3ModelArtifacts"], status, inputs)
+            raise TrainingFailed(f"training job {job_name} {status}: {value(job.failure_reason, 'no reason given')}")
+        inputs = {"data_uri": job.input_data_config[0].data_source.s3_data_source.s3_uri,
+                  "hyperparameters": value(job.hyper_parameters, {}),
+                  "image_uri": job.algorithm_specification.training_image,
+                  "instance_type": job.resource_config.instance_type}
+        return TrainedModel(job_name, job.model_artifacts.s3_model_artifacts, status, inputs)
 
     # --- deployment -----------------------------------------------------------------------------
     def deploy(self, model: TrainedModel) -> Deployment:
+        from sagemaker.core import shapes
+
         o, name = self.options, model.job_name  # models, configs and jobs have separate namespaces
         endpoint = self._settled_endpoint()
-        if endpoint and endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == name:
+        if endpoint and endpoint.endpoint_status == "InService" and endpoint.endpoint_config_name == name:
             return self._deployment(model)
         if not o.role_arn:
             raise ValueError("SageMaker deployment needs an execution role: set training.role_arn")
-        self._create_once("model", lambda: self._client.create_model(
-            ModelName=name, ExecutionRoleArn=o.role_arn,
-            PrimaryContainer={"Image": o.inference_image_uri, "ModelDataUrl": model.artifact_uri,
-                              "Environment": {"HF_MODEL_ID": "/opt/ml/model"}}))
-        self._create_once("endpoint config", lambda: self._client.create_endpoint_config(
-            EndpointConfigName=name,
-            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, "InitialVariantWeight": 1.0,
-                                 "InstanceType": o.endpoint_instance_type,
-                                 "InitialInstanceCount": o.endpoint_instance_count}]))
-        if endpoint and endpoint["EndpointStatus"] == "Failed":
+        self._create_once("model", lambda: self._sm.Model.create(
+            model_name=name, execution_role_arn=o.role_arn, primary_container=shapes.ContainerDefinition(
+                image=o.inference_image_uri, model_data_url=model.artifact_uri,
+                environment={"HF_MODEL_ID": "/opt/ml/model"}), **self._where))
+        self._create_once("endpoint config", lambda: self._sm.EndpointConfig.create(
+            endpoint_config_name=name, production_variants=[shapes.ProductionVariant(
+                variant_name="AllTraffic", model_name=name, initial_variant_weight=1.0,
+                instance_type=o.endpoint_instance_type, initial_instance_count=o.endpoint_instance_count)],
+            **self._where))
+        if endpoint and endpoint.endpoint_status == "Failed":
             # a failed endpoint serves nothing and cannot be updated: replace it
-            log.info("endpoint %s is Failed (%s): deleting it", o.endpoint_name, endpoint.get("FailureReason"))
-            self._client.delete_endpoint(EndpointName=o.endpoint_name)
+            log.info("endpoint %s is Failed (%s): deleting it", o.endpoint_name, value(endpoint.failure_reason))
+            endpoint.delete()
             endpoint = self._settled_endpoint()
         if endpoint is None:
-            self._client.create_endpoint(EndpointName=o.endpoint_name, EndpointConfigName=name)
+            self._sm.Endpoint.create(endpoint_name=o.endpoint_name, endpoint_config_name=name, **self._where)
         else:
-            self._client.update_endpoint(EndpointName=o.endpoint_name, EndpointConfigName=name)
+            endpoint.endpoint_config_name = name  # what Endpoint.update sends
+            endpoint.update()
         after = self._settled_endpoint()
         if after is None:
             raise DeploymentFailed(f"endpoint {o.endpoint_name} disappeared while deploying config {name}")
-        reason = after.get("FailureReason", "no reason given")
-        if after["EndpointStatus"] != "InService":
-            raise DeploymentFailed(f"endpoint {o.endpoint_name} {after['EndpointStatus']} with config {name}: {reason}")
-        if after["EndpointConfigName"] != name:  # SageMaker rolled back to the previous config
+        reason = value(after.failure_reason, "no reason given")
+        if after.endpoint_status != "InService":
+            raise DeploymentFailed(f"endpoint {o.endpoint_name} {after.endpoint_status} with config {name}: {reason}")
+        if after.endpoint_config_name != name:  # SageMaker rolled back to the previous config
             raise DeploymentFailed(f"endpoint {o.endpoint_name} update rolled back: still serving "
-                                   f"{after['EndpointConfigName']}, not {name}: {reason}")
+                                   f"{after.endpoint_config_name}, not {name}: {reason}")
         return self._deployment(model)
 
     def _deployment(self, model: TrainedModel) -> Deployment:
@@ -259,29 +267,29 @@ class SageMakerTrainer:
                 raise
             log.info("reusing the existing %s: %s", what, message)
 
-    def _describe_endpoint(self) -> dict[str, Any] | None:
+    def _describe_endpoint(self):
         try:
-            return self._client.describe_endpoint(EndpointName=self.options.endpoint_name)
+            return self._sm.Endpoint.get(endpoint_name=self.options.endpoint_name, **self._where)
         except ClientError as err:
             code, message = _error(err)
             if code == "ValidationException" and "could not find" in message.lower():
                 return None
             raise
 
-    def _settled_endpoint(self) -> dict[str, Any] | None:
+    def _settled_endpoint(self):
         """The endpoint once it is not Creating/Updating/Deleting (None if it does not exist)."""
-        desc, settled = self._poll(self._describe_endpoint, "EndpointStatus", _ENDPOINT_BUSY)
+        desc, settled = self._poll(self._describe_endpoint, "endpoint_status", _ENDPOINT_BUSY)
         if not settled:
-            raise DeploymentFailed(f"endpoint {self.options.endpoint_name} still {desc['EndpointStatus']} "
+            raise DeploymentFailed(f"endpoint {self.options.endpoint_name} still {desc.endpoint_status} "
                                    f"after {self.options.timeout_seconds:.0f}s")
         return desc
 
-    def _poll(self, describe: Callable[[], dict | None], key: str, busy: set[str]) -> tuple[dict | None, bool]:
+    def _poll(self, describe: Callable[[], Any], status: str, busy: set[str]) -> tuple[Any, bool]:
         """(last description, settled?). Time is counted in sleeps so tests with a no-op sleep still end."""
         waited = 0.0
         while True:
             desc = describe()
-            if desc is None or desc[key] not in busy:
+            if desc is None or getattr(desc, status) not in busy:
                 return desc, True
             if waited >= self.options.timeout_seconds:
                 return desc, False

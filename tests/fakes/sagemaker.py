@@ -1,6 +1,7 @@
 """What AWS SageMaker does and moto 5.2.5 does not, patched into the in-process moto server (a
 ThreadedMotoServer shares this process's moto backends): moto completes every training job and endpoint
-at once, lets names be created twice and has no UpdateEndpoint. Clients still talk to it over HTTP."""
+at once, lets names be created twice, has no UpdateEndpoint and describes unset structures as `{}` (which the
+SDK's resources refuse). Clients (the SDK) still talk to it over HTTP."""
 from dataclasses import dataclass, field
 
 import pytest
@@ -32,6 +33,9 @@ class FakeSageMaker:
                                           SageMakerModelBackend.create_endpoint)
         describe_endpoint = SageMakerModelBackend.describe_endpoint
 
+        def without_empty(description: dict) -> dict:
+            return {k: v for k, v in description.items() if v != {}}
+
         def refuse_existing(kind: str, name: str, existing) -> None:
             if name in existing:
                 raise ValidationError(f'Cannot create already existing {kind} "{name}".')
@@ -48,11 +52,19 @@ class FakeSageMaker:
 
         def create_model_(self, model_name, **kw):
             refuse_existing("model", model_name, self._models)
-            return create_model(self, model_name, **kw)
+            # moto describes a model created without a VPC with `VpcConfig: {}`, which AWS omits and the SDK's
+            # Model refuses (a VpcConfig has subnets and security groups)
+            model = create_model(self, model_name, **kw)
+            model.vpc_config = model.vpc_config or None
+            return model
 
         def create_endpoint_config(self, endpoint_config_name, **kw):
             refuse_existing("endpoint configuration", endpoint_config_name, self.endpoint_configs)
             return create_config(self, endpoint_config_name, **kw)
+
+        def describe_endpoint_config(response):  # DataCaptureConfig: {}, as VpcConfig above
+            name = response._get_param("EndpointConfigName")
+            return ActionResult(without_empty(response.sagemaker_backend.describe_endpoint_config(name)))
 
         def create_endpoint_(self, endpoint_name, endpoint_config_name, tags):
             refuse_existing("endpoint", endpoint_name, self.endpoints)
@@ -76,7 +88,7 @@ class FakeSageMaker:
                     endpoint.production_variants = endpoint._process_production_variants(variants)
                 endpoint.endpoint_status = "InService"
                 del fake.pending[endpoint_name]
-            return describe_endpoint(self, endpoint_name)
+            return without_empty(describe_endpoint(self, endpoint_name))
 
         def update_endpoint(response):  # an action of the server's response class
             backend = response.sagemaker_backend
@@ -95,3 +107,4 @@ class FakeSageMaker:
                          ("describe_endpoint", describe_endpoint_)]:
             mp.setattr(SageMakerModelBackend, name, fn)
         mp.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
+        mp.setattr(SageMakerResponse, "describe_endpoint_config", describe_endpoint_config)

@@ -23,13 +23,13 @@ DATA, DATA2 = "s3://refinery/preference/rounds/001/dpo/", "s3://refinery/prefere
 
 
 @pytest.fixture
-def sm(moto_s3, monkeypatch):
+def sm(moto_server, monkeypatch):
     """(moto URL, FakeSageMaker, a boto3 client to inspect what was created)."""
     # moto's backends are process-wide: start every test from an empty account
-    urllib.request.urlopen(urllib.request.Request(f"{moto_s3}/moto-api/reset", method="POST"))
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     fake = FakeSageMaker()
     fake.install(monkeypatch)
-    return moto_s3, fake, boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_s3)
+    return moto_server, fake, boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_server)
 
 
 def sagemaker_trainer(url: str, sleep=lambda s: None, **options) -> SageMakerTrainer:
