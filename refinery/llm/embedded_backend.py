@@ -82,12 +82,15 @@ class EmbeddedBackend:
     supports_batch = True
 
     def __init__(self, model_path: str | Path | None = None, max_concurrency: int = 1, batch_size: int = 8,
-                 threads: int | None = None, repetition_penalty: float = 1.0):
+                 threads: int | None = 1, repetition_penalty: float = 1.0):
         self.model_path = Path(model_path) if model_path else default_model_path()
         # >1 curbs the 135M model's loops but also its use of the answer formats: measured worse at 1.1-1.3
         self.repetition_penalty = repetition_penalty
         self.max_concurrency = max_concurrency
         self.batch_size = batch_size
+        # one torch thread: bench/embedded_threads.py on 2 cores, batches of 8: 77 tokens/s on one thread, 11 on
+        # two (21.7 vs 13.6 one request at a time); with the other core busy, two threads fall to 3.7-20
+        # tokens/s. A 135M model's matrices are too small to share; None leaves torch's default.
         self.threads = threads
 
     def __repr__(self) -> str:
