@@ -17,10 +17,11 @@ from resources import ComputeResource, HubResource, LLMResource, SettingsResourc
 REQUIRED = object()  # no default: the environment must say (production roots)
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
-    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local"},
+    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "runner": "local", "llm": "embedded", "training": "local"},
+    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "runner": "local", "llm": "embedded", "training": "local"},
     # production roots are mandatory: fail at load time rather than write to a local folder by accident
-    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "llm": "embedded", "training": "local"},
+    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "runner": "local", "llm": "embedded",
+             "training": "local"},
 }
 
 ENV_VARS = {  # setting -> the environment variable that stands in for it when the command line is silent
@@ -31,7 +32,15 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
+    "runner": "REFINERY_RUNNER",
 }
+# the runners' own settings (resources.compute.RaySettings/SlurmSettings): setting ray_address is
+# compute.ray.address, from REFINERY_RAY_ADDRESS
+RUNNER_SETTINGS = {"ray": ("address", "workers", "cpus_per_task", "mem_per_cpu_gb", "tasks_per_job", "time_limit_s"),
+                   "slurm": ("partition", "time_limit", "workers", "cpus_per_task", "mem_per_cpu_gb", "tasks_per_job",
+                             "qos", "env_command", "timeout_s")}
+ENV_VARS.update({f"{engine}_{name}": f"REFINERY_{engine.upper()}_{name.upper()}"
+                 for engine, names in RUNNER_SETTINGS.items() for name in names})
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
@@ -74,6 +83,12 @@ def _training(s: dict[str, Any]) -> TrainingResource:
     return TrainingResource(backend=s["training"], **optional)
 
 
+def _compute(s: dict[str, Any]) -> ComputeResource:
+    nested = {engine: {name: s[f"{engine}_{name}"] for name in names if s.get(f"{engine}_{name}") not in (None, "")}
+              for engine, names in RUNNER_SETTINGS.items()}
+    return ComputeResource(backend=s["runner"], workers=int(s["workers"]), **nested)
+
+
 def _storage(s: dict[str, Any]) -> StorageResource:
     root, raw = (dg.EnvVar(ENV_VARS[k]) if s[k] is REQUIRED else s[k] for k in ("root", "raw"))
     return StorageResource(root=root, raw_root=raw, endpoint_url=s.get("s3_endpoint") or None)
@@ -85,7 +100,7 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     config_file = s.get("config") or None
     if problems := config_problems(config_file):
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
-    return {"storage": _storage(s), "compute": ComputeResource(workers=int(s["workers"])),
+    return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),
             "hub": HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None),
             "training": _training(s)}
