@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from datatrove.executor import SlurmPipelineExecutor
+from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.stats import Stats
+
 from refinery.runners import _raise_if_incomplete
 from refinery.stage import PipelineRunner
 
@@ -28,9 +32,7 @@ def slurm_runner(partition: str, time_limit: str = "24:00:00", workers: int = -1
         env_command = f"source {Path(sys.prefix, 'bin', 'activate')}"
 
     def run(pipeline: list, tasks: int, logging_dir) -> None:
-        from datatrove.executor import SlurmPipelineExecutor
-
-        executor = SlurmPipelineExecutor(
+        executor = _Executor(
             pipeline=pipeline, tasks=tasks, time=time_limit, partition=partition, workers=workers,
             cpus_per_task=cpus_per_task, mem_per_cpu_gb=mem_per_cpu_gb, tasks_per_job=tasks_per_job, qos=qos,
             job_name=job_name, env_command=env_command, sbatch_args=sbatch_args, logging_dir=logging_dir,
@@ -42,6 +44,18 @@ def slurm_runner(partition: str, time_limit: str = "24:00:00", workers: int = -1
         _raise_if_incomplete(logging_dir, tasks)
 
     return run
+
+
+class _Executor(SlurmPipelineExecutor):
+    """An array task runs its `tasks_per_job` ranks one after the other on the same step objects, whose stats
+    datatrove never resets: each rank's stats file would include the ranks before it (stage summaries count
+    documents twice). Each rank starts from zero here. Module-level: the nodes unpickle it by reference."""
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        for step in self.pipeline:
+            if isinstance(step, PipelineStep):
+                step.stats = Stats(str(step))
+        return super()._run_for_rank(rank, local_rank, node_rank)
 
 
 def _wait(executor, job_id: str, poll_s: float, max_poll_s: float, timeout_s: float) -> None:
