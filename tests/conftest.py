@@ -36,6 +36,8 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
                 "REFINERY_LLM_CONCURRENCY", "REFINERY_LLM_BATCHES", "REFINERY_RETRY_FAILED", "ANTHROPIC_API_KEY", "OPENAI_API_KEY",
                 "REFINERY_TRAINING", "REFINERY_SAGEMAKER_API_URL", "REFINERY_SAGEMAKER_ROLE"):
         monkeypatch.delenv(var, raising=False)
+    for var in [v for v in os.environ if v == "REFINERY_RUNNER" or v.startswith(("REFINERY_RAY_", "REFINERY_SLURM_"))]:
+        monkeypatch.delenv(var)
     return home
 
 
