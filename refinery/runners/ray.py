@@ -20,7 +20,9 @@ def ray_runner(address: str | None = None, workers: int = -1, cpus_per_task: int
         from datatrove.executor import RayPipelineExecutor
 
         if not ray.is_initialized():  # once per process; later stages reuse the connection
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            # a local instance we may start needs no dashboard; its task logs go to logging_dir, not stdout.
+            # A given address gets no extra options: Ray Client (ray://) refuses some.
+            ray.init(address=address, **({} if address else {"include_dashboard": False, "log_to_driver": False}))
         RayPipelineExecutor(
             pipeline=pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, skip_completed=True,
             cpus_per_task=cpus_per_task, mem_per_cpu_gb=mem_per_cpu_gb, tasks_per_job=tasks_per_job,
