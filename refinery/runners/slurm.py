@@ -38,7 +38,9 @@ def slurm_runner(partition: str, time_limit: str = "24:00:00", workers: int = -1
             job_name=job_name, env_command=env_command, sbatch_args=sbatch_args, logging_dir=logging_dir,
             skip_completed=True,
         )
-        executor.run()  # submits (or does nothing when every task is complete: job_id -1)
+        # launch_job, not run(): run() inside any Slurm array task (a Dagster run launched by sbatch) would
+        # execute one of this pipeline's ranks itself instead of submitting. job_id -1: all tasks were complete
+        executor.launch_job()
         if executor.job_id not in (None, -1):
             _wait(executor, str(executor.job_id), poll_s, max_poll_s, timeout_s)
         _raise_if_incomplete(logging_dir, tasks)

@@ -63,3 +63,14 @@ def test_a_job_still_queued_at_the_timeout_fails_and_stays_queued(fake_slurm, tm
     with pytest.raises(RuntimeError, match=r"slurm job 1000 still PENDING after 1s .*scancel 1000"):
         _runner(timeout_s=1)(_two_inputs_one_corrupt(tmp_path), 2, str(tmp_path / "logs"))
     assert (fake_slurm / "1000.state").read_text() == "PENDING"
+
+
+def test_submits_even_from_inside_a_slurm_array_task(fake_slurm, tmp_path, monkeypatch):
+    # a Dagster run launched by sbatch: datatrove's run() would take this for one of the pipeline's own tasks
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "0")
+    src = tmp_path / "in"
+    src.mkdir()
+    with gzip.open(src / "a.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"id": "a", "text": "fine"}) + "\n")
+    _runner()([JsonlReader(str(src)), JsonlWriter(str(tmp_path / "out"))], 1, str(tmp_path / "logs"))
+    assert (fake_slurm / "1000.sh").exists() and (tmp_path / "logs" / "completions" / "00000").exists()
