@@ -40,18 +40,19 @@ def test_corpus_flow_on_slurm_equals_local(fake_slurm, local_outputs, tmp_path):
     assert submitted and "launch_pickled_pipeline" in submitted[0].read_text()
 
 
-def _two_inputs_one_corrupt(tmp_path) -> list:
+def _pipeline(tmp_path, corrupt_second: bool = True) -> list:
     src = tmp_path / "in"
     src.mkdir()
     with gzip.open(src / "a.jsonl.gz", "wt") as f:
         f.write(json.dumps({"id": "a", "text": "fine"}) + "\n")
-    (src / "b.jsonl.gz").write_bytes(b"not gzip")  # the array task reading it fails
+    if corrupt_second:
+        (src / "b.jsonl.gz").write_bytes(b"not gzip")  # the array task reading it fails
     return [JsonlReader(str(src)), JsonlWriter(str(tmp_path / "out"))]
 
 
 def test_a_failed_array_task_fails_the_stage_in_one_line(fake_slurm, tmp_path):
     with pytest.raises(RuntimeError) as e:
-        _runner()(_two_inputs_one_corrupt(tmp_path), 2, str(tmp_path / "logs"))
+        _runner()(_pipeline(tmp_path), 2, str(tmp_path / "logs"))
     message = str(e.value)
     assert "\n" not in message
     assert message.startswith("slurm job 1000 ended (COMPLETED x1, FAILED x1) with 1/2 tasks incomplete")
@@ -61,16 +62,12 @@ def test_a_failed_array_task_fails_the_stage_in_one_line(fake_slurm, tmp_path):
 def test_a_job_still_queued_at_the_timeout_fails_and_stays_queued(fake_slurm, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_SLURM_HOLD", "1")  # the scheduler never starts it
     with pytest.raises(RuntimeError, match=r"slurm job 1000 still PENDING after 1s .*scancel 1000"):
-        _runner(timeout_s=1)(_two_inputs_one_corrupt(tmp_path), 2, str(tmp_path / "logs"))
+        _runner(timeout_s=1)(_pipeline(tmp_path), 2, str(tmp_path / "logs"))
     assert (fake_slurm / "1000.state").read_text() == "PENDING"
 
 
 def test_submits_even_from_inside_a_slurm_array_task(fake_slurm, tmp_path, monkeypatch):
     # a Dagster run launched by sbatch: datatrove's run() would take this for one of the pipeline's own tasks
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "0")
-    src = tmp_path / "in"
-    src.mkdir()
-    with gzip.open(src / "a.jsonl.gz", "wt") as f:
-        f.write(json.dumps({"id": "a", "text": "fine"}) + "\n")
-    _runner()([JsonlReader(str(src)), JsonlWriter(str(tmp_path / "out"))], 1, str(tmp_path / "logs"))
+    _runner()(_pipeline(tmp_path, corrupt_second=False), 1, str(tmp_path / "logs"))
     assert (fake_slurm / "1000.sh").exists() and (tmp_path / "logs" / "completions" / "00000").exists()
