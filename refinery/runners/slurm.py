@@ -19,7 +19,8 @@ from refinery.runners import _raise_if_incomplete
 from refinery.stage import PipelineRunner
 
 # squeue states of a job that may still produce markers; QUERY_FAILED: slurmctld did not answer, ask again
-ACTIVE = {"QUERY_FAILED", "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "STAGE_OUT"}
+ACTIVE = {"QUERY_FAILED", "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED",
+          "STAGE_OUT"}
 
 
 def slurm_runner(partition: str, time_limit: str = "24:00:00", workers: int = -1, cpus_per_task: int = 1,
