@@ -2,13 +2,16 @@
 REFINERY_SLURM_* reach ComputeResource; an engine that cannot run from here is refused before any run."""
 import argparse
 import importlib.util
+import os
 
 import pytest
 
 from orchestration.cli import main
 from orchestration.cli.session import FLAGS, overrides
 from orchestration.profiles import resources_for
+from refinery.config_check import ConfigError
 from tests.conftest import SAMPLES
+from tests.runners.test_slurm_runner import FAKES
 
 
 def _refused(capsys, tmp_path, *extra) -> list[str]:
@@ -49,6 +52,7 @@ def test_bad_runner_environment_is_refused(dagster_home, tmp_path, capsys, monke
 
 def test_flags_and_environment_reach_the_compute_resource(dagster_home, monkeypatch):
     assert {"runner", "ray_address", "slurm_partition"} <= set(FLAGS)
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")  # sbatch, squeue
     monkeypatch.setenv("REFINERY_RUNNER", "slurm")  # the command line wins over it
     monkeypatch.setenv("REFINERY_RAY_TASKS_PER_JOB", "4")
     monkeypatch.setenv("REFINERY_SLURM_PARTITION", "cpu")
@@ -60,3 +64,9 @@ def test_flags_and_environment_reach_the_compute_resource(dagster_home, monkeypa
     assert resources_for("local")["compute"].runner().__qualname__.startswith("slurm_runner")
     monkeypatch.delenv("REFINERY_RUNNER")
     assert resources_for("local")["compute"].runner().__qualname__.startswith("local_runner")
+
+
+def test_the_ui_refuses_an_unusable_runner_when_it_loads(dagster_home, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    with pytest.raises(ConfigError, match="--runner slurm: sbatch and squeue not on PATH"):
+        resources_for("local", {"runner": "slurm", "slurm_partition": "cpu"})
