@@ -56,8 +56,8 @@ def main() -> None:
     counts = write_corpus(work / "raw", drops=1, docs_per_drop=args.docs)
     t = time.perf_counter()
     # a private instance (its own temp dir, short for Ray's socket paths), never another user's cluster
-    ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, log_to_driver=False,
-             _temp_dir=tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    ray_temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, log_to_driver=False, _temp_dir=ray_temp)
     ray_start = time.perf_counter() - t
     runners = {"local": local_runner(args.cpus),
                "ray": ray_runner(mem_per_cpu_gb=0.5, tasks_per_job=args.tasks_per_job)}
@@ -73,6 +73,7 @@ def main() -> None:
     finally:
         ray.shutdown()
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(ray_temp, ignore_errors=True)
     (local, local_stages, local_out), (on_ray, ray_stages, ray_out) = best["local"], best["ray"]
     assert local_out == ray_out, f"outputs differ: local {local_out}, ray {ray_out}"
     print(f"\ncorpus: {counts['documents']} documents, {counts['bytes'] / 1e6:.1f} MB raw, 1 drop, {args.cpus} CPUs, "

@@ -2,6 +2,7 @@
 documents, clusters and tokens as the local runner, and a failed task fails the stage."""
 import gzip
 import json
+import shutil
 import tempfile
 
 import pytest
@@ -17,10 +18,11 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="session")
 def ray_cluster():
     # its own temp dir (short: Ray's socket paths are length-limited): never another engineer's cluster
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _temp_dir=tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=temp)
     yield
     ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 # one actor per rank (the default tasks_per_job=1): with several ranks per actor, datatrove forks a process
