@@ -16,7 +16,9 @@ class RaySettings(dg.Config):
     workers: int = Field(-1, ge=-1)  # tasks at once; -1: as many as the cluster's free CPUs and memory fit
     cpus_per_task: int = Field(1, ge=1)
     mem_per_cpu_gb: float = Field(2, gt=0)  # reserved, not a cap: a task asking more than a node has never starts
-    tasks_per_job: int = Field(1, ge=1)  # ranks one actor runs at once: fewer actor start-ups for many small tasks
+    # ranks one actor runs at once, in a process pool datatrove forks inside the actor: fewer actor start-ups,
+    # but at 10 a pool child deadlocked after its ranks completed (README, "Compute runners"); keep 1
+    tasks_per_job: int = Field(1, ge=1)
     time_limit_s: int | None = Field(None, gt=0)  # a task running longer is killed (and its stage fails)
 
 
