@@ -13,7 +13,8 @@ def ray_runner(address: str | None = None, workers: int = -1, cpus_per_task: int
     """`address`: a running cluster (`host:6379`, `ray://host:10001`, `auto`); None attaches to the local
     instance if one runs (RAY_ADDRESS, `ray start`), else starts one. `workers`: tasks at once, -1 = as many
     as the cluster's CPUs and memory fit. Memory is reserved per task (cpus_per_task × mem_per_cpu_gb): a task
-    asking more than a node has never starts. `tasks_per_job`: ranks one actor runs, in parallel processes."""
+    asking more than a node has never starts. `tasks_per_job`: ranks one actor runs, in a process pool forked
+    inside it (keep 1: at 10 a pool child deadlocked after its ranks completed, see README)."""
 
     def run(pipeline: list, tasks: int, logging_dir) -> None:
         import ray
