@@ -11,19 +11,19 @@ from typing import Any
 
 import dagster as dg
 
-from refinery.config_check import ConfigError, config_problems
+from refinery.config_check import ConfigError, config_problems, runner_problems
 from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
 
 REQUIRED = object()  # no default: the environment must say (production roots)
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local",
-              "executor": "in_process"},
-    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "llm": "embedded", "training": "local",
-           "executor": "in_process"},
+    "local": {"root": "data", "raw": "samples/raw", "workers": 2, "runner": "local", "llm": "embedded",
+              "training": "local", "executor": "in_process"},
+    "ci": {"root": "data", "raw": "samples/raw", "workers": 2, "runner": "local", "llm": "embedded",
+           "training": "local", "executor": "in_process"},
     # production roots are mandatory: fail at load time rather than write to a local folder by accident
-    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "llm": "embedded", "training": "local",
-             "executor": "multiprocess", "max_concurrent": 2},
+    "prod": {"root": REQUIRED, "raw": REQUIRED, "workers": 8, "runner": "local", "llm": "embedded",
+             "training": "local", "executor": "multiprocess", "max_concurrent": 2},
 }
 
 ENV_VARS = {  # setting -> the environment variable that stands in for it when the command line is silent
@@ -34,11 +34,17 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
-    "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT",
-    "compute": "REFINERY_COMPUTE", "processing_image": "REFINERY_PROCESSING_IMAGE",
-    "processing_role": "REFINERY_PROCESSING_ROLE", "processing_instance_type": "REFINERY_PROCESSING_INSTANCE_TYPE",
-    "processing_instances": "REFINERY_PROCESSING_INSTANCES",
+    "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT", "runner": "REFINERY_RUNNER",
+    "processing_image": "REFINERY_PROCESSING_IMAGE", "processing_role": "REFINERY_PROCESSING_ROLE",
+    "processing_instance_type": "REFINERY_PROCESSING_INSTANCE_TYPE", "processing_instances": "REFINERY_PROCESSING_INSTANCES",
 }
+# the runners' own settings (resources.compute.RaySettings/SlurmSettings): setting ray_address is
+# compute.ray.address, from REFINERY_RAY_ADDRESS
+RUNNER_SETTINGS = {"ray": ("address", "workers", "cpus_per_task", "mem_per_cpu_gb", "tasks_per_job", "time_limit_s"),
+                   "slurm": ("partition", "time_limit", "workers", "cpus_per_task", "mem_per_cpu_gb", "tasks_per_job",
+                             "qos", "env_command", "timeout_s")}
+ENV_VARS.update({f"{engine}_{name}": f"REFINERY_{engine.upper()}_{name.upper()}"
+                 for engine, names in RUNNER_SETTINGS.items() for name in names})
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
@@ -82,15 +88,16 @@ def _training(s: dict[str, Any]) -> TrainingResource:
 
 
 def _compute(s: dict[str, Any]) -> ComputeResource:
-    """compute=sagemaker runs each corpus stage as a SageMaker Processing job; local (default) runs datatrove here."""
-    if s.get("compute", "local") == "local":
-        return ComputeResource(workers=int(s["workers"]))
+    """runner: local (default) runs datatrove here; ray and slurm through datatrove's executors; sagemaker runs
+    each corpus stage as one SageMaker Processing job."""
+    nested = {engine: {name: s[f"{engine}_{name}"] for name in names if s.get(f"{engine}_{name}") not in (None, "")}
+              for engine, names in RUNNER_SETTINGS.items()}
     processing = {field: s[name] for field, name in (
         ("image_uri", "processing_image"), ("role_arn", "processing_role"), ("instance_type", "processing_instance_type"),
         ("region", "region"), ("endpoint", "sagemaker_api_url")) if s.get(name)}
     if s.get("processing_instances"):
         processing["instance_count"] = int(s["processing_instances"])
-    return ComputeResource(backend=s["compute"], workers=int(s["workers"]), sagemaker=processing)
+    return ComputeResource(backend=s["runner"], workers=int(s["workers"]), sagemaker=processing, **nested)
 
 
 def _storage(s: dict[str, Any]) -> StorageResource:
@@ -117,7 +124,7 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     """The resources of environment `env` (default: REFINERY_ENV, else local). `overrides`: the CLI's values."""
     s = settings_for(env or os.environ.get("REFINERY_ENV", "local"), overrides)
     config_file = s.get("config") or None
-    if problems := config_problems(config_file):
+    if problems := config_problems(config_file) + runner_problems(s["runner"], s.get("slurm_partition"), os.environ):
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
     return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),

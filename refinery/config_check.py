@@ -32,7 +32,7 @@ def config_problems(path: str | Path | None) -> list[str]:
 
 
 def run_problems(command: str, *, config: str | None = None, raw: str | None = None, workers: int | None = None,
-                 llm: str | None = None, model: str | None = None, llm_base_url: str | None = None,
+                 runner: str | None = None, slurm_partition: str | None = None, llm: str | None = None, model: str | None = None, llm_base_url: str | None = None,
                  env: dict[str, str] | None = None) -> list[str]:
     """Problems of a `refinery <command>` invocation: the configuration, then the command-line values and the
     environment variables that stand in for them."""
@@ -42,6 +42,8 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
     problems += _executor_problems(env)
     if command in ("run", "corpus"):
         problems += _corpus_problems(raw or env.get("REFINERY_RAW") or "samples/raw", workers, env)
+        problems += runner_problems(runner or env.get("REFINERY_RUNNER") or "local",
+                                    slurm_partition or env.get("REFINERY_SLURM_PARTITION"), env)
     if command in ("run", "sft", "preference"):
         problems += _llm_problems(llm or env.get("REFINERY_LLM") or "embedded",
                                   model or env.get("REFINERY_LLM_MODEL"),
@@ -154,6 +156,48 @@ def _executor_problems(env: dict[str, str]) -> list[str]:
     if env.get("REFINERY_MAX_CONCURRENT") and not (env["REFINERY_MAX_CONCURRENT"].isdigit()
                                                    and int(env["REFINERY_MAX_CONCURRENT"]) >= 1):
         problems.append(f"REFINERY_MAX_CONCURRENT: must be an integer ≥ 1 (got {env['REFINERY_MAX_CONCURRENT']!r})")
+    return problems
+
+
+# the runners' numeric settings, as environment variables (resources.compute.RaySettings/SlurmSettings)
+_RUNNER_NUMBERS = {"REFINERY_RAY_WORKERS": (int, -1), "REFINERY_RAY_CPUS_PER_TASK": (int, 1),
+                   "REFINERY_RAY_MEM_PER_CPU_GB": (float, 0), "REFINERY_RAY_TASKS_PER_JOB": (int, 1),
+                   "REFINERY_RAY_TIME_LIMIT_S": (int, 1), "REFINERY_SLURM_WORKERS": (int, -1),
+                   "REFINERY_SLURM_CPUS_PER_TASK": (int, 1), "REFINERY_SLURM_MEM_PER_CPU_GB": (int, 1),
+                   "REFINERY_SLURM_TASKS_PER_JOB": (int, 1), "REFINERY_SLURM_TIMEOUT_S": (float, 1)}
+
+
+def runner_problems(runner: str, slurm_partition: str | None, env: dict[str, str]) -> list[str]:
+    """The runner's engine must be usable from here: ray importable; sbatch and squeue on PATH, a partition."""
+    import importlib.util
+    import shutil
+
+    if runner not in ("local", "ray", "slurm", "sagemaker"):
+        return [f"REFINERY_RUNNER: unknown runner {runner!r}; known: local, ray, slurm, sagemaker"]
+    problems = []
+    for var, (kind, low) in _RUNNER_NUMBERS.items():
+        if var.startswith(f"REFINERY_{runner.upper()}_") and env.get(var):
+            try:
+                ok = kind(env[var]) > low if low == 0 else kind(env[var]) >= low
+            except ValueError:
+                ok = False
+            if not ok:
+                bound = "> 0" if low == 0 else f"≥ {low}"
+                problems.append(f"{var}: must be {'an integer' if kind is int else 'a number'} {bound} (got {env[var]!r})")
+    if runner == "ray" and importlib.util.find_spec("ray") is None:
+        problems.append("--runner ray: the ray package is not installed in this environment (see pyproject.toml)")
+    if runner == "sagemaker":
+        missing = [var for var in ("REFINERY_PROCESSING_IMAGE", "REFINERY_PROCESSING_ROLE") if not env.get(var)]
+        if missing:
+            problems.append(f"--runner sagemaker needs {' and '.join(missing)} (the image with this version "
+                            "installed, the processing jobs' IAM role)")
+    if runner == "slurm":
+        path = env.get("PATH", os.defpath)
+        missing = [tool for tool in ("sbatch", "squeue") if shutil.which(tool, path=path) is None]
+        if missing:
+            problems.append(f"--runner slurm: {' and '.join(missing)} not on PATH; run from a Slurm login node")
+        if not slurm_partition:
+            problems.append("--runner slurm needs --slurm-partition or REFINERY_SLURM_PARTITION")
     return problems
 
 

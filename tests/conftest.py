@@ -37,6 +37,8 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
                 "REFINERY_TRAINING", "REFINERY_SAGEMAKER_API_URL", "REFINERY_SAGEMAKER_ROLE",
                 "REFINERY_EXECUTOR", "REFINERY_MAX_CONCURRENT", "REFINERY_DAGSTER_PG_URL"):
         monkeypatch.delenv(var, raising=False)
+    for var in [v for v in os.environ if v == "REFINERY_RUNNER" or v.startswith(("REFINERY_RAY_", "REFINERY_SLURM_"))]:
+        monkeypatch.delenv(var)
     return home
 
 

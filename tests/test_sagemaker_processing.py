@@ -171,11 +171,11 @@ def test_resource_settings(tmp_path):
 def test_environment_selects_the_sagemaker_runner(monkeypatch):
     from orchestration.profiles import resources_for
 
-    for var, val in {"REFINERY_COMPUTE": "sagemaker", "REFINERY_PROCESSING_IMAGE": IMAGE, "REFINERY_PROCESSING_ROLE": ROLE,
+    for var, val in {"REFINERY_RUNNER": "sagemaker", "REFINERY_PROCESSING_IMAGE": IMAGE, "REFINERY_PROCESSING_ROLE": ROLE,
                      "REFINERY_PROCESSING_INSTANCES": "4", "AWS_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(var, val)
     compute = resources_for("local")["compute"]
     assert compute.backend == "sagemaker" and compute.sagemaker.instance_count == 4
     assert (compute.sagemaker.image_uri, compute.sagemaker.role_arn, compute.sagemaker.region) == (IMAGE, ROLE, "eu-west-1")
-    monkeypatch.delenv("REFINERY_COMPUTE")
+    monkeypatch.delenv("REFINERY_RUNNER")
     assert resources_for("local")["compute"].backend == "local"

@@ -100,7 +100,14 @@ def _corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", help="raw root: a folder or s3://bucket/prefix with one sub-folder per drop")
     p.add_argument("--drop", action="append", help="only this drop (repeatable); default: all drops")
     p.add_argument("--s3-endpoint", dest="s3_endpoint", help="S3-compatible endpoint URL (MinIO, moto, ...)")
-    p.add_argument("--workers", type=int, help="datatrove tasks run at once (default 2)")
+    p.add_argument("--workers", type=int, help="datatrove tasks run at once by the local runner (default 2)")
+    p.add_argument("--runner", choices=["local", "ray", "slurm", "sagemaker"],
+                   help="where datatrove tasks run: local processes (default), a Ray cluster, Slurm job arrays or SageMaker "
+                        "Processing jobs; their settings: REFINERY_RAY_* / REFINERY_SLURM_* / REFINERY_PROCESSING_* "
+                        "(README, 'Compute runners')")
+    p.add_argument("--ray-address", dest="ray_address",
+                   help="Ray cluster to use (host:6379, ray://host:10001, auto); default: the local instance")
+    p.add_argument("--slurm-partition", dest="slurm_partition", help="Slurm partition the job arrays go to")
     p.add_argument("--dry-run", dest="dry_run", action="store_true",
                    help="print what would run: per drop, its files and which corpus stages would run or be reused "
                         "(`run` adds the LLM estimate of --estimate); nothing runs, nothing is sent")

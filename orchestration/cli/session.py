@@ -12,7 +12,8 @@ from pathlib import Path
 # exit codes: 0 done, 1 a run failed, 2 bad configuration or arguments (nothing ran), 130 interrupted
 BUSY = 75  # EX_TEMPFAIL: another run holds the storage lock; try again later
 # command-line flag -> the setting it gives (orchestration.profiles.ENV_VARS names them all)
-FLAGS = ("raw", "root", "config", "s3_endpoint", "workers", "llm", "model", "llm_base_url", "budget")
+FLAGS = ("raw", "root", "config", "s3_endpoint", "workers", "runner", "ray_address", "slurm_partition", "llm", "model",
+         "llm_base_url", "budget")
 
 
 def prepare_env(args: argparse.Namespace) -> bool:
@@ -54,7 +55,8 @@ def check_args(args: argparse.Namespace, command: str) -> bool:
     if getattr(args, "checked", False):
         return True
     problems = run_problems(command, config=args.config, raw=getattr(args, "raw", None),
-                            workers=getattr(args, "workers", None), llm=getattr(args, "llm", None),
+                            workers=getattr(args, "workers", None), runner=getattr(args, "runner", None),
+                            slurm_partition=getattr(args, "slurm_partition", None), llm=getattr(args, "llm", None),
                             model=getattr(args, "model", None), llm_base_url=getattr(args, "llm_base_url", None))
     budget = getattr(args, "budget", None)
     if budget is not None and not budget >= 0:

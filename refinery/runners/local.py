@@ -1,8 +1,7 @@
-"""Compute backends for datatrove pipelines: a runner takes (pipeline, tasks, logging_dir) and returns when
-every task is done. Local is the default; a cluster backend must be one of datatrove's own
-executors (Slurm, Ray) wrapped the same way, never a home-made scheduler."""
+"""datatrove's LocalPipelineExecutor: processes on this machine."""
 from __future__ import annotations
 
+from refinery.runners import _raise_if_incomplete
 from refinery.stage import PipelineRunner
 
 
@@ -17,14 +16,3 @@ def local_runner(workers: int = 2, start_method: str = "forkserver") -> Pipeline
         _raise_if_incomplete(logging_dir, tasks)
 
     return run
-
-
-def _raise_if_incomplete(logging_dir, tasks: int) -> None:
-    """datatrove logs a failed task and moves on; a stage with a failed task must not be marked done."""
-    from datatrove.io import get_datafolder
-
-    folder = get_datafolder(logging_dir)
-    done = set(folder.list_files("completions")) if folder.exists("completions") else set()
-    missing = [r for r in range(tasks) if f"completions/{r:05d}" not in done]
-    if missing:
-        raise RuntimeError(f"{len(missing)}/{tasks} datatrove tasks failed (ranks {missing[:10]}); see {folder.path}/logs")
