@@ -40,9 +40,12 @@ def test_ray_not_installed_is_refused(dagster_home, tmp_path, capsys, monkeypatc
 
 
 @pytest.mark.parametrize("env, expected", [
-    ({"REFINERY_RUNNER": "k8s"}, "error: REFINERY_RUNNER: unknown runner 'k8s'; known: local, ray, slurm"),
+    ({"REFINERY_RUNNER": "k8s"}, "error: REFINERY_RUNNER: unknown runner 'k8s'; known: local, ray, slurm, sagemaker"),
     ({"REFINERY_RUNNER": "ray", "REFINERY_RAY_CPUS_PER_TASK": "two"},
      "error: REFINERY_RAY_CPUS_PER_TASK: must be an integer ≥ 1 (got 'two')"),
+    ({"REFINERY_RUNNER": "sagemaker", "REFINERY_PROCESSING_IMAGE": "img:1"},
+     "error: --runner sagemaker needs REFINERY_PROCESSING_ROLE (the image with this version installed, the "
+     "processing jobs' IAM role)"),
 ])
 def test_bad_runner_environment_is_refused(dagster_home, tmp_path, capsys, monkeypatch, env, expected):
     for var, value in env.items():
