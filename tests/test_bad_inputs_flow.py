@@ -31,6 +31,7 @@ def test_bad_inputs_are_quarantined_and_the_run_finishes(tmp_path, dagster_home)
             builders.jsonl_with_broken_line(drop).name]
 
     summary = tmp_path / "summary.json"
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rc = main(["corpus", "--raw", str(tmp_path / "raw"), "--root", str(tmp_path / "out"), "--json", str(summary)])
     report = json.loads(summary.read_text())["drops"]["2026-12-01"]
     assert rc == 0 and report["success"], report
@@ -49,5 +50,6 @@ def test_bad_inputs_are_quarantined_and_the_run_finishes(tmp_path, dagster_home)
     assert not set(bad) & sources
     assert sum(1 for d in extracted if d["metadata"]["source"].endswith(good[-1])) >= 2  # good JSONL lines kept
     assert by_file.get(nested) == ["too_deeply_nested"] and nested not in sources
-    # files are streamed one by one: the 15 MB line and the 300 MB bomb never blow up this process
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 2 * 1024 * 1024  # KiB: under 2 GiB
+    # files are streamed one by one: the 15 MB line and the 300 MB bomb never blow up this process. ru_maxrss is
+    # the session's high-water mark (earlier tests load models), so the run may raise it by under 1 GiB
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 1024 * 1024  # KiB
