@@ -115,8 +115,9 @@ class StageProgress:
 
 @contextmanager
 def watch(name: str, folder: DataFolder, tasks: int, expected: int | None = None,
-          interval: float = INTERVAL, tick: float = 2.0) -> Iterator[StageProgress]:
-    """Reports `name`'s progress while the body runs; logs a last line only if it logged one before."""
+          interval: float = INTERVAL, tick: float = WRITE_EVERY) -> Iterator[StageProgress]:
+    """Reports `name`'s progress while the body runs; logs a last line only if it logged one before. Polls as
+    often as tasks write their counts: listing the log folder more often (S3) would only read the same files."""
     progress = StageProgress(name, folder, tasks, expected, interval)
     stop = threading.Event()
 
