@@ -14,6 +14,7 @@ import re
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.utils.word_tokenizers import WordTokenizer
 
 from refinery.filters.reasons import ReasonedFilter
 from refinery.text_blocks import prose, words
@@ -91,11 +92,27 @@ class ProseQuality(ReasonedFilter, BaseFilter):
         return True
 
 
+class ProseWords(WordTokenizer):
+    """`text_blocks.words` behind datatrove's word-tokenizer interface (a filter's `language` may be a
+    tokenizer), for the datatrove rules the `documents` profile runs on prose: punctuation is not a word
+    there, as in ProseQuality, and no filter worker pays spaCy's ~3 s load for one split."""
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return words(text)
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        raise NotImplementedError("ProseWords splits words only")
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        raise NotImplementedError("ProseWords splits words only")
+
+
 class OnProse(BaseFilter):
     """Mixin, placed before a datatrove filter: the filter sees the document's prose, and the document keeps
     its text. For filters that only read the text (repetition, FineWeb's line rules), never ones that rewrite it."""
 
     def __init__(self, *args, min_prose_words: int = 30, **kwargs):
+        kwargs.setdefault("language", ProseWords())
         super().__init__(*args, **kwargs)
         self.min_prose_words = min_prose_words  # less prose is not judged (n-gram rules reject any short text)
 
