@@ -34,6 +34,7 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
+    "training_source": "REFINERY_TRAINING_SOURCE",
     "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT", "runner": "REFINERY_RUNNER",
     "processing_image": "REFINERY_PROCESSING_IMAGE", "processing_role": "REFINERY_PROCESSING_ROLE",
     "processing_instance_type": "REFINERY_PROCESSING_INSTANCE_TYPE", "processing_instances": "REFINERY_PROCESSING_INSTANCES",
@@ -83,7 +84,8 @@ def _llm(s: dict[str, Any]) -> LLMResource:
 def _training(s: dict[str, Any]) -> TrainingResource:
     """training=sagemaker runs real training jobs and endpoints; local (default) records them."""
     optional = {field: s[name] for field, name in (("region_name", "region"), ("endpoint_url", "sagemaker_api_url"),
-                                                   ("role_arn", "sagemaker_role")) if s.get(name)}
+                                                   ("role_arn", "sagemaker_role"),
+                                                   ("source_dir", "training_source")) if s.get(name)}
     return TrainingResource(backend=s["training"], **optional)
 
 
