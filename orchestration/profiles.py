@@ -5,6 +5,7 @@ resources' own config), the environment variable named in `ENV_VARS` (what the U
 environment's profile. Keys only ever come from EnvVar, so Dagster masks them."""
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,33 @@ RUNNER_SETTINGS = {"ray": ("address", "workers", "cpus_per_task", "mem_per_cpu_g
 ENV_VARS.update({f"{engine}_{name}": f"REFINERY_{engine.upper()}_{name.upper()}"
                  for engine, names in RUNNER_SETTINGS.items() for name in names})
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+
+
+# Run pod size on Kubernetes per job kind, (CPU, GiB): what a job's `dagster-k8s/config` tag asks the
+# K8sRunLauncher for (k8s_tags). The corpus pod does the work itself with the local runner (a CPU and 3 GiB per
+# datatrove worker: docs/scaling.md's 2 GiB a worker plus the serial passes; at least 8 GiB) and only
+# coordinates with ray/slurm/sagemaker. sft: chunking, the dataset; llm: generation against a remote LLM or the
+# 135M embedded one; train: SageMaker trains, the pod polls.
+POD_SIZES: dict[str, tuple[int, int]] = {"corpus_remote": (2, 4), "sft": (2, 8), "llm": (2, 8), "train": (1, 2)}
+GIB_PER_WORKER = 3
+
+
+def pod_resources(kind: str, env: str | None = None) -> dict[str, dict[str, str]]:
+    """Kubernetes resource requirements of a `kind` run pod under environment `env`'s runner and workers.
+    Memory limit = request: a pod over budget is OOM-killed instead of starving its node; no CPU limit, so
+    datatrove's workers are never throttled."""
+    if kind == "corpus":
+        s = settings_for(env or os.environ.get("REFINERY_ENV", "local"))
+        workers = int(s["workers"])
+        cpu, gib = (workers, max(8, GIB_PER_WORKER * workers)) if s["runner"] == "local" else POD_SIZES["corpus_remote"]
+    else:
+        cpu, gib = POD_SIZES[kind]
+    return {"requests": {"cpu": str(cpu), "memory": f"{gib}Gi"}, "limits": {"memory": f"{gib}Gi"}}
+
+
+def k8s_tags(kind: str, env: str | None = None) -> dict[str, str]:
+    """The `dagster-k8s/config` tag of a job (JSON, as dagster-k8s reads a run's string tags)."""
+    return {"dagster-k8s/config": json.dumps({"container_config": {"resources": pod_resources(kind, env)}})}
 
 
 def settings_for(env: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
