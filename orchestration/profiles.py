@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from refinery.config_check import ConfigError, config_problems, runner_problems
+from refinery.config_check import ConfigError, check_file, runner_problems, training_problems
 from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
 
 REQUIRED = object()  # no default: the environment must say (production roots)
@@ -154,7 +154,12 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     """The resources of environment `env` (default: REFINERY_ENV, else local). `overrides`: the CLI's values."""
     s = settings_for(env or os.environ.get("REFINERY_ENV", "local"), overrides)
     config_file = s.get("config") or None
-    if problems := config_problems(config_file) + runner_problems(s["runner"], s.get("slurm_partition"), os.environ):
+    problems, loaded = check_file(config_file)
+    problems += runner_problems(s["runner"], s.get("slurm_partition"), os.environ)
+    if loaded is not None:
+        problems += training_problems(loaded.preference.training, s["training"], s.get("sagemaker_role"),
+                                      s.get("training_source"))
+    if problems:
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
     return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),
