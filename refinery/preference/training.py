@@ -36,12 +36,12 @@ log = logging.getLogger(__name__)
 _SM_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # job, model, endpoint(-config) names
 _MAX_ATTEMPT_SUFFIX = len("-a99")
 _JOB_BUSY = {"InProgress", "Stopping"}
+_ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
 ALGORITHMS = ("dpo", "kto", "orpo")  # what infra/training/train.py trains
 # the entry point's folder in a checkout (the image copies it and sets REFINERY_TRAINING_SOURCE)
 REPO_SOURCE_DIR = Path(__file__).resolve().parents[2] / "infra" / "training"
 ENTRY_POINT = "train.py"
 METRICS = {"train:loss": r"training_loss=([0-9.eE+-]+)"}
-_ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
 
 
 class TrainingOptions(StrictOptions):
