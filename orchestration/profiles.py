@@ -5,13 +5,14 @@ resources' own config), the environment variable named in `ENV_VARS` (what the U
 environment's profile. Keys only ever come from EnvVar, so Dagster masks them."""
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 
-from refinery.config_check import ConfigError, config_problems, runner_problems
+from refinery.config_check import ConfigError, check_file, runner_problems, training_problems
 from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
 
 REQUIRED = object()  # no default: the environment must say (production roots)
@@ -34,6 +35,7 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
+    "training_source": "REFINERY_TRAINING_SOURCE",
     "executor": "REFINERY_EXECUTOR", "max_concurrent": "REFINERY_MAX_CONCURRENT", "runner": "REFINERY_RUNNER",
     "processing_image": "REFINERY_PROCESSING_IMAGE", "processing_role": "REFINERY_PROCESSING_ROLE",
     "processing_instance_type": "REFINERY_PROCESSING_INSTANCE_TYPE", "processing_instances": "REFINERY_PROCESSING_INSTANCES",
@@ -46,6 +48,33 @@ RUNNER_SETTINGS = {"ray": ("address", "workers", "cpus_per_task", "mem_per_cpu_g
 ENV_VARS.update({f"{engine}_{name}": f"REFINERY_{engine.upper()}_{name.upper()}"
                  for engine, names in RUNNER_SETTINGS.items() for name in names})
 KEYS = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+
+
+# Run pod size on Kubernetes per job kind, (CPU, GiB): what a job's `dagster-k8s/config` tag asks the
+# K8sRunLauncher for (k8s_tags). The corpus pod does the work itself with the local runner (a CPU and 3 GiB per
+# datatrove worker: docs/scaling.md's 2 GiB a worker plus the serial passes; at least 8 GiB) and only
+# coordinates with ray/slurm/sagemaker. sft: chunking, the dataset; llm: generation against a remote LLM or the
+# 135M embedded one; train: SageMaker trains, the pod polls.
+POD_SIZES: dict[str, tuple[int, int]] = {"corpus_remote": (2, 4), "sft": (2, 8), "llm": (2, 8), "train": (1, 2)}
+GIB_PER_WORKER = 3
+
+
+def pod_resources(kind: str, env: str | None = None) -> dict[str, dict[str, str]]:
+    """Kubernetes resource requirements of a `kind` run pod under environment `env`'s runner and workers.
+    Memory limit = request: a pod over budget is OOM-killed instead of starving its node; no CPU limit, so
+    datatrove's workers are never throttled."""
+    if kind == "corpus":
+        s = settings_for(env or os.environ.get("REFINERY_ENV", "local"))
+        workers = int(s["workers"])
+        cpu, gib = (workers, max(8, GIB_PER_WORKER * workers)) if s["runner"] == "local" else POD_SIZES["corpus_remote"]
+    else:
+        cpu, gib = POD_SIZES[kind]
+    return {"requests": {"cpu": str(cpu), "memory": f"{gib}Gi"}, "limits": {"memory": f"{gib}Gi"}}
+
+
+def k8s_tags(kind: str, env: str | None = None) -> dict[str, str]:
+    """The `dagster-k8s/config` tag of a job (JSON, as dagster-k8s reads a run's string tags)."""
+    return {"dagster-k8s/config": json.dumps({"container_config": {"resources": pod_resources(kind, env)}})}
 
 
 def settings_for(env: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -83,7 +112,8 @@ def _llm(s: dict[str, Any]) -> LLMResource:
 def _training(s: dict[str, Any]) -> TrainingResource:
     """training=sagemaker runs real training jobs and endpoints; local (default) records them."""
     optional = {field: s[name] for field, name in (("region_name", "region"), ("endpoint_url", "sagemaker_api_url"),
-                                                   ("role_arn", "sagemaker_role")) if s.get(name)}
+                                                   ("role_arn", "sagemaker_role"),
+                                                   ("source_dir", "training_source")) if s.get(name)}
     return TrainingResource(backend=s["training"], **optional)
 
 
@@ -124,7 +154,12 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     """The resources of environment `env` (default: REFINERY_ENV, else local). `overrides`: the CLI's values."""
     s = settings_for(env or os.environ.get("REFINERY_ENV", "local"), overrides)
     config_file = s.get("config") or None
-    if problems := config_problems(config_file) + runner_problems(s["runner"], s.get("slurm_partition"), os.environ):
+    problems, loaded = check_file(config_file)
+    problems += runner_problems(s["runner"], s.get("slurm_partition"), os.environ)
+    if loaded is not None:
+        problems += training_problems(loaded.preference.training, s["training"], s.get("sagemaker_role"),
+                                      s.get("training_source"))
+    if problems:
         raise ConfigError(problems)  # the UI shows these lines when it loads the code location, before any run
     return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),

@@ -50,6 +50,9 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
                                   llm_base_url or env.get("REFINERY_LLM_BASE_URL"), env)
     if command in ("run", "preference") and config and not problems:
         problems += _source_problems(loaded.preference, llm or env.get("REFINERY_LLM") or "embedded", env)
+    if command in ("run", "preference") and loaded is not None:
+        problems += training_problems(loaded.preference.training, env.get("REFINERY_TRAINING"),
+                                      env.get("REFINERY_SAGEMAKER_ROLE"), env.get("REFINERY_TRAINING_SOURCE"))
     return problems
 
 
@@ -213,6 +216,25 @@ def _llm_problems(backend: str, model: str | None, base_url: str | None, env: di
     if backend not in ("embedded", "anthropic", "openai", "sagemaker"):
         return [f"REFINERY_LLM: unknown backend {backend!r}; known: embedded, anthropic, openai, sagemaker"]
     return []
+
+
+def training_problems(training: Any, backend: str | None, role: str | None, source: str | None) -> list[str]:
+    """SageMaker training (REFINERY_TRAINING=sagemaker) needs a role and the entry point's folder; found now,
+    not when the round reaches its paid step. `role`, `source`: REFINERY_SAGEMAKER_ROLE/_TRAINING_SOURCE."""
+    from refinery.preference.training import ENTRY_POINT, REPO_SOURCE_DIR
+
+    if backend != "sagemaker":
+        return []
+    problems = []
+    if not (role or training.role_arn):
+        problems.append("REFINERY_TRAINING=sagemaker needs REFINERY_SAGEMAKER_ROLE (or preference.training.role_arn): "
+                        "the training job's IAM role")
+    where = source or training.source_dir
+    folder = Path(where) if where else REPO_SOURCE_DIR
+    if not (folder / ENTRY_POINT).is_file():
+        problems.append(f"REFINERY_TRAINING=sagemaker: no {ENTRY_POINT} in {folder}: set REFINERY_TRAINING_SOURCE "
+                        "(or preference.training.source_dir) to the folder holding infra/training/train.py")
+    return problems
 
 
 def _source_problems(preference: Any, default_backend: str, env: dict[str, str]) -> list[str]:

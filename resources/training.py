@@ -16,6 +16,7 @@ class TrainingResource(dg.ConfigurableResource):
     region_name: str | None = None
     endpoint_url: str | None = None  # SageMaker API endpoint override (VPC endpoint, moto)
     role_arn: str | None = None  # overrides training.role_arn, e.g. per environment
+    source_dir: str | None = None  # overrides training.source_dir: the folder with train.py (the image's copy)
 
     def trainer(self, options: TrainingOptions, folder: DataFolder) -> Trainer:
         """`folder`: where the local backend records its jobs; SageMaker keeps its own records."""
@@ -23,6 +24,7 @@ class TrainingResource(dg.ConfigurableResource):
         from refinery.preference.training import LocalTrainer, SageMakerTrainer
         if self.backend == "local":
             return LocalTrainer(options, folder)
-        if self.role_arn:
-            options = type(options).model_validate({**options.model_dump(), "role_arn": self.role_arn})
-        return SageMakerTrainer(options, region_name=self.region_name, endpoint_url=self.endpoint_url)
+        override = {k: v for k, v in (("role_arn", self.role_arn), ("source_dir", self.source_dir)) if v}
+        if override:
+            options = type(options).model_validate({**options.model_dump(), **override})
+        return SageMakerTrainer(options, region_name=self.region_name, endpoint_url=self.endpoint_url, storage=folder)

@@ -9,6 +9,8 @@ import dagster as dg
 import psycopg2
 import pytest
 import yaml
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.events import DagsterEventType
 from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.storage.dagster_run import DagsterRunStatus
@@ -23,7 +25,7 @@ from orchestration.cli import main
 from orchestration.instance import LOCAL_YAML, PG_URL_VAR, TEAM_YAML, masked, prepare_home
 from orchestration.instance import pg_url as url_from_config
 from orchestration.profiles import executor_for
-from tests.conftest import SAMPLES
+from tests.conftest import REPO, SAMPLES
 from tests.pg_server import free_port
 
 DROP = "2026-12-01"
@@ -212,3 +214,36 @@ def test_team_config_keeps_the_local_queue_and_a_team_runs_steps_in_processes(mo
     monkeypatch.setenv("REFINERY_EXECUTOR", "multiprocess")
     monkeypatch.setenv("REFINERY_MAX_CONCURRENT", "3")
     assert executor_for("local").config_schema.resolve_config({}).value["config"]["max_concurrent"] == 3
+
+
+def test_a_team_run_executes_its_steps_in_processes_of_their_own(pg_url, dagster_home, tmp_path, monkeypatch):
+    """REFINERY_EXECUTOR=multiprocess, as the prod profile has it: a run launched the way the daemon's run
+    worker executes it (a reconstructable job, not execute_in_process) on the PostgreSQL instance; each step
+    (the first stage and its check: a spawned process starts in ~5-10 s here) runs in a process of its own."""
+    flags = _small_corpus(tmp_path)
+    for flag, value in zip(flags[::2], flags[1::2]):
+        monkeypatch.setenv(f"REFINERY_{flag.removeprefix('--').upper()}", value)
+    monkeypatch.setenv("REFINERY_EXECUTOR", "multiprocess")
+    monkeypatch.setenv("REFINERY_MAX_CONCURRENT", "2")
+    home, problems = prepare_home()
+    assert problems == []
+    instance = dg.DagsterInstance.from_config(str(home))
+    instance.add_dynamic_partitions("drops", [DROP])
+    job = ReconstructableRepository.for_module("tests.team_location", "team_definitions",
+                                               working_directory=str(REPO)).get_reconstructable_job("corpus_job")
+    selection = [dg.AssetKey("extracted_documents")]
+    with dg.execute_job(job, instance, tags={"dagster/partition": DROP}, asset_selection=selection) as result:
+        assert result.success
+        run_id = result.run_id
+    records = instance.all_logs(run_id)
+    events = [r.dagster_event for r in records if r.dagster_event]
+    started = {e.step_key: e.pid for e in events if e.event_type == DagsterEventType.STEP_START}
+    assert set(started) == {"extracted_documents", "extracted_documents_extracted_ids_unique"}
+    assert os.getpid() not in started.values() and len(set(started.values())) == len(started)
+    workers = [e for e in events if e.event_type == DagsterEventType.STEP_WORKER_STARTED]
+    assert len(workers) == len(started)
+    assert "multiprocess executor" in next(r.user_message for r in records if r.dagster_event
+                                          and r.dagster_event.event_type == DagsterEventType.ENGINE_EVENT)
+    materialized = {e.asset_key.path[0] for e in events if e.event_type == DagsterEventType.ASSET_MATERIALIZATION}
+    assert materialized == {"extracted_documents"}
+    assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS

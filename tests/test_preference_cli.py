@@ -99,3 +99,20 @@ def test_a_configured_prompt_collection_that_is_missing_is_an_error(tmp_path, da
     assert main(["preference", "--root", str(tmp_path / "data"), "--config", str(config)]) == 1
     captured = capsys.readouterr()
     assert "preference.prompts.collection: no .jsonl or .csv file at" in captured.out + captured.err
+
+
+def test_sagemaker_training_without_a_role_or_entry_point_is_refused_before_a_run(tmp_path, dagster_home, capsys,
+                                                                                  monkeypatch):
+    monkeypatch.setenv("REFINERY_TRAINING", "sagemaker")
+    monkeypatch.setenv("REFINERY_TRAINING_SOURCE", str(tmp_path))
+    assert main(["preference", "--root", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["error: REFINERY_TRAINING=sagemaker needs REFINERY_SAGEMAKER_ROLE (or preference.training.role_arn): "
+                   "the training job's IAM role",
+                   f"error: REFINERY_TRAINING=sagemaker: no train.py in {tmp_path}: set REFINERY_TRAINING_SOURCE (or "
+                   "preference.training.source_dir) to the folder holding infra/training/train.py"]
+    assert not (tmp_path / "data").exists()
+    monkeypatch.setenv("REFINERY_SAGEMAKER_ROLE", "arn:aws:iam::123456789012:role/refinery-training")
+    monkeypatch.delenv("REFINERY_TRAINING_SOURCE")  # the checkout's infra/training
+    from orchestration.profiles import resources_for
+    assert resources_for("local")["training"].backend == "sagemaker"  # the code location loads too

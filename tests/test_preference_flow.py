@@ -196,6 +196,9 @@ def test_two_rounds_end_to_end_with_annotations_training_and_endpoint_update(wor
     job = sm.describe_training_job(TrainingJobName=t1["preference_policy"]["training_job"])
     assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"].startswith(f"{ROOT}/preference/rounds/")
     assert job["HyperParameters"]["algorithm"] == "dpo"
+    # the entry point, uploaded under the storage root (the training role reads code/*)
+    assert job["HyperParameters"]["sagemaker_program"] == '"train.py"'
+    assert json.loads(job["HyperParameters"]["sagemaker_submit_directory"]).startswith(f"{ROOT}/code/training/")
     assert t1["preference_eval"]["compared"] == 2 and 0 <= t1["preference_eval"]["win_rate"] <= 1
 
     # round 2: opened by the sensor, candidates from the new endpoint, the endpoint updated in place

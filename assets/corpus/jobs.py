@@ -3,15 +3,16 @@ UI/CLI."""
 import dagster as dg
 
 from assets.corpus.partitions import drops
+from orchestration.profiles import k8s_tags
 from resources import StorageResource
 
 # Runs of this job are tagged so dagster.yaml can queue them one at a time, oldest drop first: a drop is
-# deduplicated against the drops before it.
+# deduplicated against the drops before it. On Kubernetes the run pod's size follows the runner and workers.
 corpus_job = dg.define_asset_job(
     "corpus_job",
     selection=dg.AssetSelection.groups("corpus"),
     partitions_def=drops,
-    tags={"refinery/flow": "corpus"},
+    tags={"refinery/flow": "corpus", **k8s_tags("corpus")},
 )
 
 

@@ -17,10 +17,12 @@ from refinery.storage import Layout
 
 # -- policy: train, then deploy ----------------------------------------------------------------------------
 def training_options(r: Round):
-    """The configured training options, with model artifacts under the storage root when it is on S3."""
+    """The configured training options, with model artifacts and the uploaded entry point under the storage
+    root when it is on S3 (the training role may read `code/*` and write `preference/models/*` there)."""
     options = r.config.training
-    if not options.output_s3_uri and r.layout.root.startswith("s3://"):
-        options = options.model_copy(update={"output_s3_uri": r.layout.preference("models")})
+    if r.layout.root.startswith("s3://"):
+        derived = {"output_s3_uri": r.layout.preference("models"), "code_s3_uri": r.layout.uri("code", "training")}
+        options = options.model_copy(update={k: v for k, v in derived.items() if not getattr(options, k)})
     return options
 
 

@@ -1,21 +1,28 @@
 """The training + deployment step of a preference round: a DPO job on the round's dataset, then the
 policy endpoint (one stable name across rounds) is pointed at the new model.
 
-SageMakerTrainer runs the real thing (SageMaker Python SDK v3 resources); LocalTrainer records what it was given and trains nothing.
+SageMakerTrainer runs the real thing (SageMaker Python SDK v3 resources): the training image runs the repository's
+entry point, infra/training/train.py, shipped the way SageMaker's framework containers (the Hugging Face DLC's
+training toolkit) take a script: `sourcedir.tar.gz` on S3 named by the `sagemaker_submit_directory` and
+`sagemaker_program` hyperparameters. LocalTrainer records what it was given and trains nothing.
 Both are idempotent per name, because a retried Dagster run must not pay for training twice."""
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import logging
 import posixpath
 import re
+import tarfile
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from botocore.exceptions import ClientError
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from refinery.options import StrictOptions
 from refinery.sagemaker_sdk import sdk_session, value
@@ -30,6 +37,11 @@ _SM_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # job, model, endpoint(-config
 _MAX_ATTEMPT_SUFFIX = len("-a99")
 _JOB_BUSY = {"InProgress", "Stopping"}
 _ENDPOINT_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+ALGORITHMS = ("dpo", "kto", "orpo")  # what infra/training/train.py trains
+# the entry point's folder in a checkout (the image copies it and sets REFINERY_TRAINING_SOURCE)
+REPO_SOURCE_DIR = Path(__file__).resolve().parents[2] / "infra" / "training"
+ENTRY_POINT = "train.py"
+METRICS = {"train:loss": r"training_loss=([0-9.eE+-]+)"}
 
 
 class TrainingOptions(StrictOptions):
@@ -47,12 +59,24 @@ class TrainingOptions(StrictOptions):
     base_model: str = Field("HuggingFaceTB/SmolLM2-135M-Instruct", min_length=1)
     role_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
     output_s3_uri: str | None = Field(None, pattern=r"^s3://[^/]+")  # model artifacts; the caller derives it
+    # the folder with train.py (+ requirements.txt, which the container installs); None: the checkout's
+    # infra/training. Packed and uploaded under code_s3_uri, content-addressed (a retry uploads nothing)
+    source_dir: str | None = Field(None, min_length=1)
+    code_s3_uri: str | None = Field(None, pattern=r"^s3://[^/]+")  # the caller derives it (<root>/code/training)
     endpoint_name: str = Field("refinery-policy", pattern=_SM_NAME)
     endpoint_instance_type: str = Field("ml.g5.xlarge", pattern=r"^ml\.")
     endpoint_instance_count: int = Field(1, ge=1, le=64)
     poll_seconds: float = Field(30.0, gt=0, le=3600)
     timeout_seconds: float = Field(6 * 3600, gt=0, le=30 * 86400)
     min_pairs: int = Field(1, ge=1)  # a round with fewer DPO pairs does not train (checked by the caller)
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _known_algorithm(cls, hp: dict) -> dict:
+        # checked when the config loads, not hours later inside the training container
+        if str(hp.get("algorithm", "dpo")).lower() not in ALGORITHMS:
+            raise ValueError(f"hyperparameters.algorithm {hp['algorithm']!r}: expected one of {', '.join(ALGORITHMS)}")
+        return hp
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,27 @@ def _hyperparameters(options: TrainingOptions, extra: dict[str, Any] | None) -> 
     return {k: str(v) for k, v in merged.items()}  # the API takes strings only
 
 
+def source_dir(options: TrainingOptions) -> Path:
+    folder = Path(options.source_dir) if options.source_dir else REPO_SOURCE_DIR
+    if not (folder / ENTRY_POINT).is_file():
+        raise ValueError(f"no {ENTRY_POINT} in {folder}: set training.source_dir (or REFINERY_TRAINING_SOURCE) to "
+                         "the folder holding infra/training/train.py")
+    return folder
+
+
+def pack_source(folder: Path) -> bytes:
+    """`sourcedir.tar.gz` of `folder`, byte-identical for identical files (no times, owners or caches), so
+    its digest names the upload."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            info = tarfile.TarInfo(path.relative_to(folder).as_posix())
+            info.size, info.mode = path.stat().st_size, 0o644
+            with path.open("rb") as f:
+                tar.addfile(info, f)
+    return buf.getvalue()
+
+
 def _error(err: ClientError) -> tuple[str, str]:
     e = err.response.get("Error", {})
     return e.get("Code", ""), e.get("Message", "")
@@ -124,9 +169,12 @@ class SageMakerTrainer:
     followed by the next. Model and endpoint config are named after the job."""
 
     def __init__(self, options: TrainingOptions, region_name: str | None = None, endpoint_url: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, storage: DataFolder | None = None):
+        """`storage`: a folder on the storage root's filesystem, so the code upload uses its S3 endpoint and
+        credentials."""
         self.options = options
         self._sleep = sleep
+        self._storage = storage
         # the SDK (and boto3) load here, not at the top: loading the config (TrainingOptions) must stay cheap
         from sagemaker.core import resources
 
@@ -163,11 +211,14 @@ class SageMakerTrainer:
             raise ValueError("SageMaker training needs an execution role: set training.role_arn")
         if not o.output_s3_uri:
             raise ValueError("SageMaker training needs training.output_s3_uri (where model artifacts go)")
+        hyperparameters = {**_hyperparameters(o, extra), **self._upload_source()}
         try:
             self._sm.TrainingJob.create(
                 training_job_name=job_name, role_arn=o.role_arn,
-                algorithm_specification=shapes.AlgorithmSpecification(training_image=o.image_uri,
-                                                                      training_input_mode="File"),
+                algorithm_specification=shapes.AlgorithmSpecification(
+                    training_image=o.image_uri, training_input_mode="File",
+                    # the line train.py prints at the end becomes a CloudWatch metric of the job
+                    metric_definitions=[shapes.MetricDefinition(name=n, regex=r) for n, r in METRICS.items()]),
                 input_data_config=[shapes.Channel(channel_name="train", data_source=shapes.DataSource(
                     s3_data_source=shapes.S3DataSource(s3_data_type="S3Prefix", s3_uri=data_uri,
                                                        s3_data_distribution_type="FullyReplicated")))],
@@ -175,12 +226,29 @@ class SageMakerTrainer:
                 resource_config=shapes.ResourceConfig(instance_type=o.instance_type, instance_count=o.instance_count,
                                                       volume_size_in_gb=o.volume_gb),
                 stopping_condition=shapes.StoppingCondition(max_runtime_in_seconds=o.max_runtime_seconds),
-                hyper_parameters=_hyperparameters(o, extra), **self._where)
+                hyper_parameters=hyperparameters, **self._where)
         except ClientError as err:
             # ListTrainingJobs is eventually consistent: a concurrent or just-started run may own the name
             if _error(err)[0] != "ResourceInUse":
                 raise
             log.info("training job %s already exists: following it", job_name)
+
+    def _upload_source(self) -> dict[str, str]:
+        """The entry point's folder as `<code_s3_uri>/<digest>/sourcedir.tar.gz`, and the two hyperparameters
+        with which the container's training toolkit downloads it and runs `python train.py`."""
+        from sagemaker.core.constants import DIR_PARAM_NAME, SCRIPT_PARAM_NAME
+
+        if not self.options.code_s3_uri:
+            raise ValueError("SageMaker training needs training.code_s3_uri (where the entry point is uploaded)")
+        tarball = pack_source(source_dir(self.options))
+        folder = _sibling(posixpath.join(self.options.code_s3_uri, hashlib.sha256(tarball).hexdigest()[:16]),
+                          self._storage)
+        if not folder.isfile("sourcedir.tar.gz"):
+            with folder.open("sourcedir.tar.gz", "wb") as f:
+                f.write(tarball)
+        # JSON-encoded, as the SDK's framework estimators pass them (the toolkit json-decodes every value)
+        return {SCRIPT_PARAM_NAME: json.dumps(ENTRY_POINT),
+                DIR_PARAM_NAME: json.dumps(folder.resolve_paths("sourcedir.tar.gz"))}
 
     def _latest_attempt(self, name: str) -> str | None:
         attempt = re.compile(rf"^{re.escape(name)}-a(\d+)$")
@@ -297,6 +365,18 @@ class SageMakerTrainer:
             waited += self.options.poll_seconds
 
 
+def _sibling(uri: str, like: DataFolder | None) -> DataFolder:
+    """A folder on `like`'s filesystem when the protocol matches, so an S3 endpoint carries over."""
+    if like is None:
+        return data_folder(uri)
+    protocol = uri.split("://", 1)[0] if "://" in uri else "file"
+    protocols = like.fs.protocol
+    same = protocol in (protocols if isinstance(protocols, tuple) else (protocols,))
+    from datatrove.io import DataFolder
+
+    return DataFolder(uri, fs=like.fs) if same else data_folder(uri)
+
+
 class LocalTrainer:
     """Records the inputs of each training and deployment under `folder`; trains nothing and deploys
     nothing, so the policy endpoint stays the configured model. For development and tests."""
@@ -311,7 +391,7 @@ class LocalTrainer:
         if self.folder.isfile(job_file):  # a retry returns what was recorded
             with self.folder.open(job_file, "rt") as f:
                 return TrainedModel.from_dict(json.load(f)["model"])
-        data = self._sibling(data_uri)
+        data = _sibling(data_uri, self.folder)
         files = [self._describe_file(data, path) for path in data.list_files()] if data.exists("") else []
         if not files:
             raise ValueError(f"no training data under {data_uri}")
@@ -329,15 +409,6 @@ class LocalTrainer:
             json.dump({"backend": "local", "deployment": deployment.to_dict(),
                        "inference_image_uri": self.options.inference_image_uri}, f, indent=2, sort_keys=True)
         return deployment
-
-    def _sibling(self, uri: str) -> DataFolder:
-        """A folder on the same filesystem as ours when the protocol matches, so an S3 endpoint carries over."""
-        protocol = uri.split("://", 1)[0] if "://" in uri else "file"
-        protocols = self.folder.fs.protocol
-        same = protocol in (protocols if isinstance(protocols, tuple) else (protocols,))
-        from datatrove.io import DataFolder
-
-        return DataFolder(uri, fs=self.folder.fs) if same else data_folder(uri)
 
     @staticmethod
     def _describe_file(folder: DataFolder, path: str) -> dict[str, Any]:

@@ -1,8 +1,15 @@
 """What AWS SageMaker does and moto 5.2.5 does not, patched into the in-process moto server (a
 ThreadedMotoServer shares this process's moto backends): moto completes every training job and endpoint
 at once, lets names be created twice, has no UpdateEndpoint and describes unset structures as `{}` (which the
-SDK's resources refuse). Clients (the SDK) still talk to it over HTTP."""
+SDK's resources refuse). Clients (the SDK) still talk to it over HTTP. `run_training_container` plays the
+training container of a created job on this machine, against the server's S3."""
+import io
+import json
+import subprocess
+import sys
+import tarfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from moto.core.responses import ActionResult
@@ -108,3 +115,44 @@ class FakeSageMaker:
             mp.setattr(SageMakerModelBackend, name, fn)
         mp.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
         mp.setattr(SageMakerResponse, "describe_endpoint_config", describe_endpoint_config)
+
+
+def run_training_container(job: dict, s3, workdir: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """What a framework training container (the Hugging Face DLC's training toolkit) does with a described
+    training job, on this machine: the `train` channel and hyperparameters under a stand-in for /opt/ml, the
+    `sagemaker_submit_directory` tarball unpacked into the code folder, `python <sagemaker_program>` with the
+    toolkit's SM_* variables and the other hyperparameters as `--name value` arguments, then the model folder
+    packed as `<S3OutputPath>/<job>/output/model.tar.gz`. `s3`: a boto3 client on the same server."""
+    def split(uri: str) -> tuple[str, str]:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return bucket, key
+
+    ml, hp = workdir / "opt_ml", job["HyperParameters"]
+    config, code, model, output = (ml / "input" / "config", ml / "code", ml / "model", ml / "output")
+    for folder in (config, code, model, output):
+        folder.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(hp))
+    env = {**env, "SM_INPUT_CONFIG_DIR": str(config), "SM_MODEL_DIR": str(model), "SM_OUTPUT_DIR": str(output)}
+    for channel in job["InputDataConfig"]:
+        bucket, prefix = split(channel["DataSource"]["S3DataSource"]["S3Uri"])
+        target = ml / "input" / "data" / channel["ChannelName"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                local = target / obj["Key"][len(prefix):].lstrip("/")
+                local.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, obj["Key"], str(local))
+        env[f"SM_CHANNEL_{channel['ChannelName'].upper()}"] = str(target)
+    bucket, key = split(json.loads(hp["sagemaker_submit_directory"]))
+    with tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())) as tar:
+        tar.extractall(code, filter="data")
+    args = [a for k, v in hp.items() if not k.startswith("sagemaker_") for a in (f"--{k}", v)]
+    done = subprocess.run([sys.executable, json.loads(hp["sagemaker_program"]), *args], cwd=code, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode == 0:
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+            tar.add(model, arcname=".")
+        bucket, key = split(job["OutputDataConfig"]["S3OutputPath"])
+        s3.put_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{job['TrainingJobName']}/output/model.tar.gz",
+                      Body=packed.getvalue())
+    return done

@@ -73,3 +73,12 @@ def test_runs_offline_non_root_and_its_commands_exist():
     assert (REPO / (module.replace(".", "/") + ".py")).is_file()
     assert module == PYPROJECT["tool"]["dagster"]["module_name"]
     assert "refinery" in PYPROJECT["project"]["scripts"]  # `refinery ...` comes with `pip install .`
+
+
+def test_the_training_entry_point_is_in_the_image():
+    """SageMakerTrainer uploads the folder REFINERY_TRAINING_SOURCE names: the image must hold it."""
+    env = " ".join(args for word, args in _instructions() if word == "ENV")
+    where = re.search(r"REFINERY_TRAINING_SOURCE=(\S+)", env).group(1)
+    workdir = next(args for word, args in _instructions() if word == "WORKDIR")
+    assert ("COPY", f"infra/training ./{Path(where).relative_to(workdir)}") in _instructions()
+    assert "!infra/training/**" in (REPO / "infra" / "docker" / "Dockerfile.dockerignore").read_text()

@@ -121,3 +121,54 @@ def test_code_location_and_run_launcher():
     module = deployment["codeServerArgs"][deployment["codeServerArgs"].index("-m") + 1]
     assert f'module_name = "{module}"' in pyproject
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True  # run pods get the code server's env
+
+
+# dagster_k8s.job.USER_DEFINED_K8S_JOB_CONFIG_SCHEMA (dagster-k8s 0.29; the library is not installed here):
+# the `dagster-k8s/config` tag's top level
+K8S_TAG_SCHEMA = {"container_config", "pod_template_spec_metadata", "pod_spec_config", "job_config", "job_metadata",
+                  "job_spec_config", "merge_behavior"}
+# a Kubernetes resource.Quantity (apimachinery's regexp, decimal SI and binary suffixes)
+QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+GIB = {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}
+
+
+def _gib(quantity: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)(Mi|Gi|Ti)", quantity).groups()
+    return float(number) * GIB[unit]
+
+
+def test_every_job_asks_kubernetes_for_its_run_pod_size():
+    """What the chart's K8sRunLauncher reads: a `dagster-k8s/config` run tag whose container_config carries
+    V1ResourceRequirements (requests/limits of cpu and memory), from orchestration/profiles.py's table."""
+    from dagster import Permissive, Shape
+    from dagster._config import validate_config
+
+    from orchestration.definitions import build_definitions
+    from orchestration.profiles import pod_resources
+
+    defs = build_definitions("local")
+    kinds = {"corpus_job": "corpus", "sft_chunks_job": "sft", "sft_dataset_job": "sft", "sft_method_job": "llm",
+             "preference_round_job": "llm", "preference_train_job": "train"}
+    jobs = {j.name for j in defs.jobs or []}
+    assert jobs == set(kinds)  # a new job gets a size here
+    schema = Shape({k: Permissive() for k in K8S_TAG_SCHEMA - {"merge_behavior"}})
+    for name in jobs:
+        tags = defs.resolve_job_def(name).run_tags
+        config = json.loads(tags["dagster-k8s/config"])  # dagster-k8s json-decodes the run tag
+        assert set(config) <= K8S_TAG_SCHEMA and validate_config(schema, config).success, name
+        resources = config["container_config"]["resources"]
+        assert set(resources) <= {"requests", "limits"} and set(resources["requests"]) == {"cpu", "memory"}, name
+        assert all(QUANTITY.match(q) for part in resources.values() for q in part.values()), resources
+        assert _gib(resources["limits"]["memory"]) >= _gib(resources["requests"]["memory"]), name
+        assert resources == pod_resources(kinds[name]), name
+        assert tags["refinery/flow"]  # the run queue's tag is still there
+
+
+def test_the_corpus_run_pod_follows_the_runner_and_workers(monkeypatch):
+    from orchestration.profiles import pod_resources
+
+    monkeypatch.delenv("REFINERY_RUNNER", raising=False)
+    monkeypatch.setenv("REFINERY_WORKERS", "32")  # docs/scaling.md's 100 GB in one pod
+    assert pod_resources("corpus", "prod") == {"requests": {"cpu": "32", "memory": "96Gi"}, "limits": {"memory": "96Gi"}}
+    monkeypatch.setenv("REFINERY_RUNNER", "ray")  # the pod only coordinates
+    assert pod_resources("corpus", "prod") == {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}

@@ -1,21 +1,24 @@
 """infra/training/train.py, the SageMaker training entry point, on a tiny random model saved to a folder and
-the preference export the loop writes, with temporary folders standing in for /opt/ml. DPO runs as the
-container would run it (a subprocess configured by SM_* variables); KTO, ORPO and a bad hyperparameter go
-through the same main() in this process, which saves the subprocess start-up."""
+the preference export the loop writes, with temporary folders standing in for /opt/ml. DPO runs end to end:
+SageMakerTrainer creates the job on moto (the export on moto's S3, the entry point uploaded as
+sourcedir.tar.gz) and the job's container command runs here as the framework container would run it (a
+subprocess configured by SM_* variables); KTO, ORPO and a bad hyperparameter go through the same main() in
+this process, which saves the subprocess start-up."""
 import importlib.util
 import json
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from refinery.preference.config import PairOptions
 from refinery.preference.export import export_preferences
 from refinery.preference.pairs import ai_scores, dpo_rows, kto_rows
+from refinery.preference.training import SageMakerTrainer, TrainingOptions
 from refinery.storage import data_folder
+from tests.fakes.sagemaker import run_training_container
 from tests.preference.test_pairs_export import PROMPTS, _candidates
 from tests.preference.trl_check import _tiny
 
@@ -58,17 +61,36 @@ def _saved(model_dir: Path) -> dict:
     return json.loads((model_dir / "training_metrics.json").read_text())
 
 
-def test_dpo_as_the_container_runs_it(inputs, tmp_path):
+def test_dpo_job_runs_the_entry_point_from_s3(inputs, tmp_path, moto_server):
     channel, base = inputs
-    env = {**os.environ, **_job(tmp_path, base, algorithm="dpo", beta="0.1", learning_rate="5e-07"),
-           "SM_CHANNEL_TRAIN": str(channel), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "HF_HOME": str(tmp_path / "hf")}
-    done = subprocess.run([sys.executable, str(SCRIPT)], check=False, env=env, capture_output=True, text=True, timeout=300)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server)
+    s3.create_bucket(Bucket="train-entry")
+    data_uri = "s3://train-entry/preference/rounds/round-001/dataset"
+    for path in channel.rglob("*"):  # the loop's export, where the loop writes it
+        if path.is_file():
+            s3.upload_file(str(path), "train-entry", f"preference/rounds/round-001/dataset/{path.relative_to(channel)}")
+    options = TrainingOptions(
+        role_arn="arn:aws:iam::123456789012:role/refinery-training", base_model=str(base),
+        output_s3_uri="s3://train-entry/preference/models", code_s3_uri="s3://train-entry/code/training",
+        hyperparameters={"algorithm": "dpo", "beta": 0.1, "learning_rate": 5e-7, "max_steps": 1, "batch_size": 2})
+    trainer = SageMakerTrainer(options, region_name="us-east-1", endpoint_url=moto_server, sleep=lambda s: None,
+                               storage=data_folder("s3://train-entry", moto_server))
+    model = trainer.train("train-entry-round-001", data_uri)
+
+    job = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_server).describe_training_job(
+        TrainingJobName=model.job_name)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    done = run_training_container(job, s3, tmp_path, env)
     assert done.returncode == 0, done.stderr[-3000:]
-    metrics = _saved(tmp_path / "model")
-    assert metrics["algorithm"] == "dpo" and metrics["steps"] == 1 and math.isfinite(metrics["training_loss"])
-    assert metrics["rows"] > 0 and f"training_loss={metrics['training_loss']:.6f}" in done.stdout
-    assert not (tmp_path / "output" / "failure").exists()
+    model_dir = tmp_path / "opt_ml" / "model"
+    metrics = _saved(model_dir)
+    assert metrics["algorithm"] == "dpo" and metrics["base_model"] == str(base) and metrics["steps"] == 1
+    assert metrics["rows"] > 0 and math.isfinite(metrics["training_loss"])
+    assert f"training_loss={metrics['training_loss']:.6f}" in done.stdout
+    assert not (tmp_path / "opt_ml" / "output" / "failure").exists()
+    # the artifact the endpoint is then created from
+    bucket, key = model.artifact_uri.removeprefix("s3://").split("/", 1)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
 
 
 def _main(monkeypatch, env: dict) -> int:

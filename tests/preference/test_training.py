@@ -4,15 +4,17 @@ local and S3 folders.
 `FakeSageMaker` (tests/fakes/sagemaker.py) makes the moto server answer as AWS does: failed or running jobs,
 failed endpoints, a rolled-back update. The trainer still talks to it over HTTP through botocore."""
 import hashlib
+import io
 import json
+import tarfile
 import urllib.request
 
 import boto3
 import pytest
 from pydantic import ValidationError as OptionsError
 
-from refinery.preference.training import (Deployment, DeploymentFailed, LocalTrainer, SageMakerTrainer,
-                                          TrainedModel, TrainingFailed, TrainingOptions)
+from refinery.preference.training import (REPO_SOURCE_DIR, Deployment, DeploymentFailed, LocalTrainer,
+                                          SageMakerTrainer, TrainedModel, TrainingFailed, TrainingOptions)
 from refinery.storage import data_folder
 from resources import TrainingResource
 from tests.fakes.sagemaker import FakeSageMaker
@@ -20,6 +22,7 @@ from tests.fakes.sagemaker import FakeSageMaker
 ROLE = "arn:aws:iam::123456789012:role/refinery-training"
 NAME, NAME2 = "refinery-round-001-0123abcd", "refinery-round-002-4567ef01"
 DATA, DATA2 = "s3://refinery/preference/rounds/001/dpo/", "s3://refinery/preference/rounds/002/dpo/"
+CODE = "s3://refinery-code/code/training"
 
 
 @pytest.fixture
@@ -29,14 +32,16 @@ def sm(moto_server, monkeypatch):
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     fake = FakeSageMaker()
     fake.install(monkeypatch)
+    boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server).create_bucket(Bucket="refinery-code")
     return moto_server, fake, boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_server)
 
 
 def sagemaker_trainer(url: str, sleep=lambda s: None, **options) -> SageMakerTrainer:
     # moto's endpoint-config validation knows no g5 instances
-    opts = TrainingOptions(role_arn=ROLE, output_s3_uri="s3://refinery-models/jobs",
+    opts = TrainingOptions(role_arn=ROLE, output_s3_uri="s3://refinery-models/jobs", code_s3_uri=CODE,
                            endpoint_instance_type="ml.g4dn.xlarge", **options)
-    return SageMakerTrainer(opts, region_name="us-east-1", endpoint_url=url, sleep=sleep)
+    return SageMakerTrainer(opts, region_name="us-east-1", endpoint_url=url, sleep=sleep,
+                            storage=data_folder("s3://refinery-code", url))
 
 
 def job_names(client) -> list[str]:
@@ -50,9 +55,21 @@ def test_train_creates_a_job_on_the_round_data(sm):
     assert job["InputDataConfig"][0]["ChannelName"] == "train"
     assert job["InputDataConfig"][0]["DataSource"]["S3DataSource"] == {
         "S3DataType": "S3Prefix", "S3Uri": DATA, "S3DataDistributionType": "FullyReplicated"}
-    assert job["HyperParameters"] == {"algorithm": "dpo", "beta": "0.1", "epochs": "2", "learning_rate": "5e-07",
-                                      "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct"}
-    assert job["AlgorithmSpecification"]["TrainingInputMode"] == "File" and job["RoleArn"] == ROLE
+    hp = job["HyperParameters"]
+    submitted = json.loads(hp.pop("sagemaker_submit_directory"))
+    assert hp == {"algorithm": "dpo", "beta": "0.1", "epochs": "2", "learning_rate": "5e-07",
+                  "base_model": "HuggingFaceTB/SmolLM2-135M-Instruct", "sagemaker_program": '"train.py"'}
+    spec = job["AlgorithmSpecification"]  # (moto describes MetricDefinitions of its own)
+    assert (spec["TrainingImage"], spec["TrainingInputMode"]) == (TrainingOptions().image_uri, "File")
+    assert job["RoleArn"] == ROLE
+    assert job["OutputDataConfig"]["S3OutputPath"] == "s3://refinery-models/jobs"
+    # the entry point: infra/training as it is, at a content-addressed key
+    assert submitted.startswith(f"{CODE}/") and submitted.endswith("/sourcedir.tar.gz")
+    body = boto3.client("s3", region_name="us-east-1", endpoint_url=url).get_object(
+        Bucket="refinery-code", Key=submitted.removeprefix("s3://refinery-code/"))["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        assert tar.extractfile("train.py").read() == (REPO_SOURCE_DIR / "train.py").read_bytes()
+        assert "requirements.txt" in tar.getnames()
     assert model.job_name == f"{NAME}-a1" and model.status == "Completed"
     assert model.artifact_uri == f"s3://refinery-models/jobs/{NAME}-a1/output/model.tar.gz"
     assert TrainedModel.from_dict(json.loads(json.dumps(model.to_dict()))) == model
@@ -97,6 +114,8 @@ def test_train_refuses_bad_inputs(sm, tmp_path):
     with pytest.raises(ValueError, match="execution role"):
         SageMakerTrainer(TrainingOptions(output_s3_uri="s3://m/j"), region_name="us-east-1",
                          endpoint_url=url).train(NAME, DATA)
+    with pytest.raises(ValueError, match="no train.py in"):
+        sagemaker_trainer(url, source_dir=str(tmp_path)).train(NAME, DATA)
     with pytest.raises(ValueError, match="at most"):
         sagemaker_trainer(url).train("x" * 60, DATA)
     sagemaker_trainer(url).train(NAME, DATA)
@@ -200,6 +219,6 @@ def test_resource_and_options(tmp_path):
     with pytest.raises(OptionsError):
         TrainingResource(backend="sagemaker", role_arn="not-an-arn").trainer(TrainingOptions(), folder)
     for bad in ({"instance_count": 0}, {"poll_seconds": 0}, {"min_pairs": 0}, {"endpoint_name": "a_b"},
-                {"unknown": 1}):
+                {"unknown": 1}, {"hyperparameters": {"algorithm": "ppo"}}):
         with pytest.raises(OptionsError):
             TrainingOptions(**bad)

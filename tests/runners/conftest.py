@@ -21,13 +21,19 @@ CONFIG = {"execution": {"tasks": 2}, "dedup": {"minhash": {"num_buckets": 2}}}
 
 
 def run_flow(runner, root) -> dict:
-    """Every corpus stage on DROP; returns what it produced: per stage the (id, sha256 of text) of each
-    document, the MinHash clusters, and each tokenized shard's per-document token counts and bytes' hash."""
+    """Every corpus stage on DROP; returns its stage summaries and `outputs`."""
     corpus = flow.Corpus(Layout(str(root)), CorpusConfig.model_validate(CONFIG), runner, str(SAMPLES))
     results = [flow.extract(corpus, DROP), flow.filter_documents(corpus, DROP), dedup(corpus, DROP, []),
                flow.tokenize(corpus, DROP)]
+    return {"summaries": [(r.stage, r.summary.get("documents_out"), r.summary.get("tokens")) for r in results],
+            **outputs(root)}
+
+
+def outputs(root) -> dict:
+    """What the corpus flow produced for DROP under `root`: per stage the (id, sha256 of text) of each
+    document, the MinHash clusters, and each tokenized shard's per-document token counts and bytes' hash."""
     drop = root / "corpus" / DROP
-    digest = {"summaries": [(r.stage, r.summary.get("documents_out"), r.summary.get("tokens")) for r in results]}
+    digest = {}
     for stage in ("extracted", "filtered", "deduplicated"):
         docs = iter_jsonl(get_datafolder(str(drop / stage)))
         digest[stage] = sorted((d["id"], hashlib.sha256(d["text"].encode()).hexdigest()) for d in docs)

@@ -1,16 +1,19 @@
-"""The Ray runner on a real local Ray cluster (started once for the session): the corpus flow gives the same
-documents, clusters and tokens as the local runner, and a failed task fails the stage."""
+"""The Ray runner on a real local Ray cluster (started once for the session): `refinery corpus --runner ray`
+gives the same documents, clusters and tokens as the local runner, and a failed task fails the stage."""
 import gzip
 import json
 import shutil
 import tempfile
 
 import pytest
+import yaml
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
+from orchestration.cli import main
 from refinery.runners import ray_runner
-from tests.runners.conftest import run_flow
+from tests.conftest import SAMPLES
+from tests.runners.conftest import CONFIG, DROP, outputs
 
 ray = pytest.importorskip("ray")
 
@@ -30,8 +33,20 @@ def ray_cluster():
 RUNNER = {"cpus_per_task": 1, "mem_per_cpu_gb": 0.5}
 
 
-def test_corpus_flow_on_ray_equals_local(ray_cluster, local_outputs, tmp_path):
-    assert run_flow(ray_runner(**RUNNER), tmp_path / "out") == local_outputs
+def test_refinery_corpus_on_ray_equals_local(ray_cluster, local_outputs, dagster_home, tmp_path, monkeypatch):
+    """The command a user runs, through Dagster and the compute resource to datatrove's Ray executor (the CLI
+    attaches to the session's cluster: Ray is already initialised in this process)."""
+    for name, value in RUNNER.items():
+        monkeypatch.setenv(f"REFINERY_RAY_{name.upper()}", str(value))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    report = tmp_path / "report.json"
+    rc = main(["corpus", "--runner", "ray", "--raw", str(SAMPLES), "--drop", DROP, "--root", str(tmp_path / "out"),
+               "--config", str(tmp_path / "config.yaml"), "--json", str(report)])
+    assert rc == 0
+    run = json.loads(report.read_text())["drops"][DROP]
+    assert run["success"] and run["checks"] and all(run["checks"].values()), run
+    expected = {k: v for k, v in local_outputs.items() if k != "summaries"}
+    assert outputs(tmp_path / "out") == expected
 
 
 def test_a_failed_ray_task_fails_the_stage(ray_cluster, tmp_path):
