@@ -22,8 +22,6 @@ XFAIL = {
     "good_kept[html]": "22/23: a SQLite syntax-diagram page whose only text is the site menu and diagram labels "
                        "(no stop words); the slice was built before the builder's label rule stopped counting "
                        "class-marked menus and SVG labels as running text (a rebuild labels it empty_navigation)",
-    "good_kept[text]": "9/10: git's fsck-msgids.txt, a list of error messages where 'in an author/committer line' "
-                       "is the most frequent 4-gram (Gopher's top-4-gram rule on the prose)",
     "spam_dropped[text]": "1/2: word salad made of real words and stop words passes every heuristic; a "
                           "model-based quality filter would be needed",
 }
