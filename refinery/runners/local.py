@@ -15,7 +15,7 @@ def local_runner(workers: int = 2, start_method: str = "forkserver") -> Pipeline
     if start_method == "forkserver":
         import multiprocess  # datatrove's pools come from `multiprocess`; its forkserver reads this once it starts
 
-        multiprocess.set_forkserver_preload(FORKSERVER_PRELOAD)
+        multiprocess.set_forkserver_preload(["__main__", *FORKSERVER_PRELOAD])  # __main__: its default
 
     def run(pipeline: list, tasks: int, logging_dir) -> None:
         LocalPipelineExecutor(
