@@ -50,13 +50,17 @@ class EarlierDropsIndex(DataFolder):
 class WhitespaceTokenizer(WordTokenizer):
     """Shingle words for MinHash: datatrove hashes `simplify_text(text)`, which is already lowercased and
     stripped of punctuation, so splitting on whitespace gives the words, at a fraction of spaCy's cost
-    (spaCy tokenization was most of the signature step). Not for scripts written without spaces."""
+    (spaCy tokenization was most of the signature step). Not for scripts written without spaces.
+
+    A "word" without a letter or digit is dropped: datatrove's punctuation list is ASCII plus a few CJK marks,
+    so glyphs such as the pilcrow of a permalink (Texinfo's and Sphinx's `¶`, which pandoc keeps in a DOCX
+    and the HTML pass drops), bullets and arrows would otherwise break every shingle they fall in."""
 
     def __init__(self):
         super().__init__("whitespace")
 
     def word_tokenize(self, text: str) -> list[str]:
-        return text.split()
+        return [w for w in text.split() if w.isalnum() or any(c.isalnum() for c in w)]
 
     def sent_tokenize(self, text: str) -> list[str]:
         raise NotImplementedError("MinHash shingling only needs words")
