@@ -130,13 +130,29 @@ OCTAVE_DOCX = (": grp_struct = getgrent () ¶\n\nReturn an entry from the group 
                ":  setgrent () ¶\n\nReturn the internal pointer to the beginning of the group database.\n\n"
                "See also: getgrent, endgrent.")
 
+# SQLite's release notes for 3.6.4 (public domain): the HTML pass writes the <ol>'s item numbers, the DOCX
+# pandoc made of the page keeps them in Word's numbering definitions, outside the text
+SQLITE_HTML = ("## SQLite Release 3.6.4 On 2008-10-15\n\n1. Add option support for LIMIT and ORDER BY clauses on "
+               "DELETE and\n    UPDATE statements.  Only works if SQLite is compiled with\n    "
+               "SQLITE\\_ENABLE\\_UPDATE\\_DELETE\\_LIMIT.\n2. Added the sqlite3\\_stmt\\_status() interface for "
+               "performance monitoring.\n3. Add the INDEXED BY clause.\n4. The LOCKING\\_STYLE extension is now "
+               "enabled by default on Mac OS X\n5. Added the TRUNCATE option to PRAGMA journal\\_mode")
+SQLITE_DOCX = ("## SQLite Release 3.6.4 On 2008-10-15\n\nAdd option support for LIMIT and ORDER BY clauses on DELETE "
+               "and UPDATE statements. Only works if SQLite is compiled with SQLITE_ENABLE_UPDATE_DELETE_LIMIT.\n\n"
+               "Added the sqlite3_stmt_status() interface for performance monitoring.\n\nAdd the INDEXED BY clause."
+               "\n\nThe LOCKING_STYLE extension is now enabled by default on Mac OS X\n\nAdded the TRUNCATE option "
+               "to PRAGMA journal_mode")
 
-def test_glyph_words_do_not_break_shingles(tmp_path):
+
+def test_glyphs_and_list_numbers_do_not_break_shingles(tmp_path):
     from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
 
     from refinery.dedup.minhash import WhitespaceTokenizer
 
     sig = MinhashDedupSignature(output_folder=str(tmp_path), config=minhash_config(5, 20, 8, 1),
                                 language=WhitespaceTokenizer())
-    html, docx = (set(sig.get_shingles(t).ravel().tolist()) for t in (OCTAVE_HTML, OCTAVE_DOCX))
-    assert html == docx  # the pilcrows were the only difference left after datatrove's normalisation
+    for html, docx in ((OCTAVE_HTML, OCTAVE_DOCX), (SQLITE_HTML, SQLITE_DOCX)):
+        # the pilcrows, and the item numbers, were the only difference left after datatrove's normalisation
+        assert set(sig.get_shingles(html).ravel().tolist()) == set(sig.get_shingles(docx).ravel().tolist())
+    # a word with a digit and a letter is still a word
+    assert WhitespaceTokenizer().word_tokenize("sqlite0 0 ¶ 0 0 0 rc0 •") == ["sqlite0", "rc0"]
