@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 from datatrove.data import Document
 from datatrove.io import get_datafolder
+from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.corpus.report import iter_jsonl
-from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_steps
+from refinery.dedup.minhash import EarlierDropsIndex, WhitespaceTokenizer, minhash_config, minhash_steps
 from refinery.runners import local_runner
 
 WORDS = ("pump valve sensor alarm shift report engineer incident ticket policy retention backup network "
@@ -145,10 +146,6 @@ SQLITE_DOCX = ("## SQLite Release 3.6.4 On 2008-10-15\n\nAdd option support for 
 
 
 def test_glyphs_and_list_numbers_do_not_break_shingles(tmp_path):
-    from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
-
-    from refinery.dedup.minhash import WhitespaceTokenizer
-
     sig = MinhashDedupSignature(output_folder=str(tmp_path), config=minhash_config(5, 20, 8, 1),
                                 language=WhitespaceTokenizer())
     for html, docx in ((OCTAVE_HTML, OCTAVE_DOCX), (SQLITE_HTML, SQLITE_DOCX)):
