@@ -118,7 +118,8 @@ def test_index_match_below_threshold_is_not_clustered(tmp_path):
 
 # Octave's Group-Database-Functions page (GNU Octave 7.3 manual, GPL-3+), as the HTML pass extracts it and as
 # extracted from pandoc's DOCX of the same page, which keeps Texinfo's permalink pilcrows
-OCTAVE_HTML = ("`grp_struct` =**getgrent** *()*\n\nReturn an entry from the group database, opening it if necessary.\n\n"
+OCTAVE_HTML = ("`grp_struct` =**getgrent** *()*\n\nReturn an entry from the group database, opening it if "
+               "necessary.\n\n"
                "Once the end of data has been reached, `getgrent` returns 0.\n\n**See also:** setgrent, endgrent.\n\n"
                ": `grp_struct` =**getgrgid** *(`gid`).*\n\nReturn the first entry from the group database with the "
                "group ID\n`gid`.\n\nIf the group ID does not exist in the database, `getgrgid` returns 0.\n\n"
