@@ -8,7 +8,7 @@ from refinery.options import StrictOptions
 
 class MinhashOptions(StrictOptions):
     enabled: bool = True
-    n_grams: int = 5  # word 5-gram shingles after datatrove's text normalisation
+    n_grams: int = 5  # word 5-grams after datatrove's normalisation, of the words with a letter (minhash.py)
     # 20 bands x 8 rows: P(candidate) >= 0.97 at Jaccard 0.8, ~0 below 0.4 (bench/near_dup.py measures it)
     num_buckets: int = 20
     hashes_per_bucket: int = 8

@@ -5,11 +5,12 @@ from pathlib import Path
 import numpy as np
 from datatrove.data import Document
 from datatrove.io import get_datafolder
+from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.corpus.report import iter_jsonl
-from refinery.dedup.minhash import EarlierDropsIndex, minhash_config, minhash_steps
+from refinery.dedup.minhash import EarlierDropsIndex, WhitespaceTokenizer, minhash_config, minhash_steps
 from refinery.runners import local_runner
 
 WORDS = ("pump valve sensor alarm shift report engineer incident ticket policy retention backup network "
@@ -113,3 +114,43 @@ def test_index_match_below_threshold_is_not_clustered(tmp_path):
         assert first[0] == ["rev-parse"]
         kept, removed = _dedup(root, "d2", ["d1"], later, threshold)
         assert kept == expect_kept and "edited" in [r["id"] for r in removed]
+
+
+# Octave's Group-Database-Functions page (GNU Octave 7.3 manual, GPL-3+), as the HTML pass extracts it and as
+# extracted from pandoc's DOCX of the same page, which keeps Texinfo's permalink pilcrows
+OCTAVE_HTML = ("`grp_struct` =**getgrent** *()*\n\nReturn an entry from the group database, opening it if "
+               "necessary.\n\n"
+               "Once the end of data has been reached, `getgrent` returns 0.\n\n**See also:** setgrent, endgrent.\n\n"
+               ": `grp_struct` =**getgrgid** *(`gid`).*\n\nReturn the first entry from the group database with the "
+               "group ID\n`gid`.\n\nIf the group ID does not exist in the database, `getgrgid` returns 0.\n\n"
+               "**See also:** getgrnam.\n\n:  **setgrent** *()*\n\nReturn the internal pointer to the beginning of "
+               "the group database.\n\n**See also:** getgrent, endgrent.")
+OCTAVE_DOCX = (": grp_struct = getgrent () ¶\n\nReturn an entry from the group database, opening it if necessary.\n\n"
+               "Once the end of data has been reached, getgrent returns 0.\n\nSee also: setgrent, endgrent.\n\n"
+               ": grp_struct = getgrgid (gid). ¶\n\nReturn the first entry from the group database with the group ID "
+               "gid.\n\nIf the group ID does not exist in the database, getgrgid returns 0.\n\nSee also: getgrnam.\n\n"
+               ":  setgrent () ¶\n\nReturn the internal pointer to the beginning of the group database.\n\n"
+               "See also: getgrent, endgrent.")
+
+# SQLite's release notes for 3.6.4 (public domain): the HTML pass writes the <ol>'s item numbers, the DOCX
+# pandoc made of the page keeps them in Word's numbering definitions, outside the text
+SQLITE_HTML = ("## SQLite Release 3.6.4 On 2008-10-15\n\n1. Add option support for LIMIT and ORDER BY clauses on "
+               "DELETE and\n    UPDATE statements.  Only works if SQLite is compiled with\n    "
+               "SQLITE\\_ENABLE\\_UPDATE\\_DELETE\\_LIMIT.\n2. Added the sqlite3\\_stmt\\_status() interface for "
+               "performance monitoring.\n3. Add the INDEXED BY clause.\n4. The LOCKING\\_STYLE extension is now "
+               "enabled by default on Mac OS X\n5. Added the TRUNCATE option to PRAGMA journal\\_mode")
+SQLITE_DOCX = ("## SQLite Release 3.6.4 On 2008-10-15\n\nAdd option support for LIMIT and ORDER BY clauses on DELETE "
+               "and UPDATE statements. Only works if SQLite is compiled with SQLITE_ENABLE_UPDATE_DELETE_LIMIT.\n\n"
+               "Added the sqlite3_stmt_status() interface for performance monitoring.\n\nAdd the INDEXED BY clause."
+               "\n\nThe LOCKING_STYLE extension is now enabled by default on Mac OS X\n\nAdded the TRUNCATE option "
+               "to PRAGMA journal_mode")
+
+
+def test_glyphs_and_list_numbers_do_not_break_shingles(tmp_path):
+    sig = MinhashDedupSignature(output_folder=str(tmp_path), config=minhash_config(5, 20, 8, 1),
+                                language=WhitespaceTokenizer())
+    for html, docx in ((OCTAVE_HTML, OCTAVE_DOCX), (SQLITE_HTML, SQLITE_DOCX)):
+        # the pilcrows, and the item numbers, were the only difference left after datatrove's normalisation
+        assert set(sig.get_shingles(html).ravel().tolist()) == set(sig.get_shingles(docx).ravel().tolist())
+    # a word with a digit and a letter is still a word
+    assert WhitespaceTokenizer().word_tokenize("sqlite0 0 ¶ 0 0 0 rc0 •") == ["sqlite0", "rc0"]
