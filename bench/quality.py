@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/quality.py` from anywhere
 
-from bench.realdocs_metrics import evaluate, report, run_flow  # noqa: E402
+from bench.realdocs_metrics import default_caches, evaluate, report, run_flow  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -31,13 +31,17 @@ def main(argv=None) -> int:
     ap.add_argument("--config", help="corpus flow YAML, to compare filter settings")
     ap.add_argument("--json", help="also write every metric as JSON here")
     ap.add_argument("--score-only", action="store_true", help="score an existing --root, do not run the flow")
+    ap.add_argument("--cache", action="append", help="the builder's package cache (its --cache), for judging MinHash "
+                    "drops on source pages; default bench/.cache/realdocs of this checkout and of the one the "
+                    "benchmark sits in")
     ap.add_argument("--baseline", help="also run this config in the same invocation and compare: 'web' (the "
                                        "published filters) or a YAML file")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     truth = json.loads((bench / "truth.json").read_text())
     root = Path(args.root or bench / "runs" / (Path(args.config).stem if args.config else "default"))
-    out = _scored(bench, truth, root, args.config, args.score_only)
+    caches = [Path(c) for c in args.cache] if args.cache else default_caches(bench)
+    out = _scored(bench, truth, root, args.config, args.score_only, caches)
     print(f"real-document benchmark {bench} ({truth['size']}, {len(truth['documents'])} documents), "
           f"config {args.config or 'default'}, flow {out['run']['seconds'] or '-'} s\n")
     print(report(out))
@@ -49,7 +53,7 @@ def main(argv=None) -> int:
             config = str(bench / "runs" / "web.yaml")
             Path(config).parent.mkdir(parents=True, exist_ok=True)
             Path(config).write_text("filters:\n  profile: web\n")
-        base = _scored(bench, truth, bench / "runs" / Path(config).stem, config, args.score_only)
+        base = _scored(bench, truth, bench / "runs" / Path(config).stem, config, args.score_only, caches)
         print(f"\nsame run, baseline {args.baseline} (flow {base['run']['seconds'] or '-'} s):\n"
               + comparison(out, base, args.config or "default", args.baseline))
     failed = [g["goal"] for g in out["goals"] if g["ok"] is False]
@@ -57,7 +61,8 @@ def main(argv=None) -> int:
     return 0
 
 
-def _scored(bench: Path, truth: dict, root: Path, config: str | None, score_only: bool) -> dict:
+def _scored(bench: Path, truth: dict, root: Path, config: str | None, score_only: bool,
+            caches: list[Path] | None = None) -> dict:
     seconds = None
     if not score_only:
         shutil.rmtree(root, ignore_errors=True)  # a reused root would dedup the benchmark against itself
@@ -66,7 +71,7 @@ def _scored(bench: Path, truth: dict, root: Path, config: str | None, score_only
         seconds = round(time.perf_counter() - t0, 1)
         if summary["returncode"] != 0:
             print(f"warning: the flow exited with {summary['returncode']} (log: {root / 'run.log'})", file=sys.stderr)
-    out = evaluate(truth, root, config)
+    out = evaluate(truth, root, config, caches)
     out["run"] |= {"seconds": seconds, "root": str(root), "config": config, "benchmark": str(bench),
                    "benchmark_size": truth["size"]}
     return out

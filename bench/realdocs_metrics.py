@@ -3,6 +3,10 @@ bench/realdocs_build.py). Shared by bench/quality.py and tests/test_realdocs.py,
 
 Every metric is {"n", "d", "value", "goal_op", "ok"}: n/d is the raw count, value = n/d, ok says whether the
 goal holds (None when the benchmark has no case for it, d == 0).
+
+Whether a dedup drop was right is judged by NEAR_DUP_RULE (below): a planted copy survives, or the extracted
+texts are >= 0.8 alike, or the source pages are by the builder's own Jaccard rule; near_dup_precision_extracted_text
+keeps the figure without the source pages.
 """
 from __future__ import annotations
 
@@ -15,13 +19,28 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.realdocs_build import jaccard, shingles
+from bench.realdocs_build import html_body_text, html_tree, jaccard, shingles
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ["html", "pdf", "docx", "pptx", "xlsx", "jsonl", "md", "text"]
 DEFAULT_PLACEHOLDERS = {"email": "<EMAIL>", "phone": "<PHONE>", "ip_address": "<IP_ADDRESS>",
                         "credit_card": "<CREDIT_CARD>", "us_ssn": "<US_SSN>"}
 NEAR_J = 0.8  # the near-duplicate threshold of the goals
+NEAR_DUP_RULE = (
+    "A MinHash drop (near_dup_precision) is justified when (a) a planted copy of the dropped document survives "
+    "the filters, or (b) its filtered extracted text has raw-word 5-gram Jaccard >= 0.8 with another document's "
+    "(the extracted-text rule, reported alone as near_dup_precision_extracted_text), or (c) the ground truth's own "
+    "rule holds on the source pages: the builder's shingles/jaccard (bench/realdocs_build.py RULES['jaccard'], "
+    "word 5-grams of the lower-cased page text: HTML <body> text_content(), .txt/.md the text) give >= 0.8 between "
+    "the dropped document's source page (its truth `origin`, read from the builder's package cache) and the "
+    "source page of a document of the same package that reached the deduplicated output. (c) needs the source "
+    "page of both; a document without one (spam, PDF page ranges, XLSX tables, planted near copies whose text is "
+    "an edited page, a package not in the cache) is judged by (a) and (b) only, and the output lists it. "
+    "Source pages < 0.8 alike leave the drop a false positive. The same rule decides whether a dedup-dropped "
+    "good page counts as kept (good_kept; good_kept_extracted_text without (c)). Why: the same page converted to "
+    "Markdown, DOCX or PPTX differs in raw words (Markdown's backslash escapes, list numbers Word lists do not "
+    "store, slide headings) by conversion, not by content; (c) was added 2026-12-02."
+)
 
 # name -> (comparison, target); the `value` of the metric is compared with the target
 GOALS = {
@@ -112,6 +131,74 @@ class Run:
         return "missing"  # extracted but neither kept nor dropped anywhere: a flow bug
 
 
+# ---------------------------------------------------------------------------------------------- source pages
+
+def default_caches(bench: Path | None = None) -> list[Path]:
+    """Where the builder may have unpacked the packages: its --cache default in this checkout, and the
+    default of the checkout the benchmark was built in (<repo>/bench/out/realdocs -> <repo>/bench/.cache)."""
+    caches = [REPO / "bench/.cache/realdocs"]
+    if bench is not None:
+        caches.append(Path(bench).resolve().parent.parent / ".cache/realdocs")
+    return list(dict.fromkeys(caches))
+
+
+class SourcePages:
+    """The source text of a document's page, by the builder's rule (bench/realdocs_build.py RULES["jaccard"]):
+    HTML: lxml text_content() of <body>; .txt/.md: the file's text. Read from the builder's package cache
+    (`<cache>/pkgs/<package>/<origin>`), and only from a cache holding the very .deb the truth names, so the
+    text is the page the benchmark was built from. Cached per page.
+
+    No source text (None) for: documents without origin/package (spam), a PDF page range or an XLSX (its text is
+    the page's tables only, not the page), a planted near copy (its text is the page with word edits, not the
+    page), and any page the cache does not have. The caller then falls back to the extracted-text rule."""
+
+    def __init__(self, truth: dict, caches: list[Path] | None = None):
+        self.docs = truth["documents"]
+        self.roots: dict[str, Path] = {}
+        for pkg, info in (truth.get("packages") or {}).items():
+            for cache in caches or []:
+                cache = Path(cache)
+                if (cache / "debs" / info.get("deb", "")).is_file() and (cache / "pkgs" / pkg / ".done").exists():
+                    self.roots[pkg] = cache / "pkgs" / pkg
+                    break
+        self.missing_packages = sorted(set(truth.get("packages") or {}) - set(self.roots))
+        self.edited = {p["duplicate"] for p in truth["pairs"] if p["kind"] == "near"}
+        self._sh: dict[tuple, frozenset | None] = {}
+
+    def shingles(self, doc_id: str) -> frozenset | None:
+        d = self.docs.get(doc_id) or {}
+        pkg, origin = d.get("package"), d.get("origin")
+        if not pkg or not origin or pkg not in self.roots or d.get("synthetic") or doc_id in self.edited \
+                or d.get("format") in ("pdf", "xlsx"):
+            return None
+        key = (pkg, origin)
+        if key not in self._sh:
+            path = self.roots[pkg] / origin
+            if not path.is_file():
+                self._sh[key] = None
+            else:
+                text = html_body_text(html_tree(path.read_bytes())) if path.suffix in (".html", ".htm") \
+                    else path.read_text(errors="replace")
+                self._sh[key] = shingles(text)
+        return self._sh[key]
+
+    def best_match(self, doc_id: str, pool) -> tuple[float, str | None] | None:
+        """(the highest builder-rule Jaccard between this document's source page and the source page of a
+        document in `pool` from the same package, that document); None when this document's source page is
+        unknown."""
+        mine = self.shingles(doc_id)
+        if mine is None:
+            return None
+        pkg = self.docs[doc_id]["package"]
+        best: tuple[float, str | None] = (0.0, None)
+        for j in sorted(pool):
+            if j != doc_id and (self.docs.get(j) or {}).get("package") == pkg:
+                other = self.shingles(j)
+                if other is not None and (jj := jaccard(mine, other)) > best[0]:
+                    best = (jj, j)
+        return best
+
+
 # ---------------------------------------------------------------------------------------------- helpers
 
 def flat(text: str) -> str:
@@ -163,7 +250,9 @@ def planted_groups(pairs: list[dict]) -> dict[str, set]:
     return defaultdict(set, {i: members - {i} for i, members in family.items()})
 
 
-def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
+def evaluate(truth: dict, root: Path, config: str | None = None, caches: list[Path] | None = None) -> dict:
+    """`caches`: where the builder's unpacked packages may be (default: default_caches()), for the source-page
+    rule of the near-duplicate justification (NEAR_DUP_RULE)."""
     run = Run(Path(root), truth["drops"])
     docs = truth["documents"]
     where = {i: run.where(i, d["file"]) for i, d in docs.items()}
@@ -175,12 +264,23 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
     def best_match(i: str, pool) -> float:
         return max((jaccard(sh[i], s) for j, s in pool if j != i), default=0.0)
 
-    # a dedup drop is justified when a planted copy survives or a kept document has >= NEAR_J of its shingles
-    justified = {}
+    sources = SourcePages(truth, default_caches() if caches is None else caches)
+    kept_by_source: dict[str, tuple[float, str | None] | None] = {}
+
+    def source_match(i: str) -> tuple[float, str | None] | None:  # dropped documents only, against kept ones
+        if i not in kept_by_source:
+            kept_by_source[i] = sources.best_match(i, kept)
+        return kept_by_source[i]
+
+    # a dedup drop is justified when a planted copy survives, or a kept document has >= NEAR_J of its shingles
+    # (extracted text), or a kept document's source page has builder-rule Jaccard >= NEAR_J with its source page
+    # (NEAR_DUP_RULE); `justified_extracted` is the rule without the source pages, reported next to it
+    justified, justified_extracted = {}, {}
     for i, w in where.items():
         if w.startswith("dedup:") and i in sh:
             planted = any(g in kept for g in groups[i])
-            justified[i] = planted or best_match(i, kept_sh) >= NEAR_J
+            justified_extracted[i] = planted or best_match(i, kept_sh) >= NEAR_J
+            justified[i] = justified_extracted[i] or (source_match(i) or (0.0,))[0] >= NEAR_J
 
     out = {"per_format": {}, "dedup": {}, "pii": {}, "paragraphs": {}, "filters": {}}
     # ---- retention per format
@@ -189,6 +289,8 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
         originals = [i for i, d in sel.items() if d["label"] == "good" and not d["copy_of"]]
         good_kept = [i for i in originals if i in kept or justified.get(i)]  # a filter drop is a loss, copies or not
         row = {"good_kept": metric("good_kept", len(good_kept), len(originals))}
+        old = [i for i in originals if i in kept or justified_extracted.get(i)]
+        row["good_kept_extracted_text"] = metric("good_kept_extracted_text", len(old), len(originals))
         for label, name in (("spam", "spam_dropped"), ("non_target_language", "non_target_dropped")):
             ids = [i for i, d in sel.items() if d["label"] == label]
             row[name] = metric(name, sum(i not in kept for i in ids), len(ids))
@@ -238,9 +340,24 @@ def evaluate(truth: dict, root: Path, config: str | None = None) -> dict:
         dropped = [i for i, w in where.items() if w == f"dedup:{passname}"]
         if passname == "exact":  # right when a planted copy exists or the text really is identical
             good = [i for i in dropped if any(g in run.filtered for g in groups[i]) or texts[flat_filtered.get(i)] > 1]
-        else:
-            good = [i for i in dropped if any(g in run.filtered for g in groups[i])
-                    or best_match(i, list(sh.items())) >= NEAR_J]
+        else:  # NEAR_DUP_RULE
+            good_extracted = [i for i in dropped if any(g in run.filtered for g in groups[i])
+                              or best_match(i, list(sh.items())) >= NEAR_J]
+            wrong_extracted = sorted(set(dropped) - set(good_extracted))
+            by_source = {i: source_match(i) for i in wrong_extracted}
+            good = good_extracted + [i for i, m in by_source.items() if m is not None and m[0] >= NEAR_J]
+            out["dedup"]["near_dup_precision_extracted_text"] = metric(
+                "near_dup_precision_extracted_text", len(good_extracted), len(dropped),
+                false_positives=wrong_extracted[:20])
+            out["dedup"]["near_dup_source_rule"] = {
+                "rule": NEAR_DUP_RULE,
+                "justified_by_source_pages": {i: f"{m[0]:.3f} with {m[1]}" for i, m in by_source.items()
+                                              if m is not None and m[0] >= NEAR_J},
+                "source_page_below_threshold": {i: f"{m[0]:.3f} with {m[1]}" for i, m in by_source.items()
+                                                if m is not None and m[0] < NEAR_J},
+                "source_page_unknown": sorted(i for i, m in by_source.items() if m is None),
+                "packages_not_in_cache": sources.missing_packages,
+            }
         wrong = sorted(set(dropped) - set(good))
         out["dedup"][name] = metric(name, len(good), len(dropped), false_positives=wrong[:20])
     out["dedup"]["paragraph_pass_dropped_whole"] = sum(w == "dedup:paragraphs" for w in where.values())
@@ -369,6 +486,11 @@ def report(out: dict) -> str:
         pct = f"{g['n']}/{g['d']} {100 * g['value']:.1f}%" if g["d"] else "-"
         lines.append(f"  {fmt:<7} {pct:>22} {_nd(r['spam_dropped']):>16} {_nd(r['non_target_dropped']):>19} "
                      f"{_nd(r['empty_navigation_kept']):>9} {r['quarantined']:>6}")
+    changed = [f"{fmt} {_nd(r['good_kept_extracted_text'])}" for fmt, r in out["per_format"].items()
+               if r["good_kept_extracted_text"]["n"] != r["good_kept"]["n"]]
+    if changed:
+        lines.append(f"  good kept with dedup drops judged on extracted text only (before source pages): "
+                     f"{', '.join(changed)}")
     lines.append("\ngoals:")
     for row in out["goals"]:
         mark = {True: "ok  ", False: "FAIL", None: "n/a "}[row["ok"]]
@@ -385,6 +507,20 @@ def report(out: dict) -> str:
             lines.append(f"{name.replace('_', ' ')} (first): {ex[:5]}")
     if out["pii"]["false_redaction_rate"]["examples"]:
         lines.append(f"clean documents with a placeholder: {out['pii']['false_redaction_rate']['examples']}")
+    if "near_dup_precision_extracted_text" in dedup:
+        src, old = dedup["near_dup_source_rule"], dedup["near_dup_precision_extracted_text"]
+        lines.append(f"near-dup precision on extracted text only (the rule before source pages): {_fmt(old)}")
+        if src["justified_by_source_pages"]:
+            lines.append(f"MinHash drops justified by their source pages (builder Jaccard): "
+                         f"{src['justified_by_source_pages']}")
+        if src["source_page_below_threshold"]:
+            lines.append(f"MinHash drops whose source pages are < {NEAR_J} alike: {src['source_page_below_threshold']}")
+        if src["source_page_unknown"]:
+            lines.append(f"MinHash drops with no source page (judged on extracted text only): "
+                         f"{src['source_page_unknown']}")
+        if src["packages_not_in_cache"]:
+            lines.append(f"packages not found in the builder's cache (source-page rule not applied to them): "
+                         f"{src['packages_not_in_cache']}")
     if out["dedup"]["near_dup_precision"]["false_positives"]:
         lines.append(f"MinHash drops with no copy at J >= {NEAR_J}: {dedup['near_dup_precision']['false_positives']}")
     if out["pii"]["leaked_examples"]:
