@@ -3,7 +3,9 @@ spaCy's English tokenizer (datatrove's default) against `ProseWords` (text_block
 extracted documents of a corpus run. Prints the decisions that differ (n/d, with reasons) and the CPU time
 of each, runs interleaved in the same process (first call of each includes its load: spaCy ~3 s).
 
-    .venv/bin/python bench/prose_words.py --root bench/out/realdocs/runs/documents [--stage extracted]
+    .venv/bin/python bench/prose_words.py --root bench/out/realdocs/runs/default [--truth bench/out/realdocs/truth.json]
+
+With --truth each changed decision shows the document's label, and the changes are counted per label.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import gzip
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +43,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True, help="a corpus run's storage root")
     ap.add_argument("--stage", default="extracted", help="which stage's documents to judge")
+    ap.add_argument("--truth", help="the benchmark's truth.json: label each changed decision")
     args = ap.parse_args(argv)
+    labels = {}
+    if args.truth:
+        labels = {i: d["label"] for i, d in json.loads(Path(args.truth).read_text())["documents"].items()}
     docs = documents(Path(args.root), args.stage)
     mb = sum(len(d.text.encode()) for d in docs) / 1e6
     print(f"{len(docs)} documents, {mb:.1f} MB from {args.root} ({args.stage})")
@@ -53,8 +60,11 @@ def main(argv=None) -> int:
         drops = sum(not x[0] for x in a), sum(not y[0] for y in b)
         print(f"\n{rule.__name__}: dropped spaCy {drops[0]}/{len(docs)}, ProseWords {drops[1]}/{len(docs)}; "
               f"decisions changed {len(changed)}/{len(docs)}")
-        for doc_id, x, y in changed[:20]:
-            print(f"  {doc_id}: spaCy {x[1] or 'keep'} -> ProseWords {y[1] or 'keep'}")
+        for doc_id, x, y in changed[:40]:
+            print(f"  {doc_id} [{labels.get(doc_id, '?')}]: spaCy {x[1] or 'keep'} -> ProseWords {y[1] or 'keep'}")
+        if labels:
+            moves = Counter((labels.get(i, "?"), "kept" if y[0] else "dropped") for i, _, y in changed)
+            print("  changes by label:", ", ".join(f"{lab} now {verdict}: {n}" for (lab, verdict), n in sorted(moves.items())))
         print(f"  CPU s, first pass (with load) spaCy {ta:.2f} vs ProseWords {tb:.2f}; second pass {ta2:.2f} vs "
               f"{tb2:.2f} = x{ta2 / max(tb2, 1e-9):.1f}")
     return 0
