@@ -28,7 +28,7 @@ from refinery.llm.types import LLMCallError, LLMRequest, LLMResponse, Usage, cha
 MODEL_NAME = "smollm2-135m-instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-MAX_DEFAULT_WORKERS = 4  # each worker holds its own ~0.6 GB float32 copy of the model
+MAX_DEFAULT_WORKERS = 4  # each worker is a ~1 GB process: its own float32 copy of the model, torch
 
 _LOADED: dict[str, "_Model"] = {}
 _LOAD_LOCK = threading.Lock()
@@ -129,7 +129,8 @@ class EmbeddedBackend:
         return _load(self.model_path, self.threads)
 
     def complete(self, request: LLMRequest) -> LLMResponse:
-        # with workers, one request goes to the pool too: the parent never loads a copy of its own
+        # with workers, one request goes to the pool too: the parent loads no copy of its own (~15 s, ~1 GB),
+        # and the round trip costs nothing measurable (16 tokens: 1.47 s through the pool, 1.54 s here)
         if self.workers > 1:
             result = self._result(self._submit([request]))[0]
         else:
@@ -204,8 +205,10 @@ class EmbeddedBackend:
 
 
 def _init_worker(path: str, threads: int | None) -> None:
-    """Once in each pool process: outlive no parent, leave Ctrl-C to it, then load the model."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
+    """Once in each pool process: outlive no parent, then load the model."""
+    # Ctrl-C reaches the whole process group: an idle worker leaves it to the parent, which shuts the pool
+    # down at exit (a worker dying of it would break the pool and print a traceback); see _generate_in_worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(multiprocessing.parent_process().sentinel, os.getppid()),
                      daemon=True, name="exit-with-parent").start()
     try:
@@ -225,7 +228,13 @@ def _exit_with_parent(sentinel: int, parent_pid: int) -> None:
 
 def _generate_in_worker(path: str, threads: int | None, requests: list[LLMRequest],
                         repetition_penalty: float) -> list[LLMResponse | LLMCallError]:
-    return _generate(_load(Path(path), threads), requests, repetition_penalty)
+    # interruptible while generating, so that Ctrl-C does not leave the parent waiting at exit for batches
+    # that can take a minute: the interrupt goes back to it as the batch's exception
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _generate(_load(Path(path), threads), requests, repetition_penalty)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _generate(m: _Model, requests: list[LLMRequest], repetition_penalty: float) -> list[LLMResponse | LLMCallError]:
