@@ -92,8 +92,9 @@ def test_two_worker_processes_answer_as_this_process_does(backend):
     assert _workers(psutil.Process()) == []  # close() shut the pool down
 
 
-def test_workers_exit_when_their_parent_is_killed():
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
     """SIGKILL leaves the pool no chance to stop its workers: they notice their parent's end themselves."""
+    stderr = open(tmp_path / "stderr", "w")  # the resource tracker's warning about the killed pool's semaphores
     parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import threading, time
         from refinery.llm.embedded_backend import EmbeddedBackend
@@ -102,11 +103,11 @@ def test_workers_exit_when_their_parent_is_killed():
         backend = EmbeddedBackend(workers=2, batch_size=1)
         threading.Thread(target=lambda: list(backend.complete_batch(requests)), daemon=True).start()
         time.sleep(600)
-    """)], cwd=REPO)
+    """)], cwd=REPO, stderr=stderr)
     try:
         deadline = time.monotonic() + 60
         while len(workers := _workers(psutil.Process(parent.pid))) < 2:
-            assert time.monotonic() < deadline and parent.poll() is None, "the pool never started its workers"
+            assert time.monotonic() < deadline and parent.poll() is None, (tmp_path / "stderr").read_text()
             time.sleep(0.2)
         time.sleep(1)  # their initializers are running (loading the model)
         os.kill(parent.pid, signal.SIGKILL)
@@ -115,6 +116,7 @@ def test_workers_exit_when_their_parent_is_killed():
         assert alive == [], f"workers outlived their parent: {alive}"
     finally:
         parent.kill()
+        stderr.close()
 
 
 def test_workers_setting_reaches_the_backend(monkeypatch):
