@@ -45,8 +45,17 @@ def warm(backend) -> float:
     return time.perf_counter() - began
 
 
-def run(backend, picked) -> tuple[float, int, int, list[str]]:
-    """(seconds, requests sent, output tokens, the answers) of grounded QA on `picked`, nothing cached."""
+def cpu_seconds() -> float:
+    """CPU time of this process and its live children (the workers)."""
+    import psutil
+
+    me = psutil.Process()
+    return sum(sum(p.cpu_times()[:2]) for p in [me, *me.children()])
+
+
+def run(backend, picked) -> tuple[float, float, int, int, list[str]]:
+    """(seconds, CPU seconds, requests sent, output tokens, the answers) of grounded QA on `picked`, nothing
+    cached."""
     from refinery.llm.cache import ResponseCache
     from refinery.llm.client import LLMClient
     from refinery.llm.embedded_backend import MODEL_NAME
@@ -55,14 +64,14 @@ def run(backend, picked) -> tuple[float, int, int, list[str]]:
 
     with tempfile.TemporaryDirectory() as tmp:
         client = LLMClient(backend, ResponseCache(data_folder(tmp)))
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds()
         result = run_method("grounded_qa", picked, client, {"max_chunks": len(picked)}, default_model=MODEL_NAME,
                             seed=1)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, cpu_seconds() - cpu
         client.finish()
     ledger = client.ledger("grounded_qa")
     answers = sorted(r.output() for r in result.records) + sorted(f"{d.reason}" for d in result.dropped)
-    return seconds, ledger.calls, ledger.usage.output_tokens, answers
+    return seconds, cpu, ledger.calls, ledger.usage.output_tokens, answers
 
 
 def main() -> None:
@@ -84,10 +93,13 @@ def main() -> None:
     answers: dict[int, list[str]] = {}
     for i in range(args.rounds):
         for workers, backend in backends.items():
-            seconds, calls, tokens, answers[workers] = run(backend, picked)
+            seconds, cpu, calls, tokens, answers[workers] = run(backend, picked)
             best[workers] = max(best.get(workers, 0.0), tokens / seconds)
+            # cores used = CPU s / wall s: what the machine's other work left this run (Linux shares the CPU
+            # between sessions, autogroups, before processes: on a busy machine two workers get no more)
             print(f"  round {i + 1} workers={workers}: {seconds:6.1f} s, {calls} requests, {tokens} output tokens, "
-                  f"{tokens / seconds:6.1f} tokens/s (load average {os.getloadavg()[0]:.1f})")
+                  f"{tokens / seconds:6.1f} tokens/s, {cpu / seconds:.2f} cores used "
+                  f"(load average {os.getloadavg()[0]:.1f})")
     print(f"best tokens/s: workers=1 {best[1]:.1f}, workers={args.workers} {best[args.workers]:.1f}: "
           f"x{best[args.workers] / best[1]:.2f}; same answers: {answers[1] == answers[args.workers]}")
     backends[args.workers].close()
