@@ -184,9 +184,10 @@ class EmbeddedBackend:
                 if _POOLS.get(self._pool_key) is self._pool:
                     del _POOLS[self._pool_key]
             raise RuntimeError(
-                f"an embedded-model worker process died (killed, or out of memory: each of the {self.workers} "
-                "workers holds its own copy of the model); answers so far are cached, so a rerun sends only the "
-                "rest. Fewer workers (REFINERY_LLM_WORKERS, llm.embedded_workers) need less memory") from err
+                f"an embedded-model worker process died (an error of its own is printed above it; else killed, or "
+                f"out of memory: each of the {self.workers} workers holds its own copy of the model); answers so far "
+                "are cached, so a rerun sends only the rest. Fewer workers (REFINERY_LLM_WORKERS, "
+                "llm.embedded_workers) need less memory") from err
 
     def close(self) -> None:
         """Hands back the worker pool; the last backend using it shuts it down. The in-process model stays
