@@ -31,7 +31,7 @@ ENV_VARS = {  # setting -> the environment variable that stands in for it when t
     "root": "REFINERY_ROOT", "raw": "REFINERY_RAW", "config": "REFINERY_CONFIG", "s3_endpoint": "REFINERY_S3_ENDPOINT",
     "workers": "REFINERY_WORKERS", "llm": "REFINERY_LLM", "model": "REFINERY_LLM_MODEL",
     "llm_base_url": "REFINERY_LLM_BASE_URL", "llm_endpoint": "REFINERY_LLM_ENDPOINT",
-    "llm_concurrency": "REFINERY_LLM_CONCURRENCY", "retry_failed": "REFINERY_RETRY_FAILED",
+    "llm_concurrency": "REFINERY_LLM_CONCURRENCY", "llm_workers": "REFINERY_LLM_WORKERS", "retry_failed": "REFINERY_RETRY_FAILED",
     "llm_batches": "REFINERY_LLM_BATCHES", "budget": "REFINERY_LLM_BUDGET_USD", "region": "AWS_REGION",
     "sagemaker_runtime_url": "REFINERY_SAGEMAKER_ENDPOINT_URL", "training": "REFINERY_TRAINING",
     "sagemaker_api_url": "REFINERY_SAGEMAKER_API_URL", "sagemaker_role": "REFINERY_SAGEMAKER_ROLE",
@@ -100,6 +100,8 @@ def _llm(s: dict[str, Any]) -> LLMResource:
         ("aws_endpoint_url", "sagemaker_runtime_url")) if s.get(name)}
     if s.get("llm_concurrency"):
         optional["max_concurrency"] = int(s["llm_concurrency"])
+    if s.get("llm_workers"):
+        optional["embedded_workers"] = int(s["llm_workers"])
     if "retry_failed" in s:
         optional["retry_failed"] = _flag(s["retry_failed"])
     if s.get("budget") is not None:

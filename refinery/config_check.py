@@ -215,6 +215,10 @@ def _llm_problems(backend: str, model: str | None, base_url: str | None, env: di
         return ["--llm sagemaker needs the REFINERY_LLM_ENDPOINT environment variable (the endpoint name)"]
     if backend not in ("embedded", "anthropic", "openai", "sagemaker"):
         return [f"REFINERY_LLM: unknown backend {backend!r}; known: embedded, anthropic, openai, sagemaker"]
+    workers = env.get("REFINERY_LLM_WORKERS")
+    if workers and not (workers.isdigit() and int(workers) >= 1):
+        return [f"REFINERY_LLM_WORKERS: must be an integer ≥ 1, the embedded model's generating processes "
+                f"(got {workers!r})"]
     return []
 
 

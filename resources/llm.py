@@ -25,6 +25,8 @@ class LLMResource(dg.ConfigurableResource):
     region_name: str | None = None
     aws_endpoint_url: str | None = None  # SageMaker runtime endpoint override (VPC endpoint, moto)
     max_concurrency: int = Field(8, ge=1)  # requests in flight per asset; the `llm` pool bounds assets
+    # processes generating with the embedded model at once (None: one per usable CPU, at most 4)
+    embedded_workers: int | None = Field(None, ge=1)
     max_retries: int = Field(4, ge=0)
     timeout: float = 60.0
     use_batches: bool = False  # Anthropic Message Batches: half price, answers within 24 h
@@ -66,7 +68,7 @@ class LLMResource(dg.ConfigurableResource):
         endpoint_name = endpoint_name or self.endpoint_name
         if backend == "embedded":
             from refinery.llm.embedded_backend import EmbeddedBackend
-            return EmbeddedBackend()
+            return EmbeddedBackend(workers=self.embedded_workers)
         if backend == "anthropic":
             from refinery.llm.anthropic_backend import AnthropicBackend
             if not self.api_key:

@@ -40,7 +40,7 @@ CONFIG = (
 # the test's environment must not leak into the CLI runs (conftest's dagster_home clears the same variables)
 CLEARED = ("REFINERY_ROOT", "REFINERY_RAW", "REFINERY_CONFIG", "REFINERY_S3_ENDPOINT", "REFINERY_ENV", "REFINERY_LLM",
            "REFINERY_LLM_MODEL", "REFINERY_LLM_BASE_URL", "REFINERY_LLM_ENDPOINT", "REFINERY_LLM_CONCURRENCY",
-           "REFINERY_LLM_BATCHES", "REFINERY_RETRY_FAILED", "ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+           "REFINERY_LLM_WORKERS", "REFINERY_LLM_BATCHES", "REFINERY_RETRY_FAILED", "ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 LATENCY = 0.1  # per request, with 2 in flight: a stage takes a few seconds and is caught with requests in flight
 
 

@@ -29,7 +29,7 @@ CHUNKS = [
 
 def test_every_method_runs_on_the_embedded_model(tmp_path):
     try:
-        backend = embedded.EmbeddedBackend(max_concurrency=1, batch_size=8)
+        backend = embedded.EmbeddedBackend(max_concurrency=1, batch_size=8, workers=1)
     except FileNotFoundError as err:
         pytest.skip(str(err))
     client = LLMClient(backend, ResponseCache(data_folder(str(tmp_path / "cache"))))
