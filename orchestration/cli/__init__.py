@@ -185,6 +185,10 @@ def _setup_logging() -> None:
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
             logger.propagate = False
+    # A library logging through the root logger (rouge_score's scorer does) would otherwise call
+    # logging.basicConfig, and every progress line would be printed a third time, as "INFO:refinery.progress:…"
+    if not logging.root.handlers:
+        logging.root.addHandler(logging.NullHandler())
     # LLM stages' progress: a live bar on a terminal (refinery.llm.progress), else these lines once a minute
     progress = logging.getLogger("refinery.progress")
     if not any(isinstance(h, _CurrentStderr) for h in progress.handlers):
