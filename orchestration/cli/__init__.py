@@ -186,9 +186,12 @@ def _setup_logging() -> None:
             logger.setLevel(logging.INFO)
             logger.propagate = False
     # A library logging through the root logger (rouge_score's scorer does) would otherwise call
-    # logging.basicConfig, and every progress line would be printed a third time, as "INFO:refinery.progress:…"
+    # logging.basicConfig, and every progress line would be printed a third time, as "INFO:refinery.progress:…".
+    # At WARNING this handler prints what Python's last-resort handler printed before.
     if not logging.root.handlers:
-        logging.root.addHandler(logging.NullHandler())
+        warnings = _CurrentStderr(level=logging.WARNING)
+        warnings.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.root.addHandler(warnings)
     # LLM stages' progress: a live bar on a terminal (refinery.llm.progress), else these lines once a minute
     progress = logging.getLogger("refinery.progress")
     if not any(isinstance(h, _CurrentStderr) for h in progress.handlers):
