@@ -189,7 +189,8 @@ def _setup_logging() -> None:
     # logging.basicConfig, and every progress line would be printed a third time, as "INFO:refinery.progress:…".
     # At WARNING this handler prints what Python's last-resort handler printed before.
     if not logging.root.handlers:
-        warnings = _CurrentStderr(level=logging.WARNING)
+        warnings = _CurrentStderr()
+        warnings.setLevel(logging.WARNING)
         warnings.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.root.addHandler(warnings)
     # LLM stages' progress: a live bar on a terminal (refinery.llm.progress), else these lines once a minute
