@@ -11,8 +11,16 @@ import numpy as np
 from datatrove.io import DataFolder
 
 
+def sorted_unique(arr: np.ndarray) -> np.ndarray:
+    """np.unique's result by sort and neighbour comparison: NumPy 2.4's np.unique took 1.33 CPU-s for 2 M
+    uint64 hashes where this takes 0.017 (same array), and a later drop loads every earlier drop's hashes."""
+    arr = np.sort(arr)
+    return arr[np.concatenate(([True], arr[1:] != arr[:-1]))] if arr.size else arr
+
+
 def save_hashes(folder: DataFolder, name: str, hashes: set[int] | np.ndarray) -> int:
-    arr = np.unique(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)) if isinstance(hashes, set) else hashes)
+    arr = sorted_unique(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)) if isinstance(hashes, set)
+                        else hashes)
     buf = io.BytesIO()
     np.save(buf, arr)
     with folder.open(f"{name}.npy", "wb") as f:
@@ -29,7 +37,7 @@ def load_hashes(folder: DataFolder, names: list[str]) -> np.ndarray:
                 parts.append(np.load(io.BytesIO(f.read())))
     if not parts:
         return np.empty(0, dtype=np.uint64)
-    return np.unique(np.concatenate(parts))
+    return sorted_unique(np.concatenate(parts))
 
 
 class HashSet:

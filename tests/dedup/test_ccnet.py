@@ -1,10 +1,11 @@
+import numpy as np
 from datatrove.data import Document
 from datatrove.io import get_datafolder
 from datatrove.pipeline.writers import JsonlWriter
 
 from refinery.corpus.report import iter_jsonl
 from refinery.dedup.ccnet import ExactParagraphDedup, paragraph_key, sha1_64
-from refinery.dedup.hash_index import load_hashes
+from refinery.dedup.hash_index import load_hashes, sorted_unique
 
 BOILER = "This paragraph is repeated in many documents of the corpus verbatim."
 
@@ -115,3 +116,11 @@ def test_asciidoc_literal_paragraphs_of_a_text_file_are_never_removed(tmp_path):
     assert layout in out["b"] and prose not in out["b"]  # the repeated prose paragraph goes, the layout stays
     # in Markdown two spaces of indentation mean nothing: there the repeated line is prose, and goes
     assert "(C + 1) * 12 bytes" in out["md1"] and "(C + 1) * 12 bytes" not in out["md2"]
+
+
+def test_sorted_unique_is_np_unique():
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 2**63, 5_000, dtype=np.uint64)
+    arr = np.concatenate([arr, arr[:1_000], [np.uint64(2**64 - 1)]])  # duplicates and the largest uint64
+    assert np.array_equal(sorted_unique(arr), np.unique(arr))
+    assert sorted_unique(np.empty(0, dtype=np.uint64)).size == 0
