@@ -167,7 +167,7 @@ def test_stream_api_accepts_file_objects(tmp_path):
 
 def test_pdf_whose_words_are_placed_without_spaces_is_reread_with_spaces():
     """The Debian Reference's PDF (TeX) positions words with no space characters: pypdf glues sentences
-    together ("Thereisanalternativenumericmode"); such pages are re-read by pdfplumber with word gaps."""
+    together ("Thereisanalternativenumericmode"); such pages are re-read by PDFium (pypdfium2) with word gaps."""
     import io
 
     from pypdf import PdfReader
