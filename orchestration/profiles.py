@@ -13,7 +13,15 @@ from typing import Any
 import dagster as dg
 
 from refinery.config_check import ConfigError, check_file, runner_problems, training_problems
-from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
+from resources import (
+    ComputeResource,
+    EmbeddingsResource,
+    HubResource,
+    LLMResource,
+    SettingsResource,
+    StorageResource,
+    TrainingResource,
+)
 
 REQUIRED = object()  # no default: the environment must say (production roots)
 
@@ -111,6 +119,11 @@ def _llm(s: dict[str, Any]) -> LLMResource:
     return LLMResource(backend=backend, api_key=api_key, **optional)
 
 
+def _embeddings(s: dict[str, Any]) -> EmbeddingsResource:
+    key = dg.EnvVar("REFINERY_EMBEDDINGS_API_KEY") if os.environ.get("REFINERY_EMBEDDINGS_API_KEY") else None
+    return EmbeddingsResource(api_key=key, aws_endpoint_url=s.get("sagemaker_runtime_url") or None)
+
+
 def _training(s: dict[str, Any]) -> TrainingResource:
     """training=sagemaker runs real training jobs and endpoints; local (default) records them."""
     optional = {field: s[name] for field, name in (("region_name", "region"), ("endpoint_url", "sagemaker_api_url"),
@@ -166,4 +179,4 @@ def resources_for(env: str | None = None, overrides: Mapping[str, Any] | None = 
     return {"storage": _storage(s), "compute": _compute(s),
             "settings": SettingsResource(config_file=config_file), "llm": _llm(s),
             "hub": HubResource(token=dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None),
-            "training": _training(s)}
+            "training": _training(s), "embeddings": _embeddings(s)}

@@ -11,17 +11,19 @@ from typing import Any
 from pydantic import Field, model_serializer, model_validator
 
 from refinery.corpus.config import CorpusConfig
+from refinery.embed.options import EmbeddingOptions
 from refinery.options import StrictOptions
 from refinery.preference.config import PreferenceConfig
 from refinery.sft.config import SFTConfig
 
-FLOW_SECTIONS = ("sft", "preference")  # every other top-level key belongs to the corpus flow
+FLOW_SECTIONS = ("sft", "preference", "embeddings")  # every other top-level key belongs to the corpus flow
 
 
 class RefineryConfig(StrictOptions):
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
     sft: SFTConfig = Field(default_factory=SFTConfig)
     preference: PreferenceConfig = Field(default_factory=PreferenceConfig)
+    embeddings: EmbeddingOptions = Field(default_factory=EmbeddingOptions)  # the semantic layer's model
 
     @model_validator(mode="before")
     @classmethod

@@ -94,6 +94,10 @@ class Layout:
         """One request cache per storage root, shared by every flow: the same call is never paid twice."""
         return self.uri("llm_cache")
 
+    def embedding_cache(self, model_id: str) -> str:
+        """Text embeddings per model, keyed by text hash (refinery/embed/cache.py)."""
+        return self.uri("embedding_cache", model_id)
+
     def read_json(self, uri: str) -> dict | list | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)

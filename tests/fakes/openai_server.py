@@ -6,8 +6,16 @@ A request ending with an assistant turn is continued (vLLM's `continue_final_mes
 from __future__ import annotations
 
 import uuid
+import zlib
 
 from tests.fakes.http_fake import FakeLLMServer
+
+
+def bag_of_words(text: str, dims: int = 64) -> list[float]:
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        vector[zlib.crc32(word.encode()) % dims] += 1.0
+    return vector
 
 
 class FakeOpenAIServer(FakeLLMServer):
@@ -19,6 +27,16 @@ class FakeOpenAIServer(FakeLLMServer):
 
     def error_body(self, status: int, error_type: str, message: str) -> dict:
         return {"error": {"message": message, "type": error_type, "code": status}}
+
+    def route(self, method: str, path: str, body: dict | None):
+        """POST /v1/embeddings: a bag of hashed words per input (64 dimensions), so equal texts get equal
+        vectors and texts sharing words are closer; data in reverse order, as the API allows (by `index`)."""
+        if method == "POST" and path == "/v1/embeddings":
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": bag_of_words(text)} for i, text in enumerate(inputs)]
+            return 200, {"object": "list", "data": data[::-1], "model": body["model"],
+                         "usage": {"prompt_tokens": 0, "total_tokens": 0}}, {}
+        return super().route(method, path, body)
 
     def generate(self, body: dict, malformed: bool) -> dict:
         text = self.reply_text(body, malformed)
