@@ -78,20 +78,24 @@ class SemanticDocumentDedup(PipelineStep):
 
         return open_embedder(EmbeddingOptions(model=self.options.model), Layout(self.root, self.endpoint_url))
 
-    def _earlier_vectors(self) -> np.ndarray:
-        parts = []
+    def _earlier(self) -> tuple[np.ndarray, list[str]]:
+        """The kept documents of every earlier drop: (vectors, ids)."""
+        parts, ids = [], []
         for drop in self.earlier:
             name = f"{drop}.npz"
             if self.index.isfile(name):
                 with self.index.open(name, "rb") as f, np.load(io.BytesIO(f.read())) as npz:
-                    parts.append(npz["vectors"].astype(np.float32))
-        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+                    if len(npz["ids"]):
+                        parts.append(npz["vectors"].astype(np.float32))
+                        ids += npz["ids"].tolist()
+        return (np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)), ids
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if world_size != 1:
             raise ValueError("SemanticDocumentDedup must run as one task so the earliest copy wins deterministically")
-        embedder, earlier = self._embedder(), self._earlier_vectors()
+        embedder, (earlier, earlier_ids) = self._embedder(), self._earlier()
         kept_vectors: list[np.ndarray] = []
+        kept_ids: list[str] = []
         threshold = self.options.threshold
         with self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer:
             batch: list = []
@@ -106,23 +110,30 @@ class SemanticDocumentDedup(PipelineStep):
                     vectors = document_vectors(embedder, [d.text for d in batch], self.options.max_windows)
                 for d, v in zip(batch, vectors):
                     self.stat_update("total")
-                    best = max((float(np.max(earlier @ v)) if len(earlier) else -1.0),
-                               (float(np.max(np.stack(kept_vectors) @ v)) if kept_vectors else -1.0))
+                    best, of = -1.0, None
+                    for vectors_, ids in ((earlier, earlier_ids), (kept_vectors, kept_ids)):
+                        if len(ids):
+                            sims = (vectors_ if isinstance(vectors_, np.ndarray) else np.stack(vectors_)) @ v
+                            i = int(np.argmax(sims))
+                            if sims[i] > best:
+                                best, of = float(sims[i]), ids[i]
                     if best >= threshold:
                         self.stat_update("dropped", "dropped_semantic_duplicate")
                         if writer:
                             d.metadata["filter_reason"] = "semantic_duplicate"
                             d.metadata["semantic_similarity"] = round(best, 4)
+                            d.metadata["semantic_duplicate_of"] = of
                             writer.write(d, rank)
                         continue
                     kept_vectors.append(v)
+                    kept_ids.append(d.id)
                     self.stat_update("forwarded")
                     yield d
                 batch = []
         # written only after the whole drop went through, so a killed run leaves none
         buffer = io.BytesIO()
-        np.savez(buffer, vectors=np.stack(kept_vectors).astype(np.float16) if kept_vectors
-                 else np.zeros((0, 0), dtype=np.float16))
+        np.savez(buffer, ids=np.array(kept_ids, dtype=str), vectors=np.stack(kept_vectors).astype(np.float16)
+                 if kept_vectors else np.zeros((0, 0), dtype=np.float16))
         self.index.makedirs("", exist_ok=True)
         with self.index.open(f"{self.drop}.npz", "wb") as f:
             f.write(buffer.getvalue())

@@ -134,3 +134,4 @@ def test_semantic_pass_drops_a_reworded_copy_from_a_later_drop(tmp_path):
     assert list(result.summary["passes"]) == ["exact", "semantic"]
     (gone,) = iter_jsonl(corpus.layout.at(corpus.layout.dropped("d2", DEDUP.name, "semantic")))
     assert gone["id"] == "d2/doc0" and gone["metadata"]["semantic_similarity"] >= 0.9
+    assert gone["metadata"]["semantic_duplicate_of"] == "d1/doc0"
