@@ -25,6 +25,10 @@ from refinery.extract.base import Extracted, ExtractionError
 from refinery.extract.html_code import inline_code_on_one_line, protect_code_blocks, restore_code_blocks
 from refinery.extract.options import ExtractOptions
 
+def resiliparse_text(tree, **kwargs) -> str:  # imported on first use: only the `resiliparse` engine needs it
+    from refinery.extract.html_resiliparse import resiliparse_text as engine
+    return engine(tree, **kwargs)
+
 # trafilatura logs a warning for every page it finds nothing in; the quarantine manifest says it once.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
@@ -40,29 +44,37 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
         if tree is not None and _too_deep():
             raise ExtractionError("too_deeply_nested", "HTML nested deeper than 256 elements: the parser stops there")
         code_blocks = []
+        resiliparse = options.html_engine == "resiliparse"
         if tree is not None:
             _drop_heading_anchors(tree)
             _unwrap_table_indents(tree)
             _unwrap_texinfo_definitions(tree)
             inline_code_on_one_line(tree)
-            _mark_item_paragraphs(tree)
+            if not resiliparse:  # resiliparse keeps an item's paragraphs on lines of their own
+                _mark_item_paragraphs(tree)
             code_blocks = protect_code_blocks(tree)
         title, url = _title_and_url(tree, options.html_include_links) if tree is not None else (None, None)
-        document = tree if tree is None else bare_extraction(
-            tree, url=url, include_formatting=True, include_comments=False, with_metadata=False,
-            include_tables=options.html_include_tables, include_links=options.html_include_links,
-            favor_precision=options.html_favor_precision,
-        )
+        if tree is None:
+            text = ""
+        elif resiliparse:
+            text = resiliparse_text(tree, tables=options.html_include_tables, links=options.html_include_links)
+        else:
+            document = bare_extraction(
+                tree, url=url, include_formatting=True, include_comments=False, with_metadata=False,
+                include_tables=options.html_include_tables, include_links=options.html_include_links,
+                favor_precision=options.html_favor_precision,
+            )
+            text = _item_paragraph_breaks(document.text or "") if document is not None else ""
     except ExtractionError:
         raise
     except RecursionError:  # absurdly nested markup
         raise ExtractionError("parse_error", "HTML too deeply nested") from None
     except Exception as e:
         raise ExtractionError("parse_error", f"HTML: {type(e).__name__}: {e}") from None
-    if document is None or not (document.text or "").strip():
+    if not text.strip():
         raise ExtractionError("empty", "no main content found in the HTML")
     metadata = {"title": title} if title else {}
-    return Extracted(restore_code_blocks(_item_paragraph_breaks(document.text), code_blocks), metadata)
+    return Extracted(restore_code_blocks(text, code_blocks), metadata)
 
 
 def _title_and_url(tree, links: bool) -> tuple[str | None, str | None]:

@@ -20,7 +20,10 @@ class ExtractOptions(StrictOptions):
     min_text_chars: int = Field(1, ge=1)  # shorter text is "empty"
     max_text_chars: int = Field(1_000_000, gt=0)  # longer: quarantined, spaCy-based filters downstream cannot take more
 
-    # HTML (trafilatura, Markdown output).
+    # HTML (Markdown output). The engine that decides what is main content: trafilatura (the quality goals of
+    # bench/quality.py and bench/html_fidelity.py are measured on it) or resiliparse (several times faster per
+    # CPU-second, bench/html_speed.py; html_favor_precision is trafilatura's only).
+    html_engine: Literal["trafilatura", "resiliparse"] = "trafilatura"
     html_include_tables: bool = True  # tables become Markdown tables
     html_include_links: bool = False  # keep [text](url): URLs are mostly noise for training
     html_favor_precision: bool = False  # trafilatura drops more borderline text (menus, teasers) when True
