@@ -22,6 +22,7 @@ _HEADINGS = {f"h{n}": "#" * n for n in range(1, 7)}
 def resiliparse_text(tree: HtmlElement, *, tables: bool, links: bool) -> str:
     """Main content of a prepared tree as Markdown-like text: headings, bullets, tables, code markers kept."""
     rendered = _swap_tables(tree) if tables else []
+    _unwrap_content_lists(tree)
     for heading in tree.iter(*_HEADINGS):
         if heading.text_content().strip():
             heading.text = f"{_HEADINGS[heading.tag]} {(heading.text or '').lstrip()}"
@@ -30,6 +31,25 @@ def resiliparse_text(tree: HtmlElement, *, tables: bool, links: bool) -> str:
         alt_texts=False, links=links, form_fields=False, noscript=False, comments=False,
         skip_elements=None if tables else ["table"])
     return _TABLE_SPAN.sub(lambda m: _table_block(rendered, int(m.group(1)), m.group(0)), text)
+
+
+def _unwrap_content_lists(tree: HtmlElement) -> None:
+    """resiliparse's main-content rules drop every `<ul>` outside the article's own containers as navigation,
+    and with them SQLite's quickstart steps and Octave's configure options (good pages lost in the benchmark).
+    A bulleted list whose text is mostly not links is content: it becomes blocks starting with "- ", as
+    trafilatura writes them; a list of links stays a list, for resiliparse to drop."""
+    for ul in list(tree.iter("ul")):
+        text = len("".join(ul.text_content().split()))
+        linked = sum(len("".join(a.text_content().split())) for a in ul.iter("a"))
+        if not text or linked > text / 2:
+            continue
+        for item in ul.iterchildren("li"):
+            target = item
+            while not (target.text or "").strip() and len(target) and target[0].tag in ("p", "div"):
+                target = target[0]
+            target.text = f"- {(target.text or '').lstrip()}"
+            item.tag = "div"
+        ul.tag = "div"
 
 
 def _table_block(rendered: list[str], index: int, original: str) -> str:
@@ -62,4 +82,4 @@ def _cell(cell: HtmlElement) -> str:
 def _markdown(rows: list[list[str]]) -> str:
     width = max(len(r) for r in rows)
     lines = [f"| {' | '.join(r + [''] * (width - len(r)))} |" for r in rows]
-    return "\n".join([lines[0], "|" + " --- |" * width, *lines[1:]])
+    return "\n".join([lines[0], "|" + "---|" * width, *lines[1:]])  # the rule as trafilatura writes it
