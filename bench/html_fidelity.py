@@ -114,10 +114,10 @@ def score(text: str, page: dict, counts: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw", default="bench/out/realdocs/raw")
-    parser.add_argument("--engine", default="trafilatura", help="extract.html_engine: trafilatura or resiliparse")
+    parser.add_argument("--engine", help="extract.html_engine: trafilatura or resiliparse (default: the default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    options = ExtractOptions(html_engine=args.engine)
+    options = ExtractOptions(html_engine=args.engine) if args.engine else ExtractOptions()
     per_site: dict[str, dict] = defaultdict(lambda: {k: [0, 0, 0] for k in (*GOALS, "pilcrows")})
     seconds, pages, size = 0.0, 0, 0
     for path in sorted(Path(args.raw).rglob("*.html")):
@@ -137,7 +137,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{pages} HTML pages, extraction {result['mb_per_s']} MB/s")
+    print(f"{pages} HTML pages, engine {options.html_engine}, extraction {result['mb_per_s']} MB/s")
     print("kept/present share of total: present = its text survived the main-content pass at all")
     print(f"{'site':<18}" + "".join(f"{k:>28}" for k in GOALS) + f"{'¶ left':>9}")
     unmet = []

@@ -89,4 +89,8 @@ def test_config_check_names_the_engines(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("extract:\n  html_engine: resiliparse\n")
     assert config_problems(good) == []
-    assert ExtractOptions().html_engine == "trafilatura"
+    assert ExtractOptions().html_engine == "resiliparse"
+    precision = tmp_path / "precision.yaml"  # trafilatura's own setting, with the engine that ignores it
+    precision.write_text("extract:\n  html_favor_precision: true\n")
+    assert config_problems(precision) == [f"config {precision}: extract: html_favor_precision is a setting of "
+                                          f"html_engine: trafilatura, which is not selected (html_engine: resiliparse)"]
