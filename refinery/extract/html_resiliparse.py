@@ -21,6 +21,7 @@ _HEADINGS = {f"h{n}": "#" * n for n in range(1, 7)}
 
 def resiliparse_text(tree: HtmlElement, *, tables: bool, links: bool) -> str:
     """Main content of a prepared tree as Markdown-like text: headings, bullets, tables, code markers kept."""
+    _inline_code_in_backticks(tree)
     rendered = _swap_tables(tree) if tables else []
     _unwrap_content_lists(tree)
     for heading in tree.iter(*_HEADINGS):
@@ -31,6 +32,20 @@ def resiliparse_text(tree: HtmlElement, *, tables: bool, links: bool) -> str:
         alt_texts=False, links=links, form_fields=False, noscript=False, comments=False,
         skip_elements=None if tables else ["table"])
     return _TABLE_SPAN.sub(lambda m: _table_block(rendered, int(m.group(1)), m.group(0)), text)
+
+
+def _inline_code_in_backticks(tree: HtmlElement) -> None:
+    """Inline code keeps its Markdown backticks, as trafilatura writes it (code blocks are markers by now)."""
+    for code in list(tree.iter("code", "tt", "kbd", "samp")):
+        if any(a.tag in ("code", "tt", "kbd", "samp", "pre") for a in code.iterancestors()):
+            continue
+        if not code.text_content().strip():
+            continue
+        code.text = f"`{code.text or ''}"
+        if len(code):
+            code[-1].tail = f"{code[-1].tail or ''}`"
+        else:
+            code.text += "`"
 
 
 def _unwrap_content_lists(tree: HtmlElement) -> None:

@@ -52,7 +52,7 @@ def test_content_list_kept_navigation_dropped():
     lines = {line.strip("-•* ").strip() for line in sqlite.splitlines()}
     assert not lines & {"Home", "About", "Documentation", "Download", "Purchase"}  # the site menu
     octave = _text(RAW / "2026-01-b" / "octave" / "octave.html" / "Statements.html")
-    assert "The list of statements contained between keywords like if or while" in octave
+    assert "The list of statements contained between keywords like `if` or `while`" in octave  # inline code
     assert "The switch Statement" not in octave  # the Texinfo section menu, a list of links
     # a bulleted list of content (not links) is kept, which resiliparse alone drops outside an article
     git = _text(RAW / "2026-01-a" / "git-doc" / "git-bisect.html")
