@@ -1,5 +1,7 @@
-"""HTML: trafilatura keeps the main content (navigation, footers, cookie banners dropped) as Markdown,
-so headings, lists, tables and code blocks survive. trafilatura 2.x: 1.11 split every table cell and
+"""HTML: the main content (navigation, footers, cookie banners dropped) as Markdown, so headings, lists,
+tables and code blocks survive. Two engines decide what is main content (`extract.html_engine`): resiliparse
+(the default, html_resiliparse.py: ~10x the MB per CPU-second, every quality goal met, bench/html_speed.py)
+and trafilatura, below; both read the tree parsed and prepared here. trafilatura 2.x: 1.11 split every table cell and
 inline code onto its own line (bench/html_fidelity.py: debian-reference tables kept 81/425 -> 394/423,
 inline code 92.6% -> 99.4%); code blocks are kept verbatim around it (html_code.py).
 
