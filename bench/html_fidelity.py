@@ -1,6 +1,6 @@
 """How faithfully HTML extraction keeps structure, per site, on the real-document benchmark's HTML pages.
 
-    .venv/bin/python bench/html_fidelity.py [--raw bench/out/realdocs/raw] [--json]
+    .venv/bin/python bench/html_fidelity.py [--raw bench/out/realdocs/raw] [--engine resiliparse] [--json]
 
 Ground truth comes from the page source (lxml), never from the extractor:
 - code blocks: a `<pre>` with at least two lines of more than 3 characters is kept when its first two
@@ -114,8 +114,10 @@ def score(text: str, page: dict, counts: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--raw", default="bench/out/realdocs/raw")
+    parser.add_argument("--engine", help="extract.html_engine: trafilatura or resiliparse (default: the default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    options = ExtractOptions(html_engine=args.engine) if args.engine else ExtractOptions()
     per_site: dict[str, dict] = defaultdict(lambda: {k: [0, 0, 0] for k in (*GOALS, "pilcrows")})
     seconds, pages, size = 0.0, 0, 0
     for path in sorted(Path(args.raw).rglob("*.html")):
@@ -125,7 +127,7 @@ def main() -> int:
         site = next((s for s in SITES if s in str(path)), "other")
         start = time.perf_counter()
         try:
-            text = extract_html(data, ExtractOptions()).text
+            text = extract_html(data, options).text
         except ExtractionError:
             text = ""
         seconds += time.perf_counter() - start
@@ -135,7 +137,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{pages} HTML pages, extraction {result['mb_per_s']} MB/s")
+    print(f"{pages} HTML pages, engine {options.html_engine}, extraction {result['mb_per_s']} MB/s")
     print("kept/present share of total: present = its text survived the main-content pass at all")
     print(f"{'site':<18}" + "".join(f"{k:>28}" for k in GOALS) + f"{'¶ left':>9}")
     unmet = []

@@ -19,9 +19,6 @@ PII_KINDS = ["email", "phone", "ip_address", "credit_card", "us_ssn"]
 
 # goal -> why it fails on the slice (the fixture prints the whole table with -s)
 XFAIL = {
-    "good_kept[html]": "22/23: a SQLite syntax-diagram page whose only text is the site menu and diagram labels "
-                       "(no stop words); the slice was built before the builder's label rule stopped counting "
-                       "class-marked menus and SVG labels as running text (a rebuild labels it empty_navigation)",
     "spam_dropped[text]": "1/2: word salad made of real words and stop words passes every heuristic; a "
                           "model-based quality filter would be needed",
 }

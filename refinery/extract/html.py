@@ -1,5 +1,7 @@
-"""HTML: trafilatura keeps the main content (navigation, footers, cookie banners dropped) as Markdown,
-so headings, lists, tables and code blocks survive. trafilatura 2.x: 1.11 split every table cell and
+"""HTML: the main content (navigation, footers, cookie banners dropped) as Markdown, so headings, lists,
+tables and code blocks survive. Two engines decide what is main content (`extract.html_engine`): resiliparse
+(the default, html_resiliparse.py: ~10x the MB per CPU-second, every quality goal met, bench/html_speed.py)
+and trafilatura, below; both read the tree parsed and prepared here. trafilatura 2.x: 1.11 split every table cell and
 inline code onto its own line (bench/html_fidelity.py: debian-reference tables kept 81/425 -> 394/423,
 inline code 92.6% -> 99.4%); code blocks are kept verbatim around it (html_code.py).
 
@@ -15,13 +17,19 @@ from __future__ import annotations
 import logging
 import re
 
+from html import unescape
+
 from trafilatura import bare_extraction
-from trafilatura.settings import set_date_params
-from trafilatura.utils import HTML_PARSER, load_html
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
+from trafilatura.utils import HTML_PARSER, line_processing, load_html
 
 from refinery.extract.base import Extracted, ExtractionError
 from refinery.extract.html_code import inline_code_on_one_line, protect_code_blocks, restore_code_blocks
 from refinery.extract.options import ExtractOptions
+
+def resiliparse_text(tree, **kwargs) -> str:  # imported on first use: only the `resiliparse` engine needs it
+    from refinery.extract.html_resiliparse import resiliparse_text as engine
+    return engine(tree, **kwargs)
 
 # trafilatura logs a warning for every page it finds nothing in; the quarantine manifest says it once.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -38,29 +46,54 @@ def extract_html(data: bytes, options: ExtractOptions) -> Extracted:
         if tree is not None and _too_deep():
             raise ExtractionError("too_deeply_nested", "HTML nested deeper than 256 elements: the parser stops there")
         code_blocks = []
+        resiliparse = options.html_engine == "resiliparse"
         if tree is not None:
             _drop_heading_anchors(tree)
             _unwrap_table_indents(tree)
             _unwrap_texinfo_definitions(tree)
             inline_code_on_one_line(tree)
-            _mark_item_paragraphs(tree)
+            if not resiliparse:  # resiliparse keeps an item's paragraphs on lines of their own
+                _mark_item_paragraphs(tree)
             code_blocks = protect_code_blocks(tree)
-        document = tree if tree is None else bare_extraction(
-            tree, include_formatting=True, include_comments=False, with_metadata=True,
-            include_tables=options.html_include_tables, include_links=options.html_include_links,
-            favor_precision=options.html_favor_precision,
-            date_extraction_params=set_date_params(extensive=False),  # the slow date search buys nothing here
-        )
+        title, url = _title_and_url(tree, options.html_include_links) if tree is not None else (None, None)
+        if tree is None:
+            text = ""
+        elif resiliparse:
+            text = resiliparse_text(tree, tables=options.html_include_tables, links=options.html_include_links)
+        else:
+            document = bare_extraction(
+                tree, url=url, include_formatting=True, include_comments=False, with_metadata=False,
+                include_tables=options.html_include_tables, include_links=options.html_include_links,
+                favor_precision=options.html_favor_precision,
+            )
+            text = _item_paragraph_breaks(document.text or "") if document is not None else ""
     except ExtractionError:
         raise
     except RecursionError:  # absurdly nested markup
         raise ExtractionError("parse_error", "HTML too deeply nested") from None
     except Exception as e:
         raise ExtractionError("parse_error", f"HTML: {type(e).__name__}: {e}") from None
-    if document is None or not (document.text or "").strip():
+    if not text.strip():
         raise ExtractionError("empty", "no main content found in the HTML")
-    metadata = {"title": document.title} if document.title else {}
-    return Extracted(restore_code_blocks(_item_paragraph_breaks(document.text), code_blocks), metadata)
+    metadata = {"title": title} if title else {}
+    return Extracted(restore_code_blocks(text, code_blocks), metadata)
+
+
+def _title_and_url(tree, links: bool) -> tuple[str | None, str | None]:
+    """The page title as trafilatura's `with_metadata` finds it (meta tags, JSON-LD, then the page's `<h1>`/
+    `<title>`), and the page URL links are made absolute against, without the rest of its metadata pass:
+    author, date, categories, tags and licence took 15% of HTML extraction time (cProfile, benchmark HTML)
+    and nothing here reads them. The text is the same (checked on every benchmark page)."""
+    metadata = examine_meta(tree)
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception:  # trafilatura's own pass skips its bugs in JSON-LD parsing the same way
+        pass
+    title = metadata.title or extract_title(tree)
+    url = (metadata.url or extract_url(tree)) if links else None
+    if title:  # trafilatura's Document.clean_and_trim
+        title = line_processing(unescape(title[:9999] + "…" if len(title) > 10000 else title))
+    return title, url
 
 
 def _unwrap_table_indents(tree) -> None:

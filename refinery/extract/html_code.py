@@ -67,7 +67,30 @@ def restore_code_blocks(text: str, blocks: list[tuple[str, str]]) -> str:
         return f"\n{block}\n"  # own lines, also when two blocks shared one
     # a fence opened at the end of a sentence goes onto its own line first
     text = re.sub(r"[ \t]*(```[\w+#-]*[ \t]*\n[^\n]*?refinerycodeblock)", r"\n\1", text)
-    return re.sub(r"\n{3,}", "\n\n", _MARKER_SPAN.sub(fenced, text)).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n", _near_markers(lambda part: _MARKER_SPAN.sub(fenced, part), text)).strip("\n")
+
+
+def _near_markers(substitute, text: str) -> str:
+    """`substitute` applied only to the lines around markers (the line before, for a fence opened there, and
+    the line after, for its closing fence): a match never reaches further, and on the whole text the
+    pattern's lazy scan to each line's end made it quadratic in line length (trafilatura writes a paragraph
+    or a table row as one line): 12% of HTML extraction time on the benchmark. Same output."""
+    lines = text.split("\n")
+    marked = [i for i, line in enumerate(lines) if "refinerycodeblock" in line]
+    if not marked:
+        return text
+    spans: list[list[int]] = []
+    for i in marked:
+        if spans and i - 1 <= spans[-1][1] + 1:
+            spans[-1][1] = min(i + 1, len(lines) - 1)
+        else:
+            spans.append([max(i - 1, 0), min(i + 1, len(lines) - 1)])
+    parts, pos = [], 0
+    for start, end in spans:
+        parts += lines[pos:start]
+        parts.append(substitute("\n".join(lines[start:end + 1])))
+        pos = end + 1
+    return "\n".join(parts + lines[pos:])
 
 
 def _unwrapped(text: str, end: bool) -> str:

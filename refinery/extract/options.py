@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from refinery.options import StrictOptions
 
@@ -20,7 +20,11 @@ class ExtractOptions(StrictOptions):
     min_text_chars: int = Field(1, ge=1)  # shorter text is "empty"
     max_text_chars: int = Field(1_000_000, gt=0)  # longer: quarantined, spaCy-based filters downstream cannot take more
 
-    # HTML (trafilatura, Markdown output).
+    # HTML (Markdown output). The engine that decides what is main content: resiliparse (Rust, ~9x trafilatura's
+    # MB per CPU-second on the real-document benchmark, every quality goal of bench/quality.py and
+    # bench/html_fidelity.py met; bench/html_speed.py) or trafilatura (richer Markdown: inline code in backticks,
+    # emphasis, [text](url) links; html_favor_precision is its setting only).
+    html_engine: Literal["trafilatura", "resiliparse"] = "resiliparse"
     html_include_tables: bool = True  # tables become Markdown tables
     html_include_links: bool = False  # keep [text](url): URLs are mostly noise for training
     html_favor_precision: bool = False  # trafilatura drops more borderline text (menus, teasers) when True
@@ -45,3 +49,10 @@ class ExtractOptions(StrictOptions):
     json_text_field: str = "text"  # dotted path to the text, e.g. "body.content"
     json_id_field: str | None = None  # dotted path to a document id; else ids are "{source}#{line or index}"
     json_metadata_fields: list[str] = Field(default_factory=list)  # dotted paths copied into metadata
+
+    @model_validator(mode="after")
+    def _engine_settings(self):
+        if self.html_favor_precision and self.html_engine != "trafilatura":
+            raise ValueError("html_favor_precision is a setting of html_engine: trafilatura, which is not selected "
+                             f"(html_engine: {self.html_engine})")
+        return self

@@ -69,7 +69,8 @@ def test_recursion_in_html_parser_becomes_parse_error(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(html_module, "bare_extraction", explode)
+    monkeypatch.setattr(html_module, "bare_extraction", explode)  # either engine
+    monkeypatch.setattr(html_module, "resiliparse_text", explode)
     assert reason_of(builders.html_page(tmp_path)) == "parse_error"
 
 

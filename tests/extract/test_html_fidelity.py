@@ -13,11 +13,14 @@ from bench.html_fidelity import GOALS, SITES, score, truth
 from refinery.extract.html import extract_html
 from refinery.extract.options import ExtractOptions
 
+# trafilatura's Markdown (inline code in backticks, emphasis); the resiliparse engine: test_html_resiliparse.py
+TRAFILATURA = ExtractOptions(html_engine="trafilatura")
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def _text(path: Path) -> str:
-    return extract_html(path.read_bytes(), ExtractOptions()).text
+    return extract_html(path.read_bytes(), TRAFILATURA).text
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +76,7 @@ def test_pre_inside_a_sentence_and_two_blocks_on_one_line():
             b"<ul><li>mirrors: <pre>a\nb</pre><pre>c\nd</pre></li></ul>"
             b"<p>Another paragraph of running text, so that the page has a body. <code>git\nlog</code> too.</p>"
             b"</article></body></html>")
-    text = extract_html(html, ExtractOptions()).text
+    text = extract_html(html, TRAFILATURA).text
     assert "```sql\nSELECT 1;\nSELECT 2;\n```" in text
     assert re.search(r"```\na\nb\n```\n+```\nc\nd\n```", text)
     assert "`git log` too" in text
@@ -97,7 +100,7 @@ def test_definition_list_without_a_table_stays_a_list():
     para = "<p>" + "Running text of a manual page about the configuration of a service. " * 8 + "</p>"
     dl = "<dl><dt>timeout</dt><dd><p>Seconds to wait before giving up on a slow peer.</p></dd></dl>"
     page = f"<html><body><article><h1>Settings</h1>{para}{dl}{para}</article></body></html>"
-    text = extract_html(page.encode(), ExtractOptions()).text
+    text = extract_html(page.encode(), TRAFILATURA).text
     assert "- timeout\n- Seconds to wait before giving up on a slow peer." in text
 
 
@@ -142,7 +145,7 @@ def test_short_texinfo_definitions_with_see_also_links_are_kept():
             + definition("setgrent", "Return the internal pointer to the beginning of the group database.",
                          ["getgrent", "endgrent"])
             + definition("endgrent", "Close the group database.", ["getgrent", "setgrent"]) + "</body></html>")
-    text = extract_html(page.encode(), ExtractOptions()).text
+    text = extract_html(page.encode(), TRAFILATURA).text
     for name, sentence in (("getgrent", "opening it if necessary."), ("setgrent", "beginning of the group database."),
                            ("endgrent", "Close the group database.")):
         assert f"**{name}** `()`" in text and sentence in text
