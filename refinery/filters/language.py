@@ -16,7 +16,9 @@ from refinery.text_blocks import prose, words
 
 MIN_LID_LETTERS = 40  # fastText on fewer letters (of distinct words) is a guess
 # identifiers (sqlite3_str_new(), SQLITE_NOMEM, x86_64, NULL) are no language and pull English pages down
-_IDENTIFIER = re.compile(r"\S*[_\d()]\S*|\b[A-Z]{2,}\b")
+# (a whole whitespace-separated token holding "_", a digit or a parenthesis; the lookbehind tries that only at
+# a token's start, where a match begins anyway: the same result as without it, in half the time)
+_IDENTIFIER = re.compile(r"(?<!\S)\S*[_\d()]\S*|\b[A-Z]{2,}\b")
 
 
 def bundled_lid_model_path() -> Path:
