@@ -64,6 +64,8 @@ def looks_like_code(line: str) -> bool:
 
 
 def _indent(line: str) -> int:
+    if not line or line[0] not in " \t":
+        return 0  # most lines: no expandtabs copies
     return len(line.expandtabs(4)) - len(line.lstrip(" \t").expandtabs(4))
 
 
@@ -76,11 +78,11 @@ def _fences(lines: list[str]) -> set[int]:
         if s[:3] in ("```", "~~~") and not s.strip(s[0]):
             closers[s[0]].append(j)
     inside, i = set(), 0
+    if not closers["`"] and not closers["~"]:
+        return inside  # a fence needs a closing line: most documents have none
     while i < len(lines):
         m = _FENCE.match(lines[i])
-        prev = lines[i - 1].strip() if i else ""
-        underline = prev and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
-        if m and not underline:
+        if m and not _underline(lines, i):
             later = closers[m.group(1)[0]]
             k = bisect_right(later, i)
             if k < len(later):
@@ -89,6 +91,11 @@ def _fences(lines: list[str]) -> set[int]:
                 continue
         i += 1
     return inside
+
+
+def _underline(lines: list[str], i: int) -> bool:
+    prev = lines[i - 1].strip() if i else ""
+    return bool(prev) and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
 
 
 def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
