@@ -83,7 +83,7 @@ def _vocabulary_letters(text: str) -> int:
     """Letters of the distinct words: a sheet repeating "PostgreSQL: / MySQL: / SQLite (nosync):" over eight
     tables has hundreds of letters but five words, which tell fastText nothing of a language (SQLite's
     speed.html as a sheet was read as German, 0.50)."""
-    return sum(len(w) for w in {w.lower() for w in _LETTER_RUN.findall(text)})
+    return sum(map(len, set(map(str.lower, _LETTER_RUN.findall(text)))))
 
 
 class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):
