@@ -21,6 +21,7 @@ stage alone, per filter and in one process: bench/filter_speed.py on one of thos
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import ctypes
 import gzip
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +92,66 @@ def _reap_orphans(timeout: float = 120.0) -> int:
             time.sleep(0.05)
 
 
+class TreeSampler(threading.Thread):
+    """Samples the CPU of this process's descendants (live and zombie: utime+stime, plus cutime+cstime for the
+    children they have reaped) a few times a second, so that the stage windows the flow's markers record
+    (`_state/markers/<stage>.started.json` .. `<stage>.json`) can be given their CPU-seconds."""
+
+    def __init__(self, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.interval, self.samples, self._halt = interval, [], threading.Event()
+        self._hz = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self._halt.wait(self.interval):
+            self.samples.append((time.time(), self.tree_cpu()))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def tree_cpu(self) -> float:
+        parents, ticks = {}, {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read().decode("ascii", "replace")
+            except OSError:
+                continue  # gone meanwhile
+            rest = stat[stat.rindex(")") + 2:].split()
+            parents[int(entry.name)] = int(rest[1])
+            ticks[int(entry.name)] = sum(int(x) for x in rest[11:15])
+        me, total = os.getpid(), 0
+        for pid in ticks:
+            p, seen = parents.get(pid), 0
+            while p is not None and p != me and seen < 64:
+                p, seen = parents.get(p), seen + 1
+            if p == me:
+                total += ticks[pid]
+        return total / self._hz
+
+    def cpu_between(self, start: float, end: float) -> float:
+        def at(t: float) -> float:  # the last sample at or before t
+            i = bisect.bisect_right(self.samples, (t, float("inf"))) - 1
+            return self.samples[i][1] if i >= 0 else 0.0
+        return max(at(end) - at(start), 0.0)
+
+
+def stage_cpu(root: Path, sampler: TreeSampler) -> dict[str, float]:
+    """CPU-seconds of each stage, summed over drops, from its start and end markers and the sampled tree CPU."""
+    out: dict[str, float] = {}
+    for started in root.glob("corpus/*/_state/markers/*.started.json"):
+        done = started.with_name(started.name.replace(".started", ""))
+        if done.exists():
+            stage = started.name.split(".")[0]
+            window = json.loads(started.read_text())["at"], json.loads(done.read_text())["at"]
+            out[stage] = out.get(stage, 0.0) + sampler.cpu_between(*window)
+    order = ["extract", "filter", "dedup", "tokenize"]
+    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+
 def run_flow(checkout: Path, raw: Path, root: Path, extra: list[str]) -> dict:
     """One `refinery corpus` run from `checkout` into a fresh `root`: wall, tree CPU, and its run summary."""
     shutil.rmtree(root, ignore_errors=True)  # a reused root would reuse outputs or dedup against itself
@@ -101,15 +163,19 @@ def run_flow(checkout: Path, raw: Path, root: Path, extra: list[str]) -> dict:
     summary = root / "run_summary.json"
     cmd = [str(VENV_BIN / "refinery"), "corpus", "--raw", str(raw), "--root", str(root), "--json", str(summary),
            *extra]
+    sampler = TreeSampler()
     cpu0, t0 = _children_cpu(), time.perf_counter()
+    sampler.start()
     with (root / "run.log").open("w") as log:
         rc = subprocess.run(cmd, env=env, cwd=checkout, stdout=log, stderr=subprocess.STDOUT).returncode
     wall = time.perf_counter() - t0
+    sampler.stop()
     _reap_orphans()
     cpu = _children_cpu() - cpu0
     if rc != 0:
         raise SystemExit(f"`refinery corpus` from {checkout} exited with {rc}: see {root / 'run.log'}")
-    return {"wall": wall, "cpu": cpu, "summary": json.loads(summary.read_text()), "root": str(root)}
+    return {"wall": wall, "cpu": cpu, "summary": json.loads(summary.read_text()), "root": str(root),
+            "stage_cpu": stage_cpu(root, sampler), "sampled_cpu": sampler.samples[-1][1] if sampler.samples else 0.0}
 
 
 def stage_times(summary: dict) -> dict[str, dict[str, float]]:
@@ -173,7 +239,9 @@ def main(argv=None) -> int:
                 run = run_flow(checkouts[name], raw, Path(args.out) / f"{name}-{rep + 1}", extra)
                 runs[name].append(run)
                 print(f"rep {rep + 1} {name}: {run['wall']:.1f} s wall, {run['cpu']:.1f} CPU-s "
-                      f"({raw_mb / run['cpu']:.2f} MB/CPU-s), load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"({raw_mb / run['cpu']:.2f} MB/CPU-s; sampled {run['sampled_cpu']:.1f}), stage CPU-s "
+                      + ", ".join(f"{k} {v:.1f}" for k, v in run["stage_cpu"].items())
+                      + f", load {os.getloadavg()[0]:.1f}", flush=True)
     print(f"\nraw root {raw}: {raw_mb:.1f} MB; medians of {args.reps} run(s)")
     report(runs, raw_mb, args.baseline_ref)
     if runs["baseline"]:
@@ -192,6 +260,8 @@ def report(runs: dict[str, list[dict]], raw_mb: float, ref: str | None) -> None:
     base = runs["baseline"]
     rows = [("wall s", lambda r: r["wall"]), ("CPU-s (process tree)", lambda r: r["cpu"]),
             ("MB per CPU-s", lambda r: raw_mb / r["cpu"])]
+    for stage in runs["current"][0]["stage_cpu"]:
+        rows.append((f"{stage} CPU-s (sampled, stage window)", lambda r, s=stage: r["stage_cpu"].get(s, 0.0)))
     stages = stage_times(runs["current"][0]["summary"])
     for stage, times in stages.items():
         for key in times:
@@ -205,7 +275,9 @@ def report(runs: dict[str, list[dict]], raw_mb: float, ref: str | None) -> None:
             b = _median([value(r) for r in base])
             line += f" {b:>10.2f} {(b / c if c else float('nan')):>8.2f}x"
         print(line)
-    print("(stage rows: the flow's run summary; 'steps' = datatrove's step timers summed over tasks, wall time)")
+    print("(stage CPU: the process tree's CPU sampled every 0.2 s, between each stage's start and end markers, summed"
+          " over drops; other stage rows: the flow's run summary, 'steps' = datatrove's step timers summed over tasks,"
+          " wall time, so they grow with the machine's load)")
 
 
 def compare_decisions(current: Path, baseline: Path) -> int:
