@@ -70,10 +70,11 @@ def lid_text(text: str) -> str | None:
     """What the language is read from in the `documents` profile: the prose and table cells without
     identifiers (code and identifiers say nothing of the language and pull English pages under the
     threshold); for a document that is mostly code, its words; None when even those are too few to tell."""
-    for candidate in (_IDENTIFIER.sub(" ", prose(text, tables=True)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
-        if _vocabulary_letters(candidate) >= MIN_LID_LETTERS:
-            return candidate
-    return None
+    candidate = _IDENTIFIER.sub(" ", prose(text, tables=True))
+    if _vocabulary_letters(candidate) >= MIN_LID_LETTERS:
+        return candidate
+    candidate = _IDENTIFIER.sub(" ", " ".join(words(text)))  # only now: most documents have enough prose
+    return candidate if _vocabulary_letters(candidate) >= MIN_LID_LETTERS else None
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
