@@ -135,3 +135,38 @@ def test_prose_views_in_either_order():
     second = (prose(text, tables=True), prose(text))
     assert first[0] == second[1] == "Title\n\nSome prose here, see ."
     assert first[1] == second[0] and "alpha beta" in first[1]
+
+
+def _quality_scores_per_word(text: str, stop_words=prose_quality.STOP_WORDS) -> dict:
+    """prose_quality.quality_scores as first written: every word judged one by one."""
+    body = prose(text)
+    prose_words = [w for w in words(body) if not OLD_PROSE_IDENTIFIER.match(w)]
+    lines = [line for line in body.split("\n") if line.strip()]
+    n = max(len(prose_words), 1)
+    return {
+        "words": len(words(text)),
+        "prose_words": len(prose_words),
+        "avg_word_length": round(sum(map(len, prose_words)) / n, 3),
+        "hash_ratio": round(body.count("#") / n, 4),
+        "ellipsis_ratio": round((body.count("...") + body.count("…")) / n, 4),
+        "ellipsis_lines_ratio": round(sum(s.rstrip().endswith(("...", "…")) for s in lines) / max(len(lines), 1), 4),
+        "bullet_lines_ratio": round(sum(s.lstrip().startswith(("•", "-")) for s in text.splitlines())
+                                    / max(len(text.splitlines()), 1), 4),
+        "alpha_words_ratio": round(sum(any(c.isalpha() for c in w) for w in prose_words) / n, 4),
+        "stop_words": sorted({w.lower() for w in prose_words} & set(stop_words)),
+    }
+
+
+def _lid_text_eager(text: str) -> str | None:  # language.lid_text as first written: both views built
+    for candidate in (OLD_LID_IDENTIFIER.sub(" ", prose(text, tables=True)),
+                      OLD_LID_IDENTIFIER.sub(" ", " ".join(words(text)))):
+        if language._vocabulary_letters(candidate) >= language.MIN_LID_LETTERS:
+            return candidate
+    return None
+
+
+def test_quality_scores_and_lid_text_as_first_written():
+    code_only = "```\nint main(void) { return 0; }\n```\nx86_64 NULL sqlite3_open() getValue FOO_BAR"
+    for text in REAL + EDGE + [code_only, "3 Sheets: Über Straße İstanbul 42 café ½ x²"]:
+        assert prose_quality.quality_scores(text) == _quality_scores_per_word(text)
+        assert language.lid_text(text) == _lid_text_eager(text)
