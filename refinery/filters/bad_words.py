@@ -1,6 +1,7 @@
 """C4's bad-words filter on an offline list: better-profanity's word list (shipped in its wheel) instead of the
 LDNOOBW lists datatrove downloads. Matching is C4's: lowercased text, whole words (flanked by non-word
-characters), except for ja/th/zh which have no spaces."""
+characters), except for ja/th/zh which have no spaces. Each document is matched against only the entries whose
+word-character runs it holds (bench/filter_speed.py: ×5 less CPU, the same matches as the whole list)."""
 from __future__ import annotations
 
 import importlib.util

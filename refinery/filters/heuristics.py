@@ -1,4 +1,5 @@
-"""datatrove's heuristic quality filters, unchanged except that every drop carries a reason; `Prose*` judge the
+"""datatrove's heuristic quality filters with their decisions unchanged, except that every drop carries a reason
+(Gopher repetition is recomputed with cheaper counting, C4's sentence rule with a shortcut); `Prose*` judge the
 document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
