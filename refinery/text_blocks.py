@@ -32,6 +32,9 @@ _CODE_TOKENS = re.compile(
     r"\w[&*]{1,2} \w+\s*[,;)=(\[]|[\w>] [&*]{1,2}\w+\s*[,;)=\[]")  # pointers and references: char *p;
 # Not "*", "_", "/" or ":": Markdown emphasis, identifiers and paths in sentences, times and labels.
 _CODE_CHARS = frozenset("{}[]();=<>|&$\\^~`")
+_CODE_CHAR = re.compile(r"[{}\[\]();=<>|&$\\^~`]")  # _CODE_CHARS, counted in C: findall beats a per-char loop ×4
+# Every _CODE_TOKENS alternative holds one of these: a line without any (half of all lines) has no token.
+_CODE_TOKEN_CHAR = re.compile(r"[=>:&|+*#()\[\]]")
 _CODE_END = (";", "{", "}", "(", "\\", ",", "[")
 
 
@@ -48,19 +51,21 @@ def looks_like_code(line: str) -> bool:
     if all(_IDENTIFIER.fullmatch(token) for token in line.split()):  # SQLITE_ABORT, sqlite3_open(), getValue
         return True
     nonspace = len(line) - line.count(" ")
-    symbols = sum(1 for ch in line if ch in _CODE_CHARS)
-    tokens = len(_CODE_TOKENS.findall(line))
+    symbols = len(_CODE_CHAR.findall(line))
+    tokens = len(_CODE_TOKENS.findall(line)) if _CODE_TOKEN_CHAR.search(line) else 0
     if tokens >= 2 or (tokens and line.endswith(_CODE_END + (")", "const"))):
         return True
     if line.endswith(("{", "}")) or (line.endswith(";") and symbols >= 2):
         return True
-    letters = sum(1 for ch in line if ch.isalpha())
+    letters = sum(map(str.isalpha, line))
     if letters / nonspace < 0.5 or _ALIGNED.search(line):  # hashes, octal modes, rules; aligned columns
         return True
     return symbols / nonspace >= 0.15 or (symbols / nonspace >= 0.08 and letters / nonspace < 0.6)
 
 
 def _indent(line: str) -> int:
+    if not line or line[0] not in " \t":
+        return 0  # most lines: no expandtabs copies
     return len(line.expandtabs(4)) - len(line.lstrip(" \t").expandtabs(4))
 
 
@@ -73,11 +78,11 @@ def _fences(lines: list[str]) -> set[int]:
         if s[:3] in ("```", "~~~") and not s.strip(s[0]):
             closers[s[0]].append(j)
     inside, i = set(), 0
+    if not closers["`"] and not closers["~"]:
+        return inside  # a fence needs a closing line: most documents have none
     while i < len(lines):
         m = _FENCE.match(lines[i])
-        prev = lines[i - 1].strip() if i else ""
-        underline = prev and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
-        if m and not underline:
+        if m and not _underline(lines, i):
             later = closers[m.group(1)[0]]
             k = bisect_right(later, i)
             if k < len(later):
@@ -86,6 +91,11 @@ def _fences(lines: list[str]) -> set[int]:
                 continue
         i += 1
     return inside
+
+
+def _underline(lines: list[str], i: int) -> bool:
+    prev = lines[i - 1].strip() if i else ""
+    return bool(prev) and set(lines[i].strip()) == {"~"} and abs(len(lines[i].strip()) - len(prev)) <= 3
 
 
 def line_kinds(lines: list[str], literal_paragraphs: bool = False) -> list[str]:
@@ -171,12 +181,20 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 
 def _strip_markup(line: str) -> str:
+    # Each pattern runs only on a line holding a character every one of its matches needs (the same result;
+    # most prose lines have no backtick, URL or path, and scanning them for one was most of the time).
     line = _MARKER.sub("", line.strip())
-    line = _INLINE_CODE.sub(" ", line)
-    line = _URL.sub(" ", line)
-    line = _PATH.sub(" ", line)
-    line = _MARKUP.sub(lambda m: m.group(1) or "", line)
-    return _SPACES.sub(" ", line).strip()
+    if "`" in line:
+        line = _INLINE_CODE.sub(" ", line)
+    if "://" in line or "www." in line or "@" in line:
+        line = _URL.sub(" ", line)
+    if "/" in line or "\\" in line:
+        line = _PATH.sub(" ", line)
+    if "*" in line or "_" in line or "\\" in line or "[" in line:
+        line = _MARKUP.sub(lambda m: m.group(1) or "", line)
+    if "  " in line or "\t" in line:
+        line = _SPACES.sub(" ", line)
+    return line.strip()
 
 
 @lru_cache(maxsize=16)  # language ID's prose-with-tables and the quality filters' prose share one classification
@@ -184,19 +202,31 @@ def _kinds_of(text: str) -> tuple[str, ...]:
     return tuple(line_kinds(text.split("\n")))
 
 
+@lru_cache(maxsize=16)  # language ID's prose-with-tables and the quality filters' prose strip the same lines
+def _stripped_lines(text: str) -> tuple[tuple[str, str, str, str], ...]:
+    """Per line: (kind, stripped text line, kind as a table-cells line, stripped table-cells line)."""
+    out = []
+    for line, kind in zip(text.split("\n"), _kinds_of(text)):
+        stripped = _strip_markup(line) if kind in (TEXT, INDENTED) else ""
+        cells_kind, cells = kind, stripped
+        if kind == TABLE:
+            line = line.replace("|", " ")
+            cells_kind = TEXT if not _TABLE_RULE.match(line.strip()) and line.strip(" -:") else BLANK
+            cells = _strip_markup(line) if cells_kind == TEXT else ""
+        out.append((kind, stripped, cells_kind, cells))
+    return tuple(out)
+
+
 @lru_cache(maxsize=16)  # several filters ask for the prose of the same document in a row
 def prose(text: str, tables: bool = False) -> str:
     """The document's running text: heading, list and paragraph lines without their Markdown marks, inline
     code, URLs, e-mail addresses and paths; code, tables and indented code-like blocks left out (`tables`:
     table cells kept as words, for language ID: a page can hold most of its language in tables)."""
-    lines = text.split("\n")
     out = []
-    for line, kind in zip(lines, _kinds_of(text)):
-        if kind == TABLE and tables:
-            line = line.replace("|", " ")
-            kind = TEXT if not _TABLE_RULE.match(line.strip()) and line.strip(" -:") else BLANK
-        stripped = _strip_markup(line) if kind in (TEXT, INDENTED) else ""
-        if any(ch.isalnum() for ch in stripped):  # a line of inline code only ("`badDate`::") leaves none
+    for kind, stripped, cells_kind, cells in _stripped_lines(text):
+        if tables:
+            kind, stripped = cells_kind, cells
+        if any(map(str.isalnum, stripped)):  # a line of inline code only ("`badDate`::") leaves none
             out.append(stripped)
         elif kind == BLANK and out and out[-1]:
             out.append("")

@@ -1,11 +1,13 @@
 """C4's bad-words filter on an offline list: better-profanity's word list (shipped in its wheel) instead of the
 LDNOOBW lists datatrove downloads. Matching is C4's: lowercased text, whole words (flanked by non-word
-characters), except for ja/th/zh which have no spaces."""
+characters), except for ja/th/zh which have no spaces. Each document is matched against only the entries whose
+word-character runs it holds (bench/filter_speed.py: ×5 less CPU, the same matches as the whole list)."""
 from __future__ import annotations
 
 import importlib.util
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from datatrove.data import Document
@@ -74,18 +76,35 @@ class OfflineBadWordsFilter(ReasonedFilter, C4BadWordsFilter):
         self.allow_words = list(allow_words)
         self.use_default_allowlist = use_default_allowlist
         self.min_matches = min_matches
+        # per language: the list's entries by their first word-character run (None: match the whole list)
+        self._word_runs: dict[str, dict[str, list[tuple[frozenset[str], str]]] | None] = {}
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        regex = self._get_badwords(doc.metadata.get("language", self.default_language))
-        if self.min_matches > 1 and regex is not None:
-            hits = 0
-            for _ in regex.finditer(doc.text.lower()):
-                hits += 1
-                if hits >= self.min_matches:
-                    break
-            else:
+        lang = doc.metadata.get("language", self.default_language)
+        regex = self._get_badwords(lang)
+        if regex is None:
+            return super().filter(doc)  # datatrove's stats for a language without a list
+        lowered = doc.text.lower()
+        if (index := self._word_runs.get(lang)) is not None:
+            # only the entries that can match this text: the same matches as the whole list, found in a
+            # fraction of the time (a 700-word alternation is tried at every position of every document)
+            regex = _regex_of(_candidates(index, lowered), lang)
+            if regex is None:
                 return True
-        return super().filter(doc)
+        hits = 0
+        for _ in regex.finditer(lowered):
+            hits += 1
+            if hits >= self.min_matches:
+                break
+        else:
+            return True
+        # as datatrove's C4BadWordsFilter.filter from here
+        self.stat_update("documents_with_badwords", f"documents_with_badwords_{lang}")
+        if self.keep_fraction > 0.0 and self.uniform() < self.keep_fraction:
+            self.stat_update("document_kept_with_badwords", f"document_kept_with_badwords_{lang}")
+            return True
+        self.stat_update(f"document_removed_with_badwords_{lang}")
+        return False, "document_removed_with_badwords"
 
     def _get_badwords(self, lang: str) -> re.Pattern | None:
         if lang not in self._badwords_regex:
@@ -94,11 +113,45 @@ class OfflineBadWordsFilter(ReasonedFilter, C4BadWordsFilter):
                     raise ValueError(f'No bad-words list for "{lang}" (configured: {self.languages}). '
                                      f"Set fail_on_missing_language=False to let such documents through.")
                 return None
-            words = sorted(map(re.escape, load_bad_words(self.extra_words, self.allow_words,
-                                                          self.use_default_allowlist)))
-            alternation = "|".join(words) or "(?!)"  # an empty alternation would match everywhere
+            bad_words = load_bad_words(self.extra_words, self.allow_words, self.use_default_allowlist)
+            alternation = "|".join(sorted(map(re.escape, bad_words))) or "(?!)"  # empty would match everywhere
+            self._word_runs[lang] = _runs_index(bad_words, lang)
             self._badwords_regex[lang] = (
                 re.compile(alternation) if lang in ("ja", "th", "zh")
                 else re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternation))
             )
         return self._badwords_regex[lang]
+
+
+_WORD_RUN = re.compile(r"\w+")
+
+
+def _runs_index(words: set[str], lang: str) -> dict[str, list[tuple[frozenset[str], str]]] | None:
+    """Each entry with its word-character runs, keyed by its first run; None where `_candidates` does not
+    hold (languages matched without word boundaries, or an entry of punctuation only)."""
+    if lang in ("ja", "th", "zh"):
+        return None
+    index: dict[str, list[tuple[frozenset[str], str]]] = {}
+    for word in words:
+        runs = _WORD_RUN.findall(word)
+        if not runs:
+            return None
+        index.setdefault(runs[0], []).append((frozenset(runs), word))
+    return index
+
+
+def _candidates(index: dict[str, list[tuple[frozenset[str], str]]], lowered: str) -> frozenset[str]:
+    """The entries that can match `lowered`: the pattern needs a non-word character or an end on both sides
+    of an entry, so each of the entry's word-character runs is a whole run of the text ("s.o.b." needs the
+    runs s, o and b)."""
+    runs = set(_WORD_RUN.findall(lowered))
+    return frozenset(word for first in runs & index.keys() for entry, word in index[first] if entry <= runs)
+
+
+@lru_cache(maxsize=256)
+def _regex_of(words: frozenset[str], lang: str) -> re.Pattern | None:
+    """The filter's pattern over `words` only, alternatives in the same (sorted) order; None for no words."""
+    if not words:
+        return None
+    alternation = "|".join(sorted(map(re.escape, words)))
+    return re.compile(alternation) if lang in ("ja", "th", "zh") else re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternation))

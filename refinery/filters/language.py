@@ -16,7 +16,9 @@ from refinery.text_blocks import prose, words
 
 MIN_LID_LETTERS = 40  # fastText on fewer letters (of distinct words) is a guess
 # identifiers (sqlite3_str_new(), SQLITE_NOMEM, x86_64, NULL) are no language and pull English pages down
-_IDENTIFIER = re.compile(r"\S*[_\d()]\S*|\b[A-Z]{2,}\b")
+# (a whole whitespace-separated token holding "_", a digit or a parenthesis; the lookbehind tries that only at
+# a token's start, where a match begins anyway: the same result as without it, in half the time)
+_IDENTIFIER = re.compile(r"(?<!\S)\S*[_\d()]\S*|\b[A-Z]{2,}\b")
 
 
 def bundled_lid_model_path() -> Path:
@@ -68,10 +70,11 @@ def lid_text(text: str) -> str | None:
     """What the language is read from in the `documents` profile: the prose and table cells without
     identifiers (code and identifiers say nothing of the language and pull English pages under the
     threshold); for a document that is mostly code, its words; None when even those are too few to tell."""
-    for candidate in (_IDENTIFIER.sub(" ", prose(text, tables=True)), _IDENTIFIER.sub(" ", " ".join(words(text)))):
-        if _vocabulary_letters(candidate) >= MIN_LID_LETTERS:
-            return candidate
-    return None
+    candidate = _IDENTIFIER.sub(" ", prose(text, tables=True))
+    if _vocabulary_letters(candidate) >= MIN_LID_LETTERS:
+        return candidate
+    candidate = _IDENTIFIER.sub(" ", " ".join(words(text)))  # only now: most documents have enough prose
+    return candidate if _vocabulary_letters(candidate) >= MIN_LID_LETTERS else None
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -81,7 +84,7 @@ def _vocabulary_letters(text: str) -> int:
     """Letters of the distinct words: a sheet repeating "PostgreSQL: / MySQL: / SQLite (nosync):" over eight
     tables has hundreds of letters but five words, which tell fastText nothing of a language (SQLite's
     speed.html as a sheet was read as German, 0.50)."""
-    return sum(len(w) for w in {w.lower() for w in _LETTER_RUN.findall(text)})
+    return sum(map(len, set(map(str.lower, _LETTER_RUN.findall(text)))))
 
 
 class OfflineLanguageFilter(ReasonedFilter, LanguageFilter):

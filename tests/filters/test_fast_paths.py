@@ -1,0 +1,172 @@
+"""The filters' fast paths decide as the code they replaced -- datatrove's repetition helpers and filter, the
+whole bad-words alternation, the identifier regexes as first written -- on the committed real documents
+(tests/data/realdocs: Markdown and text pages read as they are) and on edge cases."""
+import re
+from pathlib import Path
+
+import pytest
+from datatrove.data import Document
+from datatrove.pipeline.filters import GopherRepetitionFilter
+from datatrove.pipeline.filters import gopher_repetition_filter as dt
+
+from refinery.filters import heuristics as h
+from refinery.filters import language, prose_quality
+from refinery.filters.bad_words import OfflineBadWordsFilter
+from refinery.filters.heuristics import GopherRepetition
+from refinery.filters.options import FilterOptions
+from refinery.filters.prose_quality import ProseWords
+from refinery import text_blocks as tb
+from refinery.text_blocks import _fences, _indent, _strip_markup, line_kinds, prose, words
+from tests.filters.texts import ENGLISH, REPETITIVE, WORD_SALAD
+
+RAW = Path(__file__).resolve().parents[1] / "data" / "realdocs" / "raw"
+REAL = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(RAW.rglob("*")) if p.suffix in (".md", ".txt")]
+# "ab c" and "a bc" join to the same n-gram in datatrove's find_all_duplicate (no separator): kept that way
+COLLIDING = " ".join(["ab c", "a bc"] * 40) + "\n\n" + "the end of it all " * 30
+EDGE = [ENGLISH, REPETITIVE, WORD_SALAD, COLLIDING, "", "one", "a b", "x\n\n\nx\n\nx"]
+
+
+def test_there_are_real_documents():
+    assert len(REAL) >= 20
+
+
+def test_repetition_helpers_equal_datatrove():
+    for text in REAL + EDGE:
+        for source in (text, prose(text)):
+            ws = words(source)
+            for parts in (dt.GopherRepetitionFilter().paragraph_exp.split(source.strip()), source.split("\n")):
+                assert h.find_duplicates(parts) == dt.find_duplicates(parts)
+            for n in (2, 3, 4):
+                grams = dt.get_n_grams(ws, n)
+                assert h.find_top_duplicate(ws, n) == (dt.find_top_duplicate(grams) if grams else None)
+            if not source:
+                continue
+            for n in range(5, 11):
+                exact = dt.find_all_duplicate(ws, n)
+                for frac in (0.0, 0.05, 0.1, 0.15, 0.3, 0.45):  # 0.0: the scan runs whenever anything repeats
+                    assert h.all_duplicates_over(ws, n, frac, len(source)) == (exact / len(source) > frac)
+
+
+@pytest.mark.parametrize("profile", ["web", "documents"])
+def test_repetition_filter_decides_as_datatrove(profile):
+    g = FilterOptions(profile=profile).gopher_repetition
+    kwargs = dict(dup_line_frac=g.dup_line_frac, dup_para_frac=g.dup_para_frac,
+                  dup_line_char_frac=g.dup_line_char_frac, dup_para_char_frac=g.dup_para_char_frac,
+                  top_n_grams=tuple(g.top_n_grams), dup_n_grams=tuple(g.dup_n_grams), language=ProseWords())
+    ours, theirs = GopherRepetition(**kwargs), GopherRepetitionFilter(**kwargs)
+    results = []
+    for text in REAL + EDGE:
+        for source in (text, prose(text)):
+            mine = ours.filter(Document(text=source, id="x"))
+            assert mine == theirs.filter(Document(text=source, id="x")), source[:200]
+            results.append(mine is True)
+    assert any(results) and not all(results)  # both kinds of decision were compared
+
+
+BAD_EDGE = ["he is a s.o.b. and that is sh!t", "2 girls 1 cup", "2 girls and 1 cup", "SOB s o b", "jack off, jack-off",
+            "bullshit bullshit bullshit", "xbullshit bullshitx", "bullshit\n", "\nbullshit", "shi+ sh!+ s.h.i.t.",
+            "Bull Shit. BULL SHIT! bull shit", "p.u.s.s.y. p u s s y"]
+
+
+@pytest.mark.parametrize("min_matches", [1, 3])
+def test_bad_words_decide_as_the_whole_list(min_matches):
+    f = OfflineBadWordsFilter(min_matches=min_matches)
+    whole = f._get_badwords("en")  # the alternation of every entry, as before the candidate narrowing
+    dropped = 0
+    texts = REAL + BAD_EDGE + [t + " " + e for t in REAL[:5] for e in BAD_EDGE] + [e + " " + REAL[0] for e in BAD_EDGE]
+    for text in texts:
+        hits = sum(1 for _ in whole.finditer(text.lower()))
+        expected = True if hits < min_matches else (False, "document_removed_with_badwords")
+        assert f.filter(Document(text=text, id="x", metadata={"language": "en"})) == expected, text[:200]
+        dropped += expected is not True
+    assert dropped >= 5
+
+
+def test_bad_words_without_word_characters_use_the_whole_list():
+    f = OfflineBadWordsFilter(extra_words=["!!!"])
+    assert f.filter(Document(text="wow !!! yes", id="x")) == (False, "document_removed_with_badwords")
+    assert f._word_runs["en"] is None
+    assert f.filter(Document(text="wow!!!yes and a clean line", id="y")) is True
+
+
+OLD_LID_IDENTIFIER = re.compile(r"\S*[_\d()]\S*|\b[A-Z]{2,}\b")
+OLD_PROSE_IDENTIFIER = re.compile(r".*(?:_|[a-z][A-Z]|\w\.\w)")
+
+
+def test_identifier_regexes_as_first_written():
+    tricky = "x86_64 (see) NULL f() ABC-def abcDEF sqlite3_open() getValue a.b README.md_ _x x_ (( )) 42 A1 AB"
+    for text in REAL + EDGE + [tricky]:
+        for source in (prose(text, tables=True), " ".join(words(text)), text):
+            assert language._IDENTIFIER.sub(" ", source) == OLD_LID_IDENTIFIER.sub(" ", source)
+        for w in words(text) + words(tricky):
+            assert bool(prose_quality._IDENTIFIER.search(w)) == bool(OLD_PROSE_IDENTIFIER.match(w))
+
+
+def _strip_markup_unguarded(line: str) -> str:  # text_blocks._strip_markup before the guards
+    line = tb._MARKER.sub("", line.strip())
+    line = tb._INLINE_CODE.sub(" ", line)
+    line = tb._URL.sub(" ", line)
+    line = tb._PATH.sub(" ", line)
+    line = tb._MARKUP.sub(lambda m: m.group(1) or "", line)
+    return tb._SPACES.sub(" ", line).strip()
+
+
+def test_markup_stripping_guards():
+    edge = ["- **bold** and `code` at https://x.org/a, /usr/bin/x and C:\\Tools\\x", "\tplain  text\twith tabs",
+            "[link](http://x) ![img](y.png) snake_case _em_ \\*", "plain words only", "a@b.org www.x.org", " \t x"]
+    for line in edge + [line for text in REAL for line in text.split("\n")]:
+        assert _strip_markup(line) == _strip_markup_unguarded(line), line
+
+
+def test_fences_and_indent_shortcuts():
+    assert _fences(["text", "```", "code"]) == set()  # never closed: no fence
+    assert _fences(["```", "a", "```"]) == {0, 1, 2}
+    assert _fences(["Title", "~~~~~", "body", "~~~"]) == set()  # an underline, then an unclosed fence
+    assert _indent("\tx") == 4 and _indent("  x") == 2 and _indent("x\ty") == 0 and _indent("") == 0
+    assert line_kinds(["    indented code block line here", "text"]) == line_kinds(["    indented code block line here",
+                                                                                      "text"])
+
+
+def test_prose_views_in_either_order():
+    text = "# Title\n\n| Name | Value |\n|---|---|\n| alpha | beta |\n\nSome *prose* here, see `x`.\n"
+    prose.cache_clear()
+    first = (prose(text), prose(text, tables=True))
+    prose.cache_clear()
+    second = (prose(text, tables=True), prose(text))
+    assert first[0] == second[1] == "Title\n\nSome prose here, see ."
+    assert first[1] == second[0] and "alpha beta" in first[1]
+
+
+def _quality_scores_per_word(text: str, stop_words=prose_quality.STOP_WORDS) -> dict:
+    """prose_quality.quality_scores as first written: every word judged one by one."""
+    body = prose(text)
+    prose_words = [w for w in words(body) if not OLD_PROSE_IDENTIFIER.match(w)]
+    lines = [line for line in body.split("\n") if line.strip()]
+    n = max(len(prose_words), 1)
+    return {
+        "words": len(words(text)),
+        "prose_words": len(prose_words),
+        "avg_word_length": round(sum(map(len, prose_words)) / n, 3),
+        "hash_ratio": round(body.count("#") / n, 4),
+        "ellipsis_ratio": round((body.count("...") + body.count("…")) / n, 4),
+        "ellipsis_lines_ratio": round(sum(s.rstrip().endswith(("...", "…")) for s in lines) / max(len(lines), 1), 4),
+        "bullet_lines_ratio": round(sum(s.lstrip().startswith(("•", "-")) for s in text.splitlines())
+                                    / max(len(text.splitlines()), 1), 4),
+        "alpha_words_ratio": round(sum(any(c.isalpha() for c in w) for w in prose_words) / n, 4),
+        "stop_words": sorted({w.lower() for w in prose_words} & set(stop_words)),
+    }
+
+
+def _lid_text_eager(text: str) -> str | None:  # language.lid_text as first written: both views built
+    for candidate in (OLD_LID_IDENTIFIER.sub(" ", prose(text, tables=True)),
+                      OLD_LID_IDENTIFIER.sub(" ", " ".join(words(text)))):
+        if language._vocabulary_letters(candidate) >= language.MIN_LID_LETTERS:
+            return candidate
+    return None
+
+
+def test_quality_scores_and_lid_text_as_first_written():
+    code_only = "```\nint main(void) { return 0; }\n```\nx86_64 NULL sqlite3_open() getValue FOO_BAR"
+    for text in REAL + EDGE + [code_only, "3 Sheets: Über Straße İstanbul 42 café ½ x²"]:
+        assert prose_quality.quality_scores(text) == _quality_scores_per_word(text)
+        assert language.lid_text(text) == _lid_text_eager(text)
