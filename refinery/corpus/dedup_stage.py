@@ -27,6 +27,8 @@ from refinery.dedup.minhash import (
     minhash_steps,
     sentence_index_owner,
 )
+from refinery.dedup.minhash_fast import SCHEME
+from refinery.dedup.minhash_scheme import check_earlier_schemes, write_scheme
 from refinery.stage import Stage, StageResult, fingerprint
 from refinery.storage import storage_options
 
@@ -44,8 +46,10 @@ def dedup_fingerprint(corpus: Corpus, drop: str, earlier_drops: list[str]) -> st
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
+    # the MinHash signature scheme too: a new scheme makes every drop's index stale (minhash_scheme.py)
+    scheme = [("minhash_scheme", SCHEME)] if corpus.config.dedup.minhash.enabled else []
     return fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
-                       [(d, markers[d]) for d in earlier_drops])
+                       [(d, markers[d]) for d in earlier_drops] + scheme)
 
 
 def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
@@ -127,6 +131,8 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
         return corpus.run(stage, "minhash_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
     index_uri = corpus.layout.index("minhash")
     index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
+    check_earlier_schemes(index, earlier, minhash_index_owner)
+    write_scheme(index, drop)
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
                           lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
                           exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer,
