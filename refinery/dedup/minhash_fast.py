@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import unicodedata
+from itertools import chain, filterfalse
 
 import numpy as np
 import rensa
@@ -24,7 +25,9 @@ from datatrove.utils.typeshelper import StatHints
 SCHEME = f"rminhash32-polyngram-v1 (rensa {importlib.metadata.version('rensa')})"
 LEGACY_SCHEME = "datatrove-xxhash64"  # what indexes written before SCHEME existed hold
 
-_ASCII_PUNCT = re.compile("[" + re.escape("".join(c for c in PUNCTUATION if ord(c) < 128)) + "]")
+# datatrove's ASCII punctuation -> space, on UTF-8 bytes: every byte of a multi-byte character is >= 0x80, so
+# the ASCII bytes are exactly the ASCII characters (str.translate leaves its fast path at the first non-ASCII)
+_ASCII_PUNCT_BYTES = bytes.maketrans(bytes(range(128)), bytes(32 if chr(c) in PUNCTUATION else c for c in range(128)))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -45,21 +48,21 @@ _RUNS = _RunMap()
 
 
 def simplify_words(text: str) -> list[str]:
-    """`WhitespaceTokenizer().word_tokenize(simplify_text(text))`, 30x faster: lower case and numbers as
+    """`WhitespaceTokenizer().word_tokenize(simplify_text(text))`, 3-30x faster: lower case and numbers as
     datatrove does, punctuation of ASCII text by str.translate's ASCII fast path, and the non-ASCII runs
     (a few per line) through `_RunMap`. Whitespace is not collapsed since the words are split on it anyway.
     In ASCII text every word is then letters and "0"s (numbers became "0"), so "has a letter" is "is not
-    '0'"; elsewhere an ASCII alphanumeric word has one unless it is all digits, and other words (NFD makes
-    "≠" an "=") are tested character by character."""
+    '0'". Other text has other words without a letter ("•", and NFD makes "≠" an "="): each distinct word
+    is tested once."""
     text = NUMBERS_PATTERN.sub("0", text.lower())
     if text.isascii():
         return list(filter("0".__ne__, text.translate(PUNCTUATION_TRANS).split()))
-    text = _NON_ASCII.sub(lambda m: _RUNS[m.group()], _ASCII_PUNCT.sub(" ", text))
-    return [w for w in text.split() if (not w.isdigit() if w.isascii() and w.isalnum() else _has_letter(w))]
-
-
-def _has_letter(word: str) -> bool:
-    return any(c.isalpha() for c in word)
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCT_BYTES).decode("utf-8", "surrogatepass")
+    text = _NON_ASCII.sub(lambda m: _RUNS[m.group()], text)
+    words = text.split()
+    # an alphanumeric word lacks a letter when it is all numerals ("0", or "00" once NFD dropped a mark)
+    bad = {w for w in set(words) if w.isnumeric() or not (w.isalnum() or any(c.isalpha() for c in w))}
+    return list(filterfalse(bad.__contains__, words)) if bad else words
 
 
 def reference_words(text: str, tokenizer) -> list[str]:
@@ -77,8 +80,7 @@ def shingle_hashes(words: list[list[str]], n: int) -> tuple[np.ndarray, np.ndarr
     Word hashes are rensa's (Rust); an n-gram is h = h * MUL + word over its words, mixed by splitmix64's
     finaliser, all in numpy over the whole batch."""
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    flat = np.fromiter((h for doc in rensa.RMinHash.hash_token_sets(words) for h in doc), dtype=np.uint64,
-                       count=int(lengths.sum()))
+    flat = np.array(rensa.RMinHash.hash_token_sets([list(chain.from_iterable(words))])[0], dtype=np.uint64)
     windows = np.maximum(lengths - n + 1, 0)
     offsets = np.zeros(len(words) + 1, dtype=np.uint64)
     np.cumsum(windows, out=offsets[1:])
