@@ -22,9 +22,9 @@ def scheme_file(drop: str) -> str:
     return f"schemes/{drop}_minhash.scheme"
 
 
-def write_scheme(index: DataFolder, drop: str, scheme: str = SCHEME) -> None:
+def write_scheme(index: DataFolder, drop: str) -> None:
     with index.open(scheme_file(drop), "w") as f:
-        f.write(scheme + "\n")
+        f.write(SCHEME + "\n")
 
 
 def index_schemes(index: DataFolder, drops: list[str], owner) -> dict[str, str]:
@@ -40,8 +40,9 @@ def index_schemes(index: DataFolder, drops: list[str], owner) -> dict[str, str]:
     return out
 
 
-def check_earlier_schemes(index: DataFolder, earlier: list[str], owner, scheme: str = SCHEME) -> None:
+def check_earlier_schemes(index: DataFolder, earlier: list[str], owner) -> None:
     """Refuse to deduplicate against earlier drops whose index holds another scheme's signatures."""
+    scheme = SCHEME
     other = {d: s for d, s in index_schemes(index, earlier, owner).items() if s != scheme}
     if other:
         raise MinhashSchemeMismatch(
