@@ -65,6 +65,37 @@ def simplify_words(text: str) -> list[str]:
     return list(filterfalse(bad.__contains__, words)) if bad else words
 
 
+class _PunctRunMap(dict):
+    def __missing__(self, run: str) -> str:
+        out = run.translate(PUNCTUATION_TRANS)
+        if len(self) < 200_000:
+            self[run] = out
+        return out
+
+
+class _MarkRunMap(dict):
+    def __missing__(self, run: str) -> str:
+        out = "".join(c for c in unicodedata.normalize("NFD", run) if unicodedata.category(c) != "Mn")
+        if len(self) < 200_000:
+            self[run] = out
+        return out
+
+
+_PUNCT_RUNS, _MARK_RUNS = _PunctRunMap(), _MarkRunMap()
+
+
+def simplify_text_fast(text: str) -> str:
+    """datatrove's `simplify_text(text)` (default config), the same string (CCNet's paragraph key hashes it),
+    in datatrove's order: lower case, numbers, punctuation, whitespace, then NFD without marks run by run
+    (which can leave two spaces where a lone mark stood between them, as datatrove's does), strip."""
+    text = NUMBERS_PATTERN.sub("0", text.lower())
+    if text.isascii():
+        return " ".join(text.translate(PUNCTUATION_TRANS).split())
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_PUNCT_BYTES).decode("utf-8", "surrogatepass")
+    text = " ".join(_NON_ASCII.sub(lambda m: _PUNCT_RUNS[m.group()], text).split())
+    return _NON_ASCII.sub(lambda m: _MARK_RUNS[m.group()], text).strip()
+
+
 def reference_words(text: str, tokenizer) -> list[str]:
     """The words by datatrove's own code, for other tokenizers (spaCy for scripts without spaces) and tests."""
     return tokenizer.word_tokenize(simplify_text(text))

@@ -10,7 +10,8 @@ import refinery.corpus.dedup_stage as dedup_stage
 import refinery.dedup.minhash_scheme as minhash_scheme
 from refinery.corpus.dedup_stage import dedup, dedup_fingerprint
 from refinery.dedup.minhash import WhitespaceTokenizer, minhash_config, minhash_steps
-from refinery.dedup.minhash_fast import LEGACY_SCHEME, SCHEME, shingle_hashes, signatures, simplify_words
+from refinery.dedup.minhash_fast import (LEGACY_SCHEME, SCHEME, shingle_hashes, signatures, simplify_text_fast,
+                                         simplify_words)
 from refinery.dedup.minhash_scheme import MinhashSchemeMismatch, scheme_file
 from tests.dedup.test_dedup_stage import _corpus, _filtered, _kept, _prose
 
@@ -31,6 +32,9 @@ def test_words_equal_datatrove_normalisation_on_real_pages():
         text = path.read_text(encoding="utf-8", errors="replace")
         non_ascii += not text.isascii()
         assert simplify_words(text) == _reference(text), path.name
+        assert simplify_text_fast(text) == simplify_text(text), path.name
+        for paragraph in text.split("\n\n"):  # CCNet's keys are paragraphs
+            assert simplify_text_fast(paragraph) == simplify_text(paragraph), path.name
     assert non_ascii > 10
 
 
@@ -42,9 +46,12 @@ def test_words_equal_datatrove_normalisation_on_real_pages():
     "Greek question mark\u037e then; lone \ud800 surrogate",
     "",
     "0 1 2 3.5",
+    "  leading and trailing\u0301 ",
+    "a \u0301 b \u0301",  # a lone mark between spaces: datatrove keeps the two spaces it leaves
 ])
 def test_words_equal_datatrove_normalisation_on_edge_cases(text):
     assert simplify_words(text) == _reference(text)
+    assert simplify_text_fast(text) == simplify_text(text)
 
 
 def test_signatures_are_deterministic():
