@@ -141,7 +141,7 @@ def run_before(docs, work: Path) -> tuple[float, list[str]]:
     return run_ours(docs, work)
 
 
-def run_ours(docs, work: Path) -> tuple[float, list[str]]:
+def run_ours(docs, work: Path, stages: dict | None = None) -> tuple[float, list[str]]:
     from datatrove.data import Document
     from datatrove.io import get_datafolder
 
@@ -155,11 +155,18 @@ def run_ours(docs, work: Path) -> tuple[float, list[str]]:
     documents = [Document(text=t, id=i, metadata={}) for i, t in docs]
     t0 = time.process_time()
     steps["signatures"].run(iter(documents))
+    t1 = time.process_time()
     for rank in range(o.num_buckets):
         steps["buckets"].run(rank=rank, world_size=o.num_buckets)
+    t2 = time.process_time()
     steps["cluster"].run()
+    t3 = time.process_time()
     kept = [d.id for d in steps["filter"].run(iter(documents))]
-    return time.process_time() - t0, kept
+    t4 = time.process_time()
+    if stages is not None:
+        stages |= {"  stage 1 signatures (files written, sorted)": t1 - t0, "  stage 2 LSH buckets + index": t2 - t1,
+                   "  stage 3 verify + cluster": t3 - t2, "  stage 4 filter": t4 - t3}
+    return t4 - t0, kept
 
 
 RUNNERS = {"datatrove": run_datatrove, "rensa": run_rensa, "rensa-5gram": run_rensa_5gram, "before": run_before,
@@ -203,6 +210,34 @@ def quality(truth: dict, docs: list[tuple[str, str]], kept: set[str]) -> dict:
         (good if ok else wrong).append(i)
     return {"recall": (len(caught), len(pairs)), "precision": (len(good), len(removed)), "false_positives": wrong[:10],
             "missed": [p["duplicate"] for p in pairs if p not in caught][:10]}
+
+
+def breakdown(docs: list[tuple[str, str]], work: Path) -> dict[str, float]:
+    """Ours, part by part, CPU-s: normalisation (simplify_words), word hashes and n-grams (shingle_hashes),
+    rensa's R-MinHash (the rest of signatures()), and each datatrove stage as run_ours runs it."""
+    import logging
+
+    import rensa
+    from datatrove.utils.logging import logger
+
+    from refinery.dedup import minhash_fast as mf
+
+    logger.remove()
+    logging.disable(logging.INFO)
+    out, clock = {}, time.process_time
+    t = clock()
+    words = [mf.simplify_words(text) for _, text in docs]
+    out["normalise + split (simplify_words)"], t = clock() - t, clock()
+    flat = rensa.RMinHash.hash_token_sets([[w for doc in words for w in doc]])
+    out["word hashes (rensa)"], t = clock() - t, clock()
+    flat, offsets = mf.shingle_hashes(words, 5)
+    out["word hashes + 5-grams (shingle_hashes)"], t = clock() - t, clock()
+    rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, 160, 1).to_rows()
+    out["R-MinHash 160 values (rensa)"] = clock() - t
+    shutil.rmtree(work, ignore_errors=True)
+    stages: dict[str, float] = {}
+    out["ours end to end (run_ours)"] = run_ours(docs, work, stages)[0]
+    return out | stages
 
 
 def seed_recall(truth: dict, docs: list[tuple[str, str]], seeds: int) -> dict[str, tuple[int, int]]:
@@ -287,6 +322,10 @@ def main() -> None:
     for base in ("rensa", "rensa-5gram", "datatrove", "before"):
         if "ours" in speed and base in speed:
             print(f"ours / {base}: x{speed['ours'] / speed[base]:.2f}")
+    if "ours" in methods:
+        print("\nours, part by part (one process, CPU-s):")
+        for part, seconds in breakdown(docs, args.out / "work" / "breakdown").items():
+            print(f"  {part:42s} {seconds:6.3f}  ({mb / seconds:6.1f} MB/CPU-s)")
     if args.seeds:
         for scheme, (n, d) in seed_recall(truth, docs, args.seeds).items():
             print(f"pair test over seeds 1-{args.seeds}, {scheme:6s}: {n}/{d} = {n / d:.3f} of planted pairs caught")

@@ -112,6 +112,9 @@ def shingle_hashes(words: list[list[str]], n: int) -> tuple[np.ndarray, np.ndarr
     finaliser, all in numpy over the whole batch."""
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     flat = np.array(rensa.RMinHash.hash_token_sets([list(chain.from_iterable(words))])[0], dtype=np.uint64)
+    if len(flat) != lengths.sum():  # one hash per word, in order, repeats included: the n-grams depend on it
+        raise RuntimeError(f"rensa {importlib.metadata.version('rensa')} returned {len(flat)} hashes for "
+                           f"{lengths.sum()} words; the pinned version (pyproject.toml) returns one per word")
     windows = np.maximum(lengths - n + 1, 0)
     offsets = np.zeros(len(words) + 1, dtype=np.uint64)
     np.cumsum(windows, out=offsets[1:])
