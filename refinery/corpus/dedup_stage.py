@@ -57,6 +57,8 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     earliest copy of a document wins whatever order drops are materialised in."""
     lay, opts = corpus.layout, corpus.config.dedup
     fp = dedup_fingerprint(corpus, drop, earlier_drops)
+    if opts.minhash.enabled:  # before any pass runs: earlier drops indexed with another scheme stop it here
+        check_earlier_schemes(_minhash_index(corpus, drop, earlier_drops), earlier_drops, minhash_index_owner)
     src, out, dropped = FILTER.output_uri(lay, drop), DEDUP.output_uri(lay, drop), lay.dropped(drop, DEDUP.name)
     clusters_uri = lay.drop(drop, "minhash_clusters")
 
@@ -129,9 +131,7 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     o = corpus.config.dedup.minhash
     if not (tasks := _input_tasks(corpus, src)):
         return corpus.run(stage, "minhash_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
-    index_uri = corpus.layout.index("minhash")
-    index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
-    check_earlier_schemes(index, earlier, minhash_index_owner)
+    index = _minhash_index(corpus, drop, earlier)
     write_scheme(index, drop)
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
                           lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
@@ -144,6 +144,11 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "MinHash" in name)
     summary["drops_by_reason"] = {"near_duplicate": removed} if removed else {}
     return summary
+
+
+def _minhash_index(corpus: Corpus, drop: str, earlier: list[str]) -> EarlierDropsIndex:
+    uri = corpus.layout.index("minhash")
+    return EarlierDropsIndex(uri, earlier, drop, **storage_options(uri, corpus.layout.endpoint_url))
 
 
 def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:

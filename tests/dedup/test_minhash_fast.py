@@ -102,6 +102,8 @@ def test_index_of_an_old_scheme_is_refused_then_rebuilt(tmp_path, monkeypatch):
     _filtered(corpus, "d2", [base.replace(" today.", " today!", 2), _prose("payroll", 12)])
     with pytest.raises(MinhashSchemeMismatch, match=f"drops \\['d1'\\] with signature scheme\\(s\\) \\['{LEGACY_SCHEME}'\\]"):
         dedup(corpus, "d2", ["d1"])
+    markers = tmp_path / "out" / "corpus" / "d2" / "_state" / "markers"
+    assert not (markers / "dedup.started.json").exists()  # refused before any pass started
     # the fix the message names: re-run d1's dedup (stale under a new scheme) before d2's
     for module in (dedup_stage, minhash_scheme):
         monkeypatch.setattr(module, "SCHEME", "new-scheme")
