@@ -27,6 +27,8 @@ from refinery.dedup.minhash import (
     minhash_steps,
     sentence_index_owner,
 )
+from refinery.dedup.minhash_fast import SCHEME
+from refinery.dedup.minhash_scheme import check_earlier_schemes, write_scheme
 from refinery.dedup.semantic import SemanticDocumentDedup
 from refinery.stage import Stage, StageResult, fingerprint
 from refinery.storage import storage_options
@@ -45,8 +47,10 @@ def dedup_fingerprint(corpus: Corpus, drop: str, earlier_drops: list[str]) -> st
             f"drop '{drop}' is deduplicated against earlier drops, but {missing} are not deduplicated yet: "
             "materialise drops in order (a backfill over all drops does)"
         )
+    # the MinHash signature scheme too: a new scheme makes every drop's index stale (minhash_scheme.py)
+    scheme = [("minhash_scheme", SCHEME)] if corpus.config.dedup.minhash.enabled else []
     return fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
-                       [(d, markers[d]) for d in earlier_drops])
+                       [(d, markers[d]) for d in earlier_drops] + scheme)
 
 
 def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
@@ -54,6 +58,8 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
     earliest copy of a document wins whatever order drops are materialised in."""
     lay, opts = corpus.layout, corpus.config.dedup
     fp = dedup_fingerprint(corpus, drop, earlier_drops)
+    if opts.minhash.enabled:  # before any pass runs: earlier drops indexed with another scheme stop it here
+        check_earlier_schemes(_minhash_index(corpus, drop, earlier_drops), earlier_drops, minhash_index_owner)
     src, out, dropped = FILTER.output_uri(lay, drop), DEDUP.output_uri(lay, drop), lay.dropped(drop, DEDUP.name)
     clusters_uri = lay.drop(drop, "minhash_clusters")
 
@@ -128,8 +134,8 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     o = corpus.config.dedup.minhash
     if not (tasks := _input_tasks(corpus, src)):
         return corpus.run(stage, "minhash_copy", [corpus.reader(src), corpus.writer(target)], tasks=1)
-    index_uri = corpus.layout.index("minhash")
-    index = EarlierDropsIndex(index_uri, earlier, drop, **storage_options(index_uri, corpus.layout.endpoint_url))
+    index = _minhash_index(corpus, drop, earlier)
+    write_scheme(index, drop)
     steps = minhash_steps(minhash_config(o.n_grams, o.num_buckets, o.hashes_per_bucket, o.seed),
                           lambda name: corpus.folder(stage.scratch("minhash", name)), index, drop,
                           exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer,
@@ -141,6 +147,11 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
     removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "MinHash" in name)
     summary["drops_by_reason"] = {"near_duplicate": removed} if removed else {}
     return summary
+
+
+def _minhash_index(corpus: Corpus, drop: str, earlier: list[str]) -> EarlierDropsIndex:
+    uri = corpus.layout.index("minhash")
+    return EarlierDropsIndex(uri, earlier, drop, **storage_options(uri, corpus.layout.endpoint_url))
 
 
 def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:

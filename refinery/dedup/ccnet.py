@@ -21,9 +21,8 @@ from datatrove.data import DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
-from datatrove.utils.text import simplify_text
-
 from refinery.dedup.hash_index import HashSet, load_hashes, save_hashes
+from refinery.dedup.minhash_fast import simplify_text_fast
 from refinery.text_blocks import line_kinds, paragraphs
 
 
@@ -32,8 +31,9 @@ def sha1_64(text: str) -> int:
 
 
 def paragraph_key(paragraph: str) -> int:
-    # datatrove's simplify_text is CCNet's normalisation: lowercase, digits -> 0, no punctuation/accents
-    return sha1_64(simplify_text(paragraph))
+    # datatrove's simplify_text is CCNet's normalisation: lowercase, digits -> 0, no punctuation/accents;
+    # simplify_text_fast gives the same string without its per-character loop (3x on the realdocs paragraphs)
+    return sha1_64(simplify_text_fast(paragraph))
 
 
 class ExactParagraphDedup(PipelineStep):

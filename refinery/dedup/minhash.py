@@ -15,11 +15,11 @@ from datatrove.pipeline.dedup.minhash import (
     MinhashConfig,
     MinhashDedupBuckets,
     MinhashDedupFilter,
-    MinhashDedupSignature,
 )
 from datatrove.utils.hashing import HashConfig
 from datatrove.utils.word_tokenizers import WordTokenizer
 
+from refinery.dedup.minhash_fast import RensaMinhashSignature
 from refinery.dedup.minhash_verify import VerifiedMinhashCluster
 
 
@@ -73,24 +73,24 @@ class WhitespaceTokenizer(WordTokenizer):
 
 
 def minhash_config(n_grams: int, num_buckets: int, hashes_per_bucket: int, seed: int) -> MinhashConfig:
-    # 64-bit hashes keep collisions negligible at billions of shingles; xxhash rather than SHA-1 because
-    # shingle hashing is most of the signature step's time
+    # 32-bit: rensa's R-MinHash values (minhash_fast.py); shingles stay 64-bit hashes, so distinct shingles
+    # practically never collide, and two values agree by chance once in 2^32
     return MinhashConfig(
         n_grams=n_grams, num_buckets=num_buckets, hashes_per_bucket=hashes_per_bucket, seed=seed,
-        hash_config=HashConfig(precision=64, hash_fc="xxhash"),
+        hash_config=HashConfig(precision=32, hash_fc="xxhash"),
     )
 
 
 def minhash_steps(config: MinhashConfig, work: Callable[[str], DataFolder], index: DataFolder, drop: str,
                   exclusion_writer=None, language: str = "whitespace", threshold: float = 0.7) -> dict:
-    """The four datatrove steps; `work(name)` gives a scratch folder. Stages 1 and 4 each follow a reader
+    """The four datatrove steps, stage 1 in rensa (minhash_fast.py); `work(name)` gives a scratch folder. Stages 1 and 4 each follow a reader
     over the same input files, so document indices line up. Stage 3 clusters only the candidate pairs whose
     estimated Jaccard reaches `threshold` (minhash_verify.py)."""
     sigs, buckets, clusters = work("signatures"), work("buckets"), work("clusters")
     return dict(
-        signatures=MinhashDedupSignature(
-            output_folder=sigs, config=config,
-            language=WhitespaceTokenizer() if language == "whitespace" else language),
+        signatures=RensaMinhashSignature(
+            output_folder=sigs, config=config, language=language,
+            tokenizer=WhitespaceTokenizer() if language == "whitespace" else None),
         buckets=MinhashDedupBuckets(
             input_folder=sigs, output_folder=buckets, config=config,
             index_folder=index, create_index_name=drop, only_dedup_in_index=False,

@@ -36,10 +36,10 @@ def _write(folder, docs):
             w.write(d, 0)
 
 
-def _dedup(tmp_path, drop, earlier, docs, threshold=0.7):
+def _dedup(tmp_path, drop, earlier, docs, threshold=0.7, seed=1):
     src, out = tmp_path / drop / "in", tmp_path / drop / "out"
     _write(src, docs)
-    cfg = minhash_config(5, 20, 8, 1)
+    cfg = minhash_config(5, 20, 8, seed)
     index = EarlierDropsIndex(str(tmp_path / "index"), earlier, drop)
     steps = minhash_steps(cfg, lambda n: get_datafolder(str(tmp_path / drop / "work" / n)), index, drop,
                           exclusion_writer=JsonlWriter(str(tmp_path / drop / "removed")), threshold=threshold)
@@ -82,15 +82,20 @@ def _man(name: str) -> str:
     return gzip.decompress((SNIPPETS / f"{name}.txt.gz").read_bytes()).decode()
 
 
-def _shingles_and_bands(texts):
-    sig = minhash_steps(minhash_config(5, 20, 8, 1), get_datafolder, None, "x")["signatures"]
+# with this seed the signatures of gitrevisions and git-rev-parse (Jaccard 0.50) share one of the 20 bands, so
+# LSH alone makes them a candidate pair (it happens for 62 of the first 1000 seeds; seed 46 is the first)
+CANDIDATE_SEED = 46
+
+
+def _shingles_and_bands(texts, seed=CANDIDATE_SEED):
+    sig = minhash_steps(minhash_config(5, 20, 8, seed), get_datafolder, None, "x")["signatures"]
     sh = [sig.get_shingles(t) for t in texts]
     return [set(s.ravel().tolist()) for s in sh], [np.array(sig.get_signature(s)) for s in sh]
 
 
 def test_candidate_pair_below_threshold_is_not_clustered(tmp_path):
     # the benchmark's one real false positive: gitrevisions is 96 % contained in git-rev-parse, Jaccard 0.50,
-    # and with seed 1 two of the 20 bands are equal, so LSH alone makes them a candidate pair
+    # and with CANDIDATE_SEED one of the 20 bands is equal, so LSH alone makes them a candidate pair
     rev_parse, revisions = _man("git-rev-parse.1"), _man("gitrevisions.7")
     edited = _near(rev_parse, 25, 7)
     (a, b, c), (sa, sb, _) = _shingles_and_bands([rev_parse, revisions, edited])
@@ -98,9 +103,9 @@ def test_candidate_pair_below_threshold_is_not_clustered(tmp_path):
     assert len(a & c) / len(a | c) >= 0.85
     docs = [Document(text=rev_parse, id="rev-parse", metadata={}), Document(text=revisions, id="revisions", metadata={}),
             Document(text=edited, id="edited", metadata={})]
-    kept, removed = _dedup(tmp_path / "unverified", "d1", [], docs, threshold=0)
+    kept, removed = _dedup(tmp_path / "unverified", "d1", [], docs, threshold=0, seed=CANDIDATE_SEED)
     assert len(kept) == 1  # datatrove's clustering of every candidate: one cluster of the three
-    kept, removed = _dedup(tmp_path / "verified", "d1", [], docs)
+    kept, removed = _dedup(tmp_path / "verified", "d1", [], docs, seed=CANDIDATE_SEED)
     assert kept == ["rev-parse", "revisions"] and [r["id"] for r in removed] == ["edited"]
 
 
@@ -110,9 +115,10 @@ def test_index_match_below_threshold_is_not_clustered(tmp_path):
     later = [Document(text=revisions, id="revisions", metadata={}),
              Document(text=_near(rev_parse, 25, 7), id="edited", metadata={})]
     for root, threshold, expect_kept in ((tmp_path / "unverified", 0, []), (tmp_path / "verified", 0.7, ["revisions"])):
-        first = _dedup(root, "d1", [], [Document(text=rev_parse, id="rev-parse", metadata={})], threshold)
+        first = _dedup(root, "d1", [], [Document(text=rev_parse, id="rev-parse", metadata={})], threshold,
+                       seed=CANDIDATE_SEED)
         assert first[0] == ["rev-parse"]
-        kept, removed = _dedup(root, "d2", ["d1"], later, threshold)
+        kept, removed = _dedup(root, "d2", ["d1"], later, threshold, seed=CANDIDATE_SEED)
         assert kept == expect_kept and "edited" in [r["id"] for r in removed]
 
 
