@@ -8,7 +8,9 @@ from pydantic import Field
 
 from refinery.options import StrictOptions
 
-FILTER_KEYS = ("enabled", "threshold", "version")  # what changes the filter's output (the rest is training)
+# what changes the filter's output besides the artifact (whose resolved version the filter stage adds itself:
+# `latest` and that version pinned are the same filter); the rest is training
+FILTER_KEYS = ("enabled", "threshold")
 
 
 class QualityClassifierOptions(StrictOptions):
