@@ -35,7 +35,7 @@ def quality_metadata(card: dict, storage: StorageResource) -> dict:
     return md
 
 
-@dg.asset(name=flow.ASSET, group_name="corpus", deps=[DEDUP.asset], kinds={"llm", "sklearn"}, pool="llm",
+@dg.asset(name=flow.ASSET, group_name="quality", deps=[DEDUP.asset], kinds={"llm", "sklearn"}, pool="llm",
           description="Quality classifier (0-5) trained on LLM labels of sampled deduplicated documents: held-out "
                       "metrics, versioned artifact under <root>/models/quality_classifier/.")
 def quality_classifier(storage: StorageResource, llm: LLMResource, settings: SettingsResource,
