@@ -58,7 +58,7 @@ def build_filter_steps(options: FilterOptions, exclusion_folder: DataFolder | st
     to `<exclusion_folder>/<filter name>/${rank}.jsonl.gz`. None: drops are not written. `quality` makes the
     quality classifier's step from its exclusion writer (it needs the storage root and a trained artifact:
     refinery/quality/filter_step.py); it runs last, being the costliest per document. Without `quality` the
-    classifier is left out even when enabled (`refinery explain` re-runs the rule-based filters only)."""
+    classifier is left out even when enabled."""
 
     def ex(name: str) -> JsonlWriter | None:
         return exclusion_writer(exclusion_folder, name)

@@ -94,6 +94,13 @@ def test_the_filter_drops_what_the_classifier_scores_low(extracted, pages):
     agree = sum(bool(GOOD.search(d["metadata"]["source"])) for d in kept) + \
         sum(not GOOD.search(d["metadata"]["source"]) for d in dropped)
     assert agree / (len(kept) + len(dropped)) >= 0.9
+    # `refinery explain` shows the classifier's verdict and score for a dropped page
+    from refinery.corpus.explain import explain
+
+    entry = explain(corpus(extracted, enabled=True, threshold=3.0), dropped[0]["id"])["documents"][0]
+    verdict = next(f for f in entry["filters"] if f["filter"] == "quality_classifier")
+    assert verdict["verdict"] == "drop" and verdict["reason"] == REASON and verdict["scores"]["quality_score"] < 3
+    assert entry["outcome"] == {"stage": "filter", "filter": "quality_classifier", "reason": REASON}
     # a stricter threshold or a newly trained model is a new filter fingerprint; the same ones are reused
     c = corpus(extracted, enabled=True, threshold=3.0)
     assert flow.filter_documents(c, DROP).skipped
