@@ -217,9 +217,10 @@ def main() -> None:
             "cpu_s_embed": round(1000 * cpu["embed"] / labelled, 1),
             "cpu_s_train": round(1000 * cpu["train"] / labelled, 2),
         }
+        print(json.dumps({k: report[k] for k in ("planted_rule", "cost_per_1000")}), flush=True)
         report["filter"] = filter_cost(layout, card["version"], docs, 64)
         report["cost_per_1000"]["cpu_s_filter"] = report["filter"]["cpu_s_per_1000"]
-        report["artifact_files"] = sorted(p.name for p in Path(layout.uri(artifact.version_uri(layout, card["version"]))).iterdir())
+        report["artifact_files"] = sorted(p.name for p in Path(artifact.version_uri(layout, card["version"])).iterdir())
         print(json.dumps({k: report[k] for k in ("planted_rule", "cost_per_1000", "filter")}), flush=True)
         if args.llm_docs:
             report["embedded_llm"] = embedded_judge(layout, args.bench, args.run, args.llm_docs, packages, labels,

@@ -90,6 +90,10 @@ def test_the_filter_drops_what_the_classifier_scores_low(extracted, pages):
     assert s["drops_by_reason"].get(REASON) == len(dropped)
     assert sum(s["quality_scores"].values()) == len(kept) + len(dropped)
     assert set(s["quality_scores"]) == {"0-1", "1-2", "2-3", "3-4", "4-5"}
+    from assets.corpus.metadata import stage_metadata  # where the UI shows the other filters' counts
+
+    md = stage_metadata(result)
+    assert md["quality_scores"].value == s["quality_scores"] and md["quality_classifier_version"].value == card["version"]
     # the classifier follows the planted rule on this drop (its pages were partly in the training sample)
     agree = sum(bool(GOOD.search(d["metadata"]["source"])) for d in kept) + \
         sum(not GOOD.search(d["metadata"]["source"]) for d in dropped)
