@@ -184,12 +184,20 @@ def main() -> None:
     parser.add_argument("--test-fraction", type=float, default=0.2)
     parser.add_argument("--llm-docs", type=int, default=40, help="pages labelled by the embedded LLM (0: skip)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--root", type=Path, help="scratch storage root kept after the run (LLM and embedding "
+                                                  "caches: a rerun pays nothing twice); default a temporary one")
+    parser.add_argument("--only-llm", action="store_true", help="only the embedded-LLM label check")
     args = parser.parse_args()
     packages, labels = truth_packages(args.bench)
     report: dict = {}
     with tempfile.TemporaryDirectory(prefix="quality-bench-") as tmp:
-        layout = copy_run(args.bench, args.run, Path(tmp) / "root")
-        drops = deduplicated_drops(layout, sorted(p.name for p in (Path(tmp) / "root" / "corpus").iterdir()))
+        root = args.root or Path(tmp) / "root"
+        layout = Layout(str(root)) if (root / "corpus").is_dir() else copy_run(args.bench, args.run, root)
+        if args.only_llm:
+            print(json.dumps(embedded_judge(layout, args.bench, args.run, args.llm_docs, packages, labels, args.seed),
+                             indent=1))
+            return
+        drops = deduplicated_drops(layout, sorted(p.name for p in (root / "corpus").iterdir()))
         docs = [d for uri in drops.values() for d in iter_jsonl(layout.at(uri))]
         texts = [excerpt(d["text"], 3000) for d in docs]
         report["documents"] = len(docs)

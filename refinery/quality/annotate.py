@@ -16,8 +16,9 @@ from refinery.quality.sample import SampledDoc
 TEMPLATE = "quality_annotation"
 LEDGER = "quality_labels"
 
-# "Educational score: 4", "score: **4**", "Educational score: [4]", "4/5", "4 out of 5"; not 4.5, 6, 10, "four"
-_SCORE = re.compile(r"\s*(?:educational\s+)?score\s*:\s*[*\[(]*\s*([0-5])[*\])\t ]*"
+# "Educational score: 4", "score: **4**", "Educational score: [4]", "4/5", "4 out of 5", "4.0"; not 4.5, 6, 10,
+# 90%, "four": a score the answer does not state as a whole number from 0 to 5 is not rounded into one
+_SCORE = re.compile(r"\s*(?:educational\s+)?score\s*:\s*[*\[(]*\s*([0-5])(?:\.0+)?[*\])\t ]*"
                     r"(?:(?:/|out of)[\t ]*5[*\])\t ]*)?(?![\w.,]\d|\d|\w)", re.I)
 
 

@@ -45,13 +45,15 @@ def _drops(layout):
 
 @pytest.mark.parametrize("answer,score", [
     ("Educational score: 4\nJustification: fine", 4), ("Educational score: **3**", 3), ("Educational score: [0]", 0),
-    ("Educational score: 5/5", 5), ("educational score:2 points", 2), ("Educational score: 4 out of 5.", 4)])
+    ("Educational score: 5/5", 5), ("educational score:2 points", 2), ("Educational score: 4 out of 5.", 4),
+    ("Educational score: 0.0\nJustification: 1.0", 0)])
 def test_scores_parse(answer, score):
     assert parse_score(answer) == score
 
 
 @pytest.mark.parametrize("answer", ["Educational score: 4.5", "Educational score: 6", "Educational score: 10",
-                                    "Educational score: four", "Educational score: good", "I give it 4"])
+                                    "Educational score: four", "Educational score: good", "I give it 4",
+                                    "Educational score: 0.5", "Educational score: 90%", "Educational score: 0.0001"])
 def test_unreadable_scores_are_refused_not_guessed(answer):
     with pytest.raises(ValueError):
         parse_score(answer)
