@@ -62,7 +62,10 @@ def train_classifier(layout: Layout, drops: dict[str, str], options: QualityClas
     if labelling["requested"] and lost / labelling["requested"] > options.max_failure_share:
         raise RuntimeError(f"quality labels: {lost} of {labelling['requested']} answers failed or had no readable "
                            f"score ({labelling['unparsable']} unparsable, failures {labelling['failures']}), over "
-                           f"max_failure_share {options.max_failure_share}; a rerun resends only what failed")
+                           f"max_failure_share {options.max_failure_share}; a rerun resends only what failed"
+                           + ("; the embedded model rarely answers in the format (bench/quality_classifier.py: 14 of "
+                              "40 readable): label with a capable model" if getattr(client.backend, "name", "") ==
+                              "embedded" else ""))
     if len(labels) < options.min_labels:
         raise RuntimeError(f"quality labels: {len(labels)} usable labels, fewer than min_labels "
                            f"{options.min_labels} (sampled {len(docs)} documents)")
