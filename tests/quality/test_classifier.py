@@ -150,3 +150,12 @@ def test_no_deduplicated_drop_is_an_error(tmp_path, embedder_options):
 def test_planted_rule_splits_the_slice(pages):
     good = sum(bool(GOOD.search(d["metadata"]["source"])) for d in pages)
     assert 0.25 < good / len(pages) < 0.75  # both classes well represented
+
+
+def test_labels_from_the_embedded_model_carry_a_warning(layout, pages, embedder_options):
+    client, backend = judge_client(layout, pages)
+    backend.name = "embedded"  # what the bundled model's backend calls itself
+    card = train_classifier(layout, _drops(layout), OPTIONS, client, "smollm2-135m-instruct",
+                            open_embedder(embedder_options, layout))
+    assert card["label_backend"] == "embedded" and "weak" in card["warning"]
+    assert "warning" in artifact.read_card(layout, card["version"])
