@@ -98,6 +98,10 @@ class Layout:
         """Text embeddings per model, keyed by text hash (refinery/embed/cache.py)."""
         return self.uri("embedding_cache", model_id)
 
+    def model(self, name: str, *parts: str) -> str:
+        """Trained models, one folder per version: {root}/models/<name>/<version>/ (refinery/quality/artifact.py)."""
+        return self.uri("models", name, *parts)
+
     def read_json(self, uri: str) -> dict | list | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)

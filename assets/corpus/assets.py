@@ -28,8 +28,9 @@ def _stage_asset(spec: StageSpec, stage: StageFn, **kwargs) -> dg.AssetsDefiniti
               description=spec.description, **kwargs)
     def _asset(context: dg.AssetExecutionContext, storage: StorageResource, compute: ComputeResource,
                settings: SettingsResource) -> dg.MaterializeResult:
-        corpus = flow.Corpus(storage.layout(), settings.config().corpus, compute.runner(), storage.raw_uri(),
-                             storage.endpoint_url)
+        config = settings.config()
+        corpus = flow.Corpus(storage.layout(), config.corpus, compute.runner(), storage.raw_uri(),
+                             storage.endpoint_url, config.embeddings)
         return dg.MaterializeResult(metadata=stage_metadata(stage(corpus, context, storage)))
 
     return _asset

@@ -36,6 +36,9 @@ def stage_metadata(result: StageResult) -> dict:
         md["filter_profile"] = dg.MetadataValue.text(s["profile"])
     if "drops_by_filter" in s:
         md["drops_by_filter"] = dg.MetadataValue.json(s["drops_by_filter"])
+    if "quality_scores" in s:  # the quality classifier filter: its version and score histogram (0-5)
+        md["quality_classifier_version"] = dg.MetadataValue.text(s["quality_classifier"])
+        md["quality_scores"] = dg.MetadataValue.json(s["quality_scores"])
     if s.get("dropped_samples"):  # three documents each filter dropped, with the reason
         md["dropped_samples"] = dg.MetadataValue.md("\n\n".join(
             f"**{name}**\n\n" + _samples_md(rows) for name, rows in s["dropped_samples"].items()))

@@ -95,7 +95,7 @@ def _corpus(resources):
 
     storage, settings = resources["storage"], resources["settings"]
     return Corpus(storage.layout(), settings.config().corpus, runner=None, raw_root=storage.raw_uri(),
-                  raw_endpoint_url=storage.endpoint_url)
+                  raw_endpoint_url=storage.endpoint_url, embeddings=settings.config().embeddings)
 
 
 def _dry_run(defs, selected: list[str], available: list[str]) -> int:

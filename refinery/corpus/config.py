@@ -40,6 +40,11 @@ class CorpusConfig(StrictOptions):
 
     def section_hash(self, *sections: str) -> str:
         """Hash of the named sections; `tasks` counts because it decides shard boundaries."""
-        payload = {s: getattr(self, s).model_dump(mode="json") for s in sections}
+        payload = {s: _dump(getattr(self, s)) for s in sections}
         payload["tasks"] = self.execution.tasks
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _dump(section: StrictOptions) -> dict:
+    """A section as its fingerprint sees it (a section may leave out what cannot change its output)."""
+    return section.fingerprint_dump() if hasattr(section, "fingerprint_dump") else section.model_dump(mode="json")

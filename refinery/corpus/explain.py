@@ -52,7 +52,8 @@ def _filters(corpus: Corpus, drop: str, doc: dict) -> list[dict]:
     the text, like C4's line rules, pass their output on as in the real run)."""
     d = Document(text=doc["text"], id=doc["id"], metadata=copy.deepcopy(doc.get("metadata") or {}))
     rows = []
-    for step in build_filter_steps(corpus.config.filters.for_drop(drop)):
+    options = corpus.config.filters.for_drop(drop)
+    for step in build_filter_steps(options, None, _quality(corpus, options)):
         if not isinstance(step, BaseFilter):
             continue
         keep, reason = get_filter_result(step.filter(d))
@@ -64,8 +65,22 @@ def _filters(corpus: Corpus, drop: str, doc: dict) -> list[dict]:
                              "score": round(d.metadata.get("language_score", 0), 4)}
         elif row["filter"] == "gopher_quality":
             row["scores"] = quality_scores(d.text)
+        elif row["filter"] == "quality_classifier":
+            row["scores"] = {"quality_score": d.metadata.get("quality_score"), "threshold": step.threshold,
+                             "version": step.version}
         rows.append(row)
     return rows
+
+
+def _quality(corpus: Corpus, options):
+    """The quality classifier's step when it is on and trained (else its verdict is left out)."""
+    from refinery.embed.options import EmbeddingOptions
+    from refinery.quality.filter_step import quality_step
+
+    try:
+        return quality_step(corpus.layout, options.quality_classifier, corpus.embeddings or EmbeddingOptions())
+    except RuntimeError:
+        return None
 
 
 def _shingles(text: str, n: int = 5) -> set:

@@ -12,9 +12,11 @@ from datatrove.pipeline.writers import JsonlWriter
 from refinery.catalog.corpus import DEDUP, EXTRACT, FILTER, TOKENIZE
 from refinery.corpus import progress, report
 from refinery.corpus.config import CorpusConfig
+from refinery.embed.options import EmbeddingOptions
 from refinery.extract.listing import list_raw
 from refinery.extract.reader import RawFileReader
 from refinery.filters.build import FILTER_NAMES, build_filter_steps
+from refinery.quality.filter_step import quality_step, quality_version, score_histogram
 from refinery.stage import PipelineRunner, Stage, StageResult, StageSpec, fingerprint, load_stats
 from refinery.storage import Layout, data_folder
 from refinery.tokenize import resolve_tokenizer
@@ -42,6 +44,7 @@ class Corpus:
     runner: PipelineRunner
     raw_root: str
     raw_endpoint_url: str | None = None
+    embeddings: EmbeddingOptions | None = None  # the `embeddings:` section (the quality classifier filter)
 
     def raw_folder(self):
         return data_folder(self.raw_root, self.raw_endpoint_url)
@@ -117,8 +120,11 @@ def extract(corpus: Corpus, drop: str) -> StageResult:
 
 
 def filter_fingerprint(corpus: Corpus, drop: str) -> str:
+    options = corpus.config.filters.for_drop(drop)
+    # the classifier's artifact version (`latest` resolved) when it is on: a retrained model refilters
+    quality = (quality_version(corpus.layout, options.quality_classifier),) if options.quality_classifier.enabled else ()
     return fingerprint(FILTER.name, upstream(corpus, drop, EXTRACT), corpus.config.section_hash(FILTER.config),
-                       corpus.config.filters.for_drop(drop).profile)
+                       options.profile, *quality)
 
 
 def filter_documents(corpus: Corpus, drop: str) -> StageResult:
@@ -128,7 +134,9 @@ def filter_documents(corpus: Corpus, drop: str) -> StageResult:
     src, out, dropped = EXTRACT.output_uri(lay, drop), FILTER.output_uri(lay, drop), lay.dropped(drop, FILTER.name)
 
     def body(stage: Stage) -> dict:
-        steps = build_filter_steps(options, corpus.folder(dropped))
+        quality = quality_step(corpus.layout, options.quality_classifier, corpus.embeddings or EmbeddingOptions())
+        steps = build_filter_steps(options, corpus.folder(dropped), quality)
+        scored = next((s for s in steps if getattr(s, "short_name", "") == "quality_classifier"), None)
         summary = corpus.run(stage, "main", [corpus.reader(src), *steps, corpus.writer(out)],
                              expected=documents_out(corpus, drop, EXTRACT))
         by_filter = {name: report.samples(corpus.folder(lay.dropped(drop, FILTER.name, name)), 3, reason=True)
@@ -139,6 +147,8 @@ def filter_documents(corpus: Corpus, drop: str) -> StageResult:
             "drops_by_filter": {step.short_name: int(summary["steps"].get(str(step), {}).get("dropped", 0))
                                 for step in steps if hasattr(step, "short_name")},
             "dropped_samples": {name: rows for name, rows in by_filter.items() if rows},
+            **({"quality_scores": score_histogram(summary["steps"].get(str(scored), {})),
+                "quality_classifier": scored.version} if scored else {}),
             "samples": report.samples(corpus.folder(out), corpus.config.sample_documents),
             "outputs": {"documents": out, "dropped": dropped},
         }

@@ -16,6 +16,7 @@ the exclusion folders (treat them as sensitive); `pii.redact_before_filters` mov
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from datatrove.io import DataFolder, get_datafolder
 from datatrove.pipeline.base import PipelineStep
@@ -38,7 +39,7 @@ from refinery.filters.prose_quality import ProseQuality
 
 # Short, stable filter names: exclusion subfolders, and the fallback drop reason.
 FILTER_NAMES = ("metadata", "language", "gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality",
-                "bad_words")
+                "bad_words", "quality_classifier")
 EXCLUSION_FILENAME = "${rank}.jsonl.gz"
 
 
@@ -51,10 +52,13 @@ def exclusion_writer(exclusion_folder: DataFolder | str | None, name: str) -> Js
     return JsonlWriter(sub, output_filename=EXCLUSION_FILENAME)
 
 
-def build_filter_steps(options: FilterOptions,
-                       exclusion_folder: DataFolder | str | None = None) -> list[PipelineStep]:
+def build_filter_steps(options: FilterOptions, exclusion_folder: DataFolder | str | None = None,
+                       quality: Callable[[JsonlWriter | None], PipelineStep] | None = None) -> list[PipelineStep]:
     """The enabled filter steps, in pipeline order, each writing its drops (with metadata["filter_reason"])
-    to `<exclusion_folder>/<filter name>/${rank}.jsonl.gz`. None: drops are not written."""
+    to `<exclusion_folder>/<filter name>/${rank}.jsonl.gz`. None: drops are not written. `quality` makes the
+    quality classifier's step from its exclusion writer (it needs the storage root and a trained artifact:
+    refinery/quality/filter_step.py); it runs last, being the costliest per document. Without `quality` the
+    classifier is left out even when enabled."""
 
     def ex(name: str) -> JsonlWriter | None:
         return exclusion_writer(exclusion_folder, name)
@@ -104,6 +108,8 @@ def build_filter_steps(options: FilterOptions,
     if o.bad_words.enabled:
         add("bad_words", OfflineBadWordsFilter(**o.bad_words.model_dump(exclude={"enabled"}),
                                                exclusion_writer=ex("bad_words")))
+    if o.quality_classifier.enabled and quality is not None:
+        add("quality_classifier", quality(ex("quality_classifier")))
     if o.pii.enabled:
         redactor = PIIRedactor(kinds=o.pii.kinds, placeholders=o.pii.placeholders, **o.pii.detector_args())
         if o.pii.redact_before_filters:

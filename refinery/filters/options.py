@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from refinery.options import StrictOptions
+from refinery.quality.options import QualityClassifierOptions
 
 PIIKind = Literal["email", "phone", "ip_address", "credit_card", "us_ssn"]
 PII_KINDS: tuple[str, ...] = ("email", "phone", "ip_address", "credit_card", "us_ssn")
@@ -251,6 +252,8 @@ class FilterOptions(StrictOptions):
     fineweb_quality: FineWebQualityOptions = Field(default_factory=FineWebQualityOptions)
     bad_words: BadWordsOptions = Field(default_factory=BadWordsOptions)
     pii: PIIOptions = Field(default_factory=PIIOptions)
+    # off by default; trained by the quality_classifier asset (refinery/quality/)
+    quality_classifier: QualityClassifierOptions = Field(default_factory=QualityClassifierOptions)
 
     _given: dict = PrivateAttr(default_factory=dict)  # the config as written, before the profile filled it
 
@@ -267,6 +270,15 @@ class FilterOptions(StrictOptions):
 
     def __eq__(self, other: object) -> bool:  # the same settings, however they were written
         return isinstance(other, FilterOptions) and self.model_dump() == other.model_dump()
+
+    def fingerprint_dump(self) -> dict:
+        """What the filter stage's fingerprint hashes: the classifier's training keys never (its artifact
+        version stands for them), its filter keys only when it is on, so drops filtered before it existed
+        keep their fingerprints."""
+        dump = self.model_dump(mode="json", exclude={"quality_classifier"})
+        if self.quality_classifier.enabled:
+            dump["quality_classifier"] = self.quality_classifier.filter_settings()
+        return dump
 
     def for_drop(self, drop: str) -> "FilterOptions":
         """The options a drop is filtered with: its `drop_profiles` profile under the configured values."""

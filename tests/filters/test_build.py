@@ -80,7 +80,7 @@ def test_exclusion_writers(tmp_path):
     steps = build_filter_steps(opts, str(tmp_path / "dropped"))
     filters = [s for s in steps if not isinstance(s, PIIRedactor)]
     assert [s.exclusion_writer.output_folder.path for s in filters] == [
-        str(tmp_path / "dropped" / name) for name in FILTER_NAMES]
+        str(tmp_path / "dropped" / name) for name in FILTER_NAMES if name != "quality_classifier"]  # off by default
     assert all(s.exclusion_writer.output_filename.template == "${rank}.jsonl.gz" for s in filters)
     assert all(s.exclusion_writer is None for s in build_filter_steps(opts) if hasattr(s, "exclusion_writer"))
 

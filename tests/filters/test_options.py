@@ -99,7 +99,7 @@ def test_strict_and_loadable_from_yaml_like_dicts():
 def test_every_filter_is_switchable():
     sections = {n: f for n, f in FilterOptions.model_fields.items() if isinstance(f.annotation, type)
                 and issubclass(f.annotation, BaseModel)}
-    assert len(sections) == 8
+    assert len(sections) == 9  # quality_classifier: off by default (tests/quality/)
     for name, field in sections.items():
         assert "enabled" in field.annotation.model_fields, name
 
