@@ -98,6 +98,10 @@ class Layout:
         """Text embeddings per model, keyed by text hash (refinery/embed/cache.py)."""
         return self.uri("embedding_cache", model_id)
 
+    def explore_cache(self) -> str:
+        """2-D projections and neighbour lists of explored targets, keyed by model and texts (refinery/explore/)."""
+        return self.uri("explore_cache")
+
     def read_json(self, uri: str) -> dict | list | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)
