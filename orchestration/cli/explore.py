@@ -86,6 +86,9 @@ def explore(args: argparse.Namespace) -> int:
         print(f"{target}: {len(table):,} records; read {read:.1f} s, embedded {stats.computed:,} "
               f"({stats.cached:,} cached) in {view.seconds['embed']:.1f} s with {embedder.model_id}, map {projection}")
         url = serve.url_of(sock, args.host)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"note: listening on {args.host}: whoever reaches this machine there can read these records",
+                  file=sys.stderr)
         print(f"Embedding Atlas: {url}   (Ctrl-C stops it; semantic search: refinery neighbours --query TEXT "
               f"--target {target})", flush=True)
         if not args.no_browser:
@@ -164,6 +167,8 @@ def add_parsers(sub) -> None:
     x.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     x.add_argument("--port", type=int, default=5055, help="port (default 5055; 0: any free port)")
     x.add_argument("--no-browser", dest="no_browser", action="store_true", help="print the URL, open no browser")
+    x.add_argument("--limit", type=int, help="a random sample of this many records (seeded), for a quick look at a "
+                                         "large target (embedding runs at ~25-40 records/s per core, then cached)")
     x.set_defaults(func=explore)
     n = sub.add_parser("neighbours", help="the k records nearest to a record (by id) or to a query text (cosine "
                                           "over the cached embeddings)")
@@ -176,5 +181,4 @@ def add_parsers(sub) -> None:
     for p in (x, n):
         p.add_argument("--root", help="storage root the flows wrote to (default data)")
         p.add_argument("--config", help="YAML configuration (its embeddings: section picks the model)")
-        p.add_argument("--limit", type=int, help="a random sample of this many records (seeded), for a quick look")
         p.add_argument("--seed", type=int, default=0, help="seed of the sample and of the map's layout")

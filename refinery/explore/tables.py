@@ -51,7 +51,7 @@ def build_table(layout: Layout, target: Target, config=None, limit: int | None =
     frame = frame.reset_index(drop=True)
     embed = frame.pop("_embed").tolist() if "_embed" in frame else []
     charts = [c for c in (SFT_CHARTS if target.kind == "sft" else CORPUS_CHARTS) if c in frame]
-    charts += [c for c in frame if c.startswith("judge_") and c not in charts and c != "judge_rationale"]
+    charts += [c for c in frame if c.startswith("judge_") and c not in charts + ["judge_rationale", "judge_band"]]
     colour = "folder" if target.kind == "corpus" else "method" if target.stage == "dataset" else "status"
     return ExploreTable(str(target), frame, embed, notes, colour=colour if colour in frame else None, charts=charts)
 
@@ -104,6 +104,8 @@ def _sft_row(r: SFTRecord, stage: str, chunks: dict[str, Chunk], status: str = "
     row = {
         "id": r.id, "text": text, "method": r.method, "stage": stage, "status": status,
         "judge_score": judgement.score if judgement else None,
+        # the score to the nearest half as a category: the map colours by categories, not by numbers
+        "judge_band": f"{round(judgement.score * 2) / 2:.1f}" if judgement else None,
     }
     if split:
         row["split"] = split

@@ -29,6 +29,7 @@ def test_sft_dataset_has_every_record_with_its_provenance(explore_root):
     for record_id, record in records.items():
         row = frame.loc[record_id]
         assert row["judge_score"] == record["judgement"]["score"]
+        assert float(row["judge_band"]) == round(record["judgement"]["score"] * 2) / 2
         assert row["judge_truthfulness"] == record["judgement"]["aspect_scores"]["truthfulness"]
         assert record["messages"][-1]["content"] in row["text"] and row["text"].startswith("USER: ")
         if record.get("chunk_id"):  # grounded: the chunk and the document it came from, on the record
