@@ -48,8 +48,10 @@ start = time.perf_counter()
 if sys.argv[3] == "cold":  # loaded on first use; timed apart from embedding
     embedder.backend.model
 t["model_load"] = time.perf_counter() - start
+cpu = time.process_time()  # every thread of this process (torch uses several)
 view = build_map(table.embed, embedder, layout, embed_chars(config.embeddings.backend))
 t.update(view.seconds)
+t["map_cpu"] = time.process_time() - cpu
 start = time.perf_counter()
 from refinery.explore.serve import make_app
 make_app(table, view)
@@ -125,7 +127,8 @@ def main() -> None:
                   f"imports {s['imports']:.1f}, read {s['read']:.1f}, model load {s['model_load']:.1f}, embed "
                   f"{s['embed']:.1f} ({p['embedding']['computed']} computed, {p['embedding']['cached']} cached"
                   f"{', %.1f texts/s' % p['embedding']['texts_per_second'] if p['embedding']['texts_per_second'] else ''})"
-                  f", neighbours {s['neighbours']:.2f}, UMAP {s['projection']:.1f}, app {s['app']:.1f}")
+                  f", neighbours {s['neighbours']:.2f}, UMAP {s['projection']:.1f}, app {s['app']:.1f}; embed+neighbours+UMAP "
+                  f"{s['map_cpu']:.1f} CPU-s")
             print(f"      {o['summary']}")
         print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
