@@ -19,7 +19,15 @@ from assets.preference.sensor import next_step, preference_loop_sensor
 from refinery.catalog.preference import DATASET
 from refinery.llmdata.records import SFTRecord, Turn
 from refinery.stage import run_once
-from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource, TrainingResource
+from resources import (
+    ComputeResource,
+    EmbeddingsResource,
+    HubResource,
+    LLMResource,
+    SettingsResource,
+    StorageResource,
+    TrainingResource,
+)
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import anthropic_request
 from tests.fakes.sagemaker import FakeSageMaker
@@ -95,7 +103,8 @@ def world(tmp_path, dagster_home, moto_s3, monkeypatch):
                           aws_endpoint_url=moto_s3, timeout=5.0, max_retries=1)
         resources = {"storage": storage, "llm": llm, "settings": SettingsResource(config_file=str(config)),
                      "training": TrainingResource(backend="sagemaker", region_name="us-east-1", endpoint_url=moto_s3),
-                     "compute": ComputeResource(), "hub": HubResource()}
+                     "compute": ComputeResource(), "hub": HubResource(),
+                     "embeddings": EmbeddingsResource()}
         defs = dg.Definitions(assets=dg.load_assets_from_modules([assets.sft.assets, assets.preference.assets]),
                               asset_checks=dg.load_asset_checks_from_modules([assets.preference.checks]),
                               jobs=[preference_round_job, preference_train_job], resources=resources,

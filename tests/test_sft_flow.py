@@ -14,7 +14,7 @@ from assets.sft.jobs import sft_chunks_job, sft_dataset_job, sft_method_job
 from orchestration.cli import main, run_sft_jobs
 from refinery.sft.methods import METHODS
 from refinery.storage import Layout
-from resources import ComputeResource, HubResource, LLMResource, SettingsResource, StorageResource
+from resources import ComputeResource, EmbeddingsResource, HubResource, LLMResource, SettingsResource, StorageResource
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.plausible import plausible_anthropic
 
@@ -48,7 +48,7 @@ def _defs(root, llm: LLMResource, config=None, hub_token=None) -> dg.Definitions
         jobs=[sft_chunks_job, sft_method_job, sft_dataset_job],
         resources={"storage": StorageResource(root=str(root), raw_root=str(root.parent / "raw")),
                    "compute": ComputeResource(), "settings": SettingsResource(config_file=config), "llm": llm,
-                   "hub": HubResource(token=hub_token)},
+                   "hub": HubResource(token=hub_token), "embeddings": EmbeddingsResource()},
         executor=dg.in_process_executor,
     )
 

@@ -10,7 +10,7 @@ from refinery.sft import flow
 from refinery.sft.dataset import build_dataset
 from refinery.sft.methods import METHODS
 from refinery.stage import StageSpec
-from resources import HubResource, LLMResource, SettingsResource, StorageResource
+from resources import EmbeddingsResource, HubResource, LLMResource, SettingsResource, StorageResource
 
 sft_methods = dg.StaticPartitionsDefinition(list(METHODS))
 
@@ -46,9 +46,10 @@ sft_judged = _method_asset(JUDGED, flow.judge, pool="llm", kinds={"llm"})
 
 @dg.asset(name=DATASET.asset, group_name="sft", deps=[JUDGED.asset], kinds={"parquet"}, description=DATASET.description)
 def sft_dataset(storage: StorageResource, llm: LLMResource, settings: SettingsResource,
-                hub: HubResource) -> dg.MaterializeResult:
+                hub: HubResource, embeddings: EmbeddingsResource) -> dg.MaterializeResult:
     sft = _sft(storage, llm, settings)
-    summary = build_dataset(sft, list(METHODS))
+    embedder = embeddings.embedder(settings.config().embeddings, sft.layout) if sft.config.semantic_dedup.enabled else None
+    summary = build_dataset(sft, list(METHODS), embedder)
     metadata = sft_metadata(summary, DATASET.output_uri(sft.layout))
     export = sft.config.export
     if export.hub_repo_id and not summary["reused_previous_output"]:

@@ -27,6 +27,7 @@ from refinery.dedup.minhash import (
     minhash_steps,
     sentence_index_owner,
 )
+from refinery.dedup.semantic import SemanticDocumentDedup
 from refinery.stage import Stage, StageResult, fingerprint
 from refinery.storage import storage_options
 
@@ -58,7 +59,8 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
 
     def body(stage: Stage) -> dict:
         passes = [p for p, on in (("exact", opts.exact), ("minhash", opts.minhash.enabled),
-                                  ("paragraphs", opts.paragraphs), ("sentences", opts.sentences.enabled)) if on]
+                                  ("semantic", opts.semantic.enabled), ("paragraphs", opts.paragraphs),
+                                  ("sentences", opts.sentences.enabled)) if on]
         steps, outputs, current, seconds = {}, {}, src, {}
         for i, name in enumerate(passes):
             outputs[name] = out if i == len(passes) - 1 else stage.scratch(f"after_{name}")
@@ -84,7 +86,8 @@ def dedup(corpus: Corpus, drop: str, earlier_drops: list[str]) -> StageResult:
         return summary
 
     # the drop's index entries are outputs too: a re-run must not find its own earlier self
-    own_index = [lay.index("exact") + f"/{drop}.npy", lay.index("paragraph") + f"/{drop}.npy"]
+    own_index = [lay.index("exact") + f"/{drop}.npy", lay.index("paragraph") + f"/{drop}.npy",
+                 lay.index("semantic") + f"/{drop}.npz"]
     return Stage(lay, drop, DEDUP, fp, [out, dropped, clusters_uri],
                  on_fresh_start=lambda: _clear(corpus, own_index, drop)).run(body)
 
@@ -159,7 +162,17 @@ def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped
     return summary
 
 
-_PASSES = {"exact": partial(_hashes, kind="exact"), "minhash": _minhash,
+def _semantic(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
+    step = SemanticDocumentDedup(corpus.folder(corpus.layout.index("semantic")), drop, earlier,
+                                 corpus.config.dedup.semantic, corpus.layout.root, corpus.layout.endpoint_url,
+                                 exclusion_writer=corpus.writer(f"{dropped}/semantic"))
+    summary = corpus.run(stage, "semantic", [corpus.reader(src), step, corpus.writer(target)], tasks=1)
+    removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "semantic" in name)
+    summary["drops_by_reason"] = {"semantic_duplicate": removed} if removed else {}
+    return summary
+
+
+_PASSES = {"exact": partial(_hashes, kind="exact"), "minhash": _minhash, "semantic": _semantic,
            "paragraphs": partial(_hashes, kind="paragraphs"), "sentences": _sentences}
 
 

@@ -171,6 +171,9 @@ def _path(corpus: Corpus, drop: str, doc: dict) -> dict:
                     outcome["duplicate_of"] = _exact_original(corpus, drop, kept)
                 elif name == "minhash":
                     outcome["duplicate_of"] = _near_original(corpus, drop, kept)
+                elif name == "semantic":
+                    outcome["duplicate_of"] = hit["metadata"].get("semantic_duplicate_of")
+                    outcome["similarity"] = hit["metadata"].get("semantic_similarity")
                 entry["outcome"] = outcome
                 return entry
         entry["outcome"] = {"stage": DEDUP.name, "reason": "not in the dedup stage's output (not run yet?)"}

@@ -35,7 +35,7 @@ def _params(records: list[SFTRecord]) -> dict[str, dict[str, int]]:
 
 def provenance(records: Sequence[SFTRecord], counts: dict, *, dropped: Sequence[Dropped] = (),
                filter_options: SFTFilterOptions | None = None, judge_options: JudgeOptions | None = None,
-               generation: dict | None = None) -> dict:
+               generation: dict | None = None, semantic_dedup: dict | None = None) -> dict:
     by_method: dict[str, list[SFTRecord]] = defaultdict(list)
     for r in records:
         by_method[r.method].append(r)
@@ -61,6 +61,8 @@ def provenance(records: Sequence[SFTRecord], counts: dict, *, dropped: Sequence[
         out["human_review"] = dict(reviews)
     if generation:
         out["generation"] = generation
+    if semantic_dedup:
+        out["semantic_dedup"] = semantic_dedup
     return out
 
 
@@ -102,6 +104,12 @@ def _body(meta: dict) -> str:
         lines += [f"| {stage} | {reason} | {n} |"
                   for stage, reasons in p["dropped"].items() for reason, n in reasons.items()]
         lines.append("")
+    if (semantic := p.get("semantic_dedup")) and semantic.get("enabled"):
+        d = semantic["diversity"]
+        lines += [f"Semantic dedup ({semantic['model']}, {semantic['field']} cosine >= {semantic['threshold']}): "
+                  f"{semantic['dropped']} dropped {semantic['dropped_by_method']}. Diversity of what is left: mean "
+                  f"nearest-neighbour distance {d.get('mean_nn_distance')}, {d.get('clusters')} k-means clusters, the "
+                  f"largest holding {d.get('largest_cluster_share')} of the records (top 3: {d.get('top3_clusters_share')}).", ""]
     if p["models"]["judges"]:
         lines += [f"Judges: {', '.join(p['models']['judges'])}. Mean score {summary['mean_score']}, "
                   f"histogram (rounded score: records) {summary['score_histogram']}, "

@@ -12,7 +12,7 @@ from refinery.llmdata.prompts import PROMPTS_DIR
 from refinery.options import StrictOptions
 from refinery.sft.chunking import ChunkOptions
 from refinery.sft.export import ExportOptions
-from refinery.sft.filter_options import SFTFilterOptions
+from refinery.sft.filter_options import SemanticDedupOptions, SFTFilterOptions
 from refinery.sft.methods import METHODS
 
 # one field per registered method, each with its own options class and defaults
@@ -36,6 +36,8 @@ class SFTConfig(StrictOptions):
     generation: GenerationOptions = Field(default_factory=GenerationOptions)
     filters: SFTFilterOptions = Field(default_factory=SFTFilterOptions)
     judge: JudgeOptions = Field(default_factory=JudgeOptions)
+    # after judging, across methods: rewordings of one question, the best judged kept (refinery/sft/semantic_dedup.py)
+    semantic_dedup: SemanticDedupOptions = Field(default_factory=SemanticDedupOptions)
     export: ExportOptions = Field(default_factory=ExportOptions)
     pricing: Pricing = Field(default_factory=Pricing)
     llm: LLMStageOptions = Field(default_factory=LLMStageOptions)  # e.g. {max_failure_share: 0.1}

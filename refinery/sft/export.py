@@ -63,7 +63,8 @@ def alpaca_row(r: SFTRecord) -> dict[str, Any] | None:
 
 def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: ExportOptions | None = None, *,
                    dropped: Sequence[Dropped] = (), filter_options: SFTFilterOptions | None = None,
-                   judge_options: JudgeOptions | None = None, generation: dict | None = None) -> dict:
+                   judge_options: JudgeOptions | None = None, generation: dict | None = None,
+                   semantic_dedup: dict | None = None) -> dict:
     """Writes both configs and the card; returns the counts the card reports. `dropped` is every earlier
     stage's drops (counted by stage and reason), `generation` the generation settings to record."""
     options = options or ExportOptions()
@@ -80,7 +81,7 @@ def export_dataset(records: Sequence[SFTRecord], folder: DataFolder, options: Ex
               "splits": {c: {s: len(v) for s, v in splits.items()} for c, splits in rows.items()},
               "alpaca_skipped": len(records) - sum(len(v) for v in rows["alpaca"].values())}
     card = dataset_card(records, files, counts, options, dropped=dropped, filter_options=filter_options,
-                        judge_options=judge_options, generation=generation)
+                        judge_options=judge_options, generation=generation, semantic_dedup=semantic_dedup)
     with folder.open("README.md", "wt", encoding="utf-8") as f:
         f.write(card)
     return counts

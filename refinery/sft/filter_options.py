@@ -80,6 +80,15 @@ class NearDuplicateOptions(StrictOptions):
     seed: int = 1
 
 
+class SemanticDedupOptions(StrictOptions):
+    enabled: bool = True
+    # cosine at or above which two records are one (all-MiniLM-L6-v2 on prompts; bench/semantic_dedup.py)
+    threshold: float = Field(0.9, gt=0, le=1)
+    field: Literal["prompt", "conversation"] = "prompt"  # prompt: the user turns; conversation: every turn
+    cluster_above: int = Field(20000, ge=100)  # records past which duplicates are searched per k-means cluster
+    seed: int = 0
+
+
 class SFTFilterOptions(StrictOptions):
     empty_turn: bool = True
     malformed: MalformedOptions = Field(default_factory=MalformedOptions)

@@ -1,5 +1,7 @@
 """The dedup stage over prepared drops: pass order, sentence spans, cluster output, earlier-drop rules."""
 import random
+import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -108,3 +110,28 @@ def test_sentence_spans_from_earlier_drops_are_removed(tmp_path):
     assert SPAN in _kept(corpus, "d1")["d1/doc0"]
     index = list((tmp_path / "out" / "corpus" / "_index" / "sentences").iterdir())
     assert sorted(p.name for p in index) == ["d1..c4_index", "d2..c4_index"]
+
+
+def test_semantic_pass_drops_a_reworded_copy_from_a_later_drop(tmp_path):
+    from bench.semantic_dedup import VERBS
+
+    names, pages = set(), []
+    for p in sorted((Path(__file__).parent.parent / "data/realdocs/raw").rglob("*.md")):
+        if "web" not in p.parts and p.name not in names and len(pages) < 5:
+            names.add(p.name)
+            pages.append(p.read_text())
+    # a real page again with one paragraph in six left out and common verbs replaced
+    paragraphs = [p for k, p in enumerate(pages[0].split("\n\n")) if k % 6 != 5]
+    reworded = re.sub(r"\b(" + "|".join(VERBS) + r")\b", lambda m: VERBS[m.group(1)], "\n\n".join(paragraphs))
+    corpus = _corpus(tmp_path, minhash={"enabled": False}, paragraphs=False, semantic={"enabled": True})
+    _filtered(corpus, "d1", pages[:4])
+    dedup(corpus, "d1", [])
+    _filtered(corpus, "d2", [reworded, pages[4]])
+    result = dedup(corpus, "d2", ["d1"])
+    assert set(_kept(corpus, "d1")) == {f"d1/doc{i}" for i in range(4)}
+    assert set(_kept(corpus, "d2")) == {"d2/doc1"}
+    assert result.summary["drops_by_reason"] == {"semantic_duplicate": 1}
+    assert list(result.summary["passes"]) == ["exact", "semantic"]
+    (gone,) = iter_jsonl(corpus.layout.at(corpus.layout.dropped("d2", DEDUP.name, "semantic")))
+    assert gone["id"] == "d2/doc0" and gone["metadata"]["semantic_similarity"] >= 0.9
+    assert gone["metadata"]["semantic_duplicate_of"] == "d1/doc0"
