@@ -34,7 +34,7 @@ start = time.perf_counter()
 from refinery.config import load_config
 from refinery.explore.tables import build_table
 from refinery.explore.targets import parse_target
-from refinery.explore.vectors import build_map, embed_chars
+from refinery.explore.vectors import build_map, vectoriser
 from refinery.embed.embedder import open_embedder
 from refinery.storage import Layout
 t["imports"] = time.perf_counter() - start
@@ -49,7 +49,7 @@ if sys.argv[3] == "cold":  # loaded on first use; timed apart from embedding
     embedder.backend.model
 t["model_load"] = time.perf_counter() - start
 cpu = time.process_time()  # every thread of this process (torch uses several)
-view = build_map(table.embed, embedder, layout, embed_chars(config.embeddings.backend))
+view = build_map(table.embed, *vectoriser('corpus', config, embedder), layout)
 t.update(view.seconds)
 t["map_cpu"] = time.process_time() - cpu
 start = time.perf_counter()
@@ -57,7 +57,7 @@ from refinery.explore.serve import make_app
 make_app(table, view)
 t["app"] = time.perf_counter() - start
 print(json.dumps({"records": len(table), "seconds": t, "embedding": embedder.stats.as_dict(),
-                  "chars": sum(min(len(x), 2000) for x in table.embed)}))
+                  "chars": sum(len(x) for x in table.embed)}))
 """
 
 

@@ -51,12 +51,13 @@ def _table(layout, config, target, limit: int | None, seed: int):
     return table
 
 
-def _map(layout, config, embeddings, table, seed: int):
-    """The table's map (vectors, neighbours, coordinates) and the embedder that made it."""
-    from refinery.explore.vectors import build_map, embed_chars
+def _map(layout, config, embeddings, table, kind: str, seed: int):
+    """The table's map (vectors, neighbours, coordinates), the embedder and the texts -> vectors function."""
+    from refinery.explore.vectors import build_map, vectoriser
 
     embedder = embeddings.embedder(config.embeddings, layout)
-    return build_map(table.embed, embedder, layout, embed_chars(config.embeddings.backend), seed=seed), embedder
+    vectorise, how = vectoriser(kind, config, embedder)
+    return build_map(table.embed, vectorise, how, layout, seed=seed), embedder, vectorise
 
 
 def explore(args: argparse.Namespace) -> int:
@@ -79,7 +80,7 @@ def explore(args: argparse.Namespace) -> int:
         if not len(table):
             print(f"error: target {target}: no records to show", file=sys.stderr)
             return 1
-        view, embedder = _map(layout, config, embeddings, table, args.seed)
+        view, embedder, _ = _map(layout, config, embeddings, table, target.kind, args.seed)
         app = serve.make_app(table, view)
         stats = embedder.stats
         projection = "cached" if view.cached_projection else f"{view.seconds['projection']:.1f} s"
@@ -126,11 +127,9 @@ def neighbours(args: argparse.Namespace) -> int:
             print(f"error: no record {args.record_id!r} in {target or 'the SFT dataset nor any deduplicated drop'}; "
                   f"--target names another (sft:generated, corpus:<drop>, ...)", file=sys.stderr)
         return 1
-    view, embedder = _map(layout, config, embeddings, table, args.seed)
+    view, embedder, vectorise = _map(layout, config, embeddings, table, candidate.kind, args.seed)
     if args.query:
-        from refinery.explore.vectors import embed, embed_chars
-
-        query = embed(embedder, [args.query], embed_chars(config.embeddings.backend))[0]
+        query = vectorise([args.query])[0]
     else:
         query = view.vectors[row]
     hits = nearest_records(table, view.vectors, query, args.k + (0 if args.query else 1), self_row=row)

@@ -16,6 +16,7 @@ from refinery.explore.targets import DROPPED, RECORDS, SFT_STAGES, Target, corpu
 from refinery.llmdata.dataset_files import split_of
 from refinery.llmdata.io import read_records
 from refinery.llmdata.records import Chunk, Dropped, SFTRecord
+from refinery.sft.semantic_dedup import record_text
 from refinery.storage import Layout
 
 SHOWN_CHARS = 20_000  # a longer document is shown cut (its full text stays in the corpus files)
@@ -69,6 +70,7 @@ def conversation(record: SFTRecord) -> str:
 
 
 def _sft_rows(layout: Layout, target: Target, config) -> tuple[list[dict], list[str]]:
+    field_ = config.sft.semantic_dedup.field if config is not None else "prompt"
     chunks = {c.id: c for c in read_records(layout.at(CHUNKS.output_uri(layout)), RECORDS, Chunk)}
     notes: list[str] = []
     if target.stage == "dataset":
@@ -77,18 +79,18 @@ def _sft_rows(layout: Layout, target: Target, config) -> tuple[list[dict], list[
         if config is not None:
             export = config.sft.export
             split = split_of([r.id for r in records], export.test_fraction, export.split_salt)
-        return [_sft_row(r, "dataset", chunks, split=split.get(r.id)) for r in records], notes
+        return [_sft_row(r, "dataset", chunks, field_, split=split.get(r.id)) for r in records], notes
     spec = SFT_STAGES[target.stage]
     rows = []
     for method in [target.part] if target.part else sft_methods(layout, target.stage):
         folder = layout.at(spec.output_uri(layout, method))
-        rows += [_sft_row(r, target.stage, chunks) for r in read_records(folder, RECORDS, SFTRecord)]
+        rows += [_sft_row(r, target.stage, chunks, field_) for r in read_records(folder, RECORDS, SFTRecord)]
         failed = 0
         for dropped in read_records(folder, DROPPED, Dropped):
             if dropped.record is None:
                 failed += 1  # a failed call: no text to place on the map
                 continue
-            rows.append(_sft_row(dropped.record, target.stage, chunks, status=f"dropped: {dropped.reason}",
+            rows.append(_sft_row(dropped.record, target.stage, chunks, field_, status=f"dropped: {dropped.reason}",
                                  detail=dropped.detail))
         if failed:
             notes.append(f"{method}: {failed} failed generations have no record to show (see {spec.name}/{method}/"
@@ -96,8 +98,8 @@ def _sft_rows(layout: Layout, target: Target, config) -> tuple[list[dict], list[
     return rows, notes
 
 
-def _sft_row(r: SFTRecord, stage: str, chunks: dict[str, Chunk], status: str = "kept", detail: str = "",
-             split: str | None = None) -> dict:
+def _sft_row(r: SFTRecord, stage: str, chunks: dict[str, Chunk], field_: str, status: str = "kept",
+             detail: str = "", split: str | None = None) -> dict:
     chunk = chunks.get(r.chunk_id or "")
     text = conversation(r)
     judgement = r.judgement
@@ -128,7 +130,7 @@ def _sft_row(r: SFTRecord, stage: str, chunks: dict[str, Chunk], status: str = "
         "params": _json(r.params),
         "meta": _json(r.meta),
         "templates": _json(r.templates),
-        "_embed": text,
+        "_embed": record_text(r, field_),  # what sft.semantic_dedup embeds: the same vectors, from the same cache
     })
     return row
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,14 +26,17 @@ BLOCK = 2048  # query rows per matrix product (BLOCK x N floats of similarities 
 PROJECTION_VERSION = "umap-0.5-v1"  # bump when the projection's parameters change: old cache entries go unused
 
 
-def embed_chars(backend: str) -> int:
-    """Characters of a text that reach the model: all-MiniLM-L6-v2 reads its first 256 word pieces (~1,000
-    characters of English), so a longer tail would only cost tokenizer time; endpoints read more."""
-    return 2000 if backend == "embedded" else 16000
+def vectoriser(kind: str, config, embedder: Embedder) -> tuple[Callable[[list[str]], np.ndarray], str]:
+    """(texts -> vectors, a name for how) as the dedup passes compute them, so a map shows the similarities that
+    decided a drop and reuses the vectors they cached: a corpus document is the mean of its ~1,200-character
+    windows (refinery/dedup/semantic.py: the model reads 256 word pieces, a whole page would compare beginnings);
+    an SFT record is embedded whole (its text is what sft.semantic_dedup embeds: the prompt by default)."""
+    if kind == "corpus":
+        from refinery.dedup.semantic import document_vectors
 
-
-def embed(embedder: Embedder, texts: list[str], max_chars: int) -> np.ndarray:
-    return embedder.embed([t[:max_chars] for t in texts])
+        windows = config.corpus.dedup.semantic.max_windows if config is not None else 16
+        return (lambda texts: document_vectors(embedder, texts, windows)), f"{embedder.model_id}|windows-{windows}"
+    return embedder.embed, f"{embedder.model_id}|whole"
 
 
 def nearest(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,21 +104,24 @@ class Map:
     cached_projection: bool = False
 
 
-def build_map(texts: list[str], embedder: Embedder, layout: Layout | None, max_chars: int, seed: int = 0) -> Map:
-    """Vectors (cached per text), the neighbour graph and the 2-D map (cached per model, texts and seed)."""
+def build_map(texts: list[str], vectorise: Callable[[list[str]], np.ndarray], how: str, layout: Layout | None,
+              seed: int = 0) -> Map:
+    """Vectors (cached per text by the Embedder), the neighbour graph and the 2-D map (cached per model and
+    method, texts and seed). `how` names the model and the way texts become vectors."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    vectors = embed(embedder, texts, max_chars)
+    vectors = vectorise(texts) if texts else np.zeros((0, 1), np.float32)
     seconds["embed"] = time.perf_counter() - start
     k = min(NEIGHBOURS, max(len(texts) - 1, 0))
-    key = _projection_key(embedder.model_id, texts, max_chars, k, seed)
+    key = _projection_key(how, texts, k, seed)
     cached = _load(layout, key)
     if cached is not None:
         xy, idx, sims = cached
         seconds["neighbours"] = seconds["projection"] = 0.0
         return Map(vectors, xy, idx, sims, seconds, cached_projection=True)
     start = time.perf_counter()
-    idx, sims = neighbour_graph(vectors, k) if k else (np.zeros((len(texts), 1), np.int64), np.ones((len(texts), 1), np.float32))
+    idx, sims = neighbour_graph(vectors, k) if k else (np.zeros((len(texts), 1), np.int64),
+                                                      np.ones((len(texts), 1), np.float32))
     seconds["neighbours"] = time.perf_counter() - start
     start = time.perf_counter()
     xy = project(vectors, idx, sims, seed)
@@ -124,10 +131,10 @@ def build_map(texts: list[str], embedder: Embedder, layout: Layout | None, max_c
     return Map(vectors, xy, idx, sims, seconds)
 
 
-def _projection_key(model_id: str, texts: list[str], max_chars: int, k: int, seed: int) -> str:
-    digest = hashlib.sha256(f"{PROJECTION_VERSION}|{model_id}|{max_chars}|{k}|{seed}".encode())
+def _projection_key(how: str, texts: list[str], k: int, seed: int) -> str:
+    digest = hashlib.sha256(f"{PROJECTION_VERSION}|{how}|{k}|{seed}".encode())
     for text in texts:
-        digest.update(text_key(text[:max_chars]).encode())
+        digest.update(text_key(text).encode())
     return digest.hexdigest()[:32]
 
 

@@ -52,11 +52,12 @@ def _serve(root: Path):
 
 
 def _coloured_pixels(png: bytes) -> tuple[int, int]:
-    """(pixels of a saturated colour, distinct coarse hues among them): the points, not the grey background."""
+    """(pixels of some colour, distinct coarse hues among them): the points (pale, drawn translucent), not the white
+    background or the grey axis text."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    pixels = [p for p in image.getdata() if max(p) - min(p) > 60]
+    pixels = [p for p in image.getdata() if max(p) - min(p) > 25]
     return len(pixels), len({(r // 64, g // 64, b // 64) for r, g, b in pixels})
 
 
@@ -76,10 +77,11 @@ def test_the_page_draws_the_map_of_a_drop_offline(explore_root, tmp_path):
                 page.get_by_text(f"{records} / {records} points").wait_for(timeout=60_000)
                 canvas = page.locator("canvas").first
                 box = canvas.bounding_box()
-                map_only = {**box, "width": box["width"] - 300}  # the legend (coloured dots too) sits on the right
+                # the map alone: not the colour menu above it, the status line under it, the legend on the right
+                map_only = {"x": box["x"], "y": box["y"] + 50, "width": box["width"] - 300, "height": box["height"] - 80}
                 for _ in range(40):  # the map is drawn a moment after the count appears
                     coloured, hues = _coloured_pixels(page.screenshot(clip=map_only))
-                    if coloured > 20 * records:
+                    if coloured > 10 * records:
                         break
                     page.wait_for_timeout(500)
                 page.screenshot(path=str(tmp_path / "explore.png"))  # kept with the test's tmp files
@@ -90,7 +92,7 @@ def test_the_page_draws_the_map_of_a_drop_offline(explore_root, tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
     assert records and records > 20
-    assert coloured > 20 * records and hues >= 3, (coloured, hues)  # points of several folders' colours
+    assert coloured > 10 * records and hues >= 3, (coloured, hues)  # points of several folders' colours
     assert "folder" in body and "format" in body  # the charts to filter by
     assert f"{DROP}/" in body  # records' ids and sources in the table under the map
     host = urlparse(url).netloc
