@@ -52,12 +52,12 @@ def _table(layout, config, target, limit: int | None, seed: int):
 
 
 def _map(layout, config, embeddings, table, kind: str, seed: int):
-    """The table's map (vectors, neighbours, coordinates), the embedder and the texts -> vectors function."""
+    """The table's map (vectors, neighbours, coordinates) and the embedder that made it."""
     from refinery.explore.vectors import build_map, vectoriser
 
     embedder = embeddings.embedder(config.embeddings, layout)
     vectorise, how = vectoriser(kind, config, embedder)
-    return build_map(table.embed, vectorise, how, layout, seed=seed), embedder, vectorise
+    return build_map(table.embed, vectorise, how, layout, seed=seed), embedder
 
 
 def explore(args: argparse.Namespace) -> int:
@@ -80,7 +80,7 @@ def explore(args: argparse.Namespace) -> int:
         if not len(table):
             print(f"error: target {target}: no records to show", file=sys.stderr)
             return 1
-        view, embedder, _ = _map(layout, config, embeddings, table, target.kind, args.seed)
+        view, embedder = _map(layout, config, embeddings, table, target.kind, args.seed)
         app = serve.make_app(table, view)
         stats = embedder.stats
         projection = "cached" if view.cached_projection else f"{view.seconds['projection']:.1f} s"
@@ -127,12 +127,14 @@ def neighbours(args: argparse.Namespace) -> int:
             print(f"error: no record {args.record_id!r} in {target or 'the SFT dataset nor any deduplicated drop'}; "
                   f"--target names another (sft:generated, corpus:<drop>, ...)", file=sys.stderr)
         return 1
-    view, embedder, vectorise = _map(layout, config, embeddings, table, candidate.kind, args.seed)
-    if args.query:
-        query = vectorise([args.query])[0]
-    else:
-        query = view.vectors[row]
-    hits = nearest_records(table, view.vectors, query, args.k + (0 if args.query else 1), self_row=row)
+    # the vectors only (cached after an explore or a semantic dedup pass): no map is needed for a search
+    from refinery.explore.vectors import vectoriser
+
+    embedder = embeddings.embedder(config.embeddings, layout)
+    vectorise, _ = vectoriser(candidate.kind, config, embedder)
+    vectors = vectorise(table.embed)
+    query = vectorise([args.query])[0] if args.query else vectors[row]
+    hits = nearest_records(table, vectors, query, args.k + (0 if args.query else 1), self_row=row)
     if args.json_out:
         print(json.dumps({"target": table.target, "query": args.query, "record": args.record_id, "neighbours": hits},
                          indent=2, default=str))
