@@ -2,8 +2,9 @@
 documentation pages after the corpus flow), copied into a fresh storage root (the source run is only read).
 
 Three opens, each `refinery explore corpus --port 0 --no-browser` in a fresh process, timed to the printed URL
-(the server is then ready: the page itself loads in ~5 s in headless Chromium, measured by the page test):
-  cold   no embedding cache, no map cache: model load + embedding every document + neighbours + UMAP
+(the server is then ready; headless Chromium then reaches network idle on the page in ~3.5 s):
+  cold   no embedding cache, no map cache: model load + embedding every document's windows (as the corpus
+         semantic dedup does: up to 16 of ~1,200 characters) + neighbours + UMAP
   warm   embeddings cached, map cache deleted: neighbours + UMAP again (UMAP's numba compile is per process)
   hot    both cached: what a second look costs
 Each open also runs once in-process with per-part timers (read the table, load the model, embed, neighbours,
