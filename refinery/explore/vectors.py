@@ -3,9 +3,9 @@ under the root, so a second view of the same records embeds nothing); neighbours
 vectors; the map is UMAP on that exact neighbour graph, cached under `<root>/explore_cache/` by model and texts.
 
 Exact search is a matrix product: one query costs N·d (fine for millions), the whole neighbour graph N²·d, done in
-blocks: ~1e4 records take seconds, 1e5 would take tens of minutes on two cores. Past EXACT_LIMIT the graph comes
-from UMAP's own approximate search (NN-descent, pynndescent); a corpus of millions would want a vector index
-(FAISS, hnswlib) for the single queries too."""
+blocks: 20,000 records of 384 dimensions take 3.8 s (5.9 CPU-s, 2 cores, 2026-12-03), 1e5 would take ~25× that.
+Past EXACT_LIMIT the graph comes from UMAP's own approximate search (NN-descent, pynndescent); a corpus of millions
+would want a vector index (FAISS, hnswlib) for the single queries too."""
 from __future__ import annotations
 
 import hashlib
