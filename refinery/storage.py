@@ -102,6 +102,10 @@ class Layout:
         """Trained models, one folder per version: {root}/models/<name>/<version>/ (refinery/quality/artifact.py)."""
         return self.uri("models", name, *parts)
 
+    def explore_cache(self) -> str:
+        """2-D projections and neighbour lists of explored targets, keyed by model and texts (refinery/explore/)."""
+        return self.uri("explore_cache")
+
     def read_json(self, uri: str) -> dict | list | None:
         folder = data_folder(posixpath.dirname(uri), self.endpoint_url)
         name = posixpath.basename(uri)

@@ -31,3 +31,16 @@ if ! command -v initdb >/dev/null && ! compgen -G "/usr/lib/postgresql/*/bin/ini
          "PostgreSQL tests are skipped" >&2
   fi
 fi
+# tests/explore/test_explore_page.py opens `refinery explore` in headless Chromium (driven by playwright, which
+# never downloads a browser here): Debian's package. Skipped with a reason where it is missing and we are not root.
+if ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Chromium (apt-get install chromium) for the explore page test" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -qq update >/dev/null
+    apt-get -qq install -y --no-install-recommends chromium >/dev/null
+  else
+    echo "setup: no /usr/bin/chromium and not root: install the chromium package, or the explore page test" \
+         "is skipped" >&2
+  fi
+fi

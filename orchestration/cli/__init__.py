@@ -11,6 +11,7 @@ import sys
 import threading
 
 from orchestration.cli.corpus import corpus, explain
+from orchestration.cli.explore import add_parsers as add_explore_parsers
 from orchestration.cli.preference import preference
 from orchestration.cli.report import status_lines
 from orchestration.cli.session import check_args, overrides, prepare_env
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--config")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(func=ui)
+    add_explore_parsers(sub)
     args = parser.parse_args(argv)
     return _interruptible(args)
 
