@@ -30,6 +30,7 @@ from refinery.dedup.minhash import (
 from refinery.dedup.minhash_fast import SCHEME
 from refinery.dedup.minhash_scheme import check_earlier_schemes, write_scheme
 from refinery.dedup.semantic import SemanticDocumentDedup
+from refinery.embed.options import EmbeddingOptions
 from refinery.stage import Stage, StageResult, fingerprint
 from refinery.storage import storage_options
 
@@ -49,6 +50,8 @@ def dedup_fingerprint(corpus: Corpus, drop: str, earlier_drops: list[str]) -> st
         )
     # the MinHash signature scheme too: a new scheme makes every drop's index stale (minhash_scheme.py)
     scheme = [("minhash_scheme", SCHEME)] if corpus.config.dedup.minhash.enabled else []
+    if corpus.config.dedup.semantic.enabled:  # and the embedding model, which lives in its own section
+        scheme.append(("embeddings", (corpus.embeddings or EmbeddingOptions()).model_dump_json()))
     return fingerprint(DEDUP.name, upstream(corpus, drop, FILTER), corpus.config.section_hash(DEDUP.config),
                        [(d, markers[d]) for d in earlier_drops] + scheme)
 
@@ -176,7 +179,7 @@ def _sentences(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped
 def _semantic(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) -> dict:
     step = SemanticDocumentDedup(corpus.folder(corpus.layout.index("semantic")), drop, earlier,
                                  corpus.config.dedup.semantic, corpus.layout.root, corpus.layout.endpoint_url,
-                                 exclusion_writer=corpus.writer(f"{dropped}/semantic"))
+                                 exclusion_writer=corpus.writer(f"{dropped}/semantic"), embeddings=corpus.embeddings)
     summary = corpus.run(stage, "semantic", [corpus.reader(src), step, corpus.writer(target)], tasks=1)
     removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "semantic" in name)
     summary["drops_by_reason"] = {"semantic_duplicate": removed} if removed else {}

@@ -36,7 +36,7 @@ class SemanticDocumentOptions(StrictOptions):
     # realdocs slice at most 0.66 (tests/dedup/test_dedup_stage.py)
     threshold: float = Field(0.9, gt=0, le=1)
     max_windows: int = Field(16, ge=1)  # windows of ~1,200 characters embedded per document, averaged
-    model: str | None = None  # a local sentence-transformers folder; None: the bundled all-MiniLM-L6-v2
+    # the model is the top-level `embeddings:` section's, as for explore and the quality classifier
 
 
 class DedupOptions(StrictOptions):

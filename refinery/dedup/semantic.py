@@ -65,18 +65,22 @@ class SemanticDocumentDedup(PipelineStep):
 
     def __init__(self, index_folder: DataFolderLike, drop: str, earlier_drops: list[str],
                  options: SemanticDocumentOptions, storage_root: str, endpoint_url: str | None = None,
-                 exclusion_writer: DiskWriter | None = None):
+                 exclusion_writer: DiskWriter | None = None, embeddings=None):
         super().__init__()
         self.index = get_datafolder(index_folder)
         self.drop, self.earlier, self.options = drop, list(earlier_drops), options
+        self.embeddings = embeddings  # EmbeddingOptions (the `embeddings:` section); None: the bundled model
         self.root, self.endpoint_url, self.exclusion_writer = storage_root, endpoint_url, exclusion_writer
 
     def _embedder(self):
+        import os
+
         from refinery.embed.embedder import open_embedder
         from refinery.embed.options import EmbeddingOptions
         from refinery.storage import Layout
 
-        return open_embedder(EmbeddingOptions(model=self.options.model), Layout(self.root, self.endpoint_url))
+        return open_embedder(self.embeddings or EmbeddingOptions(), Layout(self.root, self.endpoint_url),
+                             api_key=os.environ.get("REFINERY_EMBEDDINGS_API_KEY"))
 
     def _earlier(self) -> tuple[np.ndarray, list[str]]:
         """The kept documents of every earlier drop: (vectors, ids)."""
