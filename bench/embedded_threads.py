@@ -27,7 +27,8 @@ def _generate(threads: int, batch: int, requests: int, max_tokens: int, start, o
     from refinery.llm.embedded_backend import EmbeddedBackend
     from refinery.llm.types import LLMRequest
 
-    backend = EmbeddedBackend(threads=threads, batch_size=batch)
+    # workers=1: generate in this process (the default pool would spawn children of a daemonic process)
+    backend = EmbeddedBackend(threads=threads, batch_size=batch, workers=1)
     warm = LLMRequest(model="", messages=[{"role": "user", "content": "Hello"}], max_tokens=8, temperature=0)
     backend.complete(warm)  # loads the model; not timed
     reqs = [LLMRequest(model="", messages=[{"role": "user", "content": q}], max_tokens=max_tokens, temperature=0)
