@@ -839,7 +839,6 @@ class Builder:
             self.docs.append(c)
             self.pairs.append({"original": d.key, "duplicate": c.key, "kind": "exact", "jaccard": 1.0})
         # near: word edits at several rates on text, markdown and HTML pages (the copy keeps planted extras)
-        vocab = sorted({w for x in self.good() for w in x.text.split() if w.isalpha() and 3 < len(w) < 12})
         cands = [d for d in self.docs if d.label == "good" and d.fmt in ("html", "text", "md")
                  and "copy_of" not in d.meta and len(d.text.split()) >= 150]
         for i, d in enumerate(rng.sample(cands, self.n["near"])):
