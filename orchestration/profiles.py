@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from refinery.config_check import ConfigError, check_file, runner_problems, training_problems
+from refinery.embed.embedder import API_KEY_ENV as EMBEDDINGS_KEY_ENV
 from resources import (
     ComputeResource,
     EmbeddingsResource,
@@ -120,7 +121,7 @@ def _llm(s: dict[str, Any]) -> LLMResource:
 
 
 def _embeddings(s: dict[str, Any]) -> EmbeddingsResource:
-    key = dg.EnvVar("REFINERY_EMBEDDINGS_API_KEY") if os.environ.get("REFINERY_EMBEDDINGS_API_KEY") else None
+    key = dg.EnvVar(EMBEDDINGS_KEY_ENV) if os.environ.get(EMBEDDINGS_KEY_ENV) else None
     return EmbeddingsResource(api_key=key, aws_endpoint_url=s.get("sagemaker_runtime_url") or None)
 
 

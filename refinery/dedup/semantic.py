@@ -73,14 +73,11 @@ class SemanticDocumentDedup(PipelineStep):
         self.root, self.endpoint_url, self.exclusion_writer = storage_root, endpoint_url, exclusion_writer
 
     def _embedder(self):
-        import os
-
-        from refinery.embed.embedder import open_embedder
+        from refinery.embed.embedder import open_embedder_in_worker
         from refinery.embed.options import EmbeddingOptions
         from refinery.storage import Layout
 
-        return open_embedder(self.embeddings or EmbeddingOptions(), Layout(self.root, self.endpoint_url),
-                             api_key=os.environ.get("REFINERY_EMBEDDINGS_API_KEY"))
+        return open_embedder_in_worker(self.embeddings or EmbeddingOptions(), Layout(self.root, self.endpoint_url))
 
     def _earlier(self) -> tuple[np.ndarray, list[str]]:
         """The kept documents of every earlier drop: (vectors, ids)."""

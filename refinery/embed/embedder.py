@@ -75,3 +75,14 @@ def open_embedder(options, layout=None, *, api_key: str | None = None, aws_endpo
         backend = backends.SentenceTransformerBackend(options.model, options.batch_size, options.threads)
     cache = EmbeddingCache(layout.at(layout.embedding_cache(backend.model_id))) if layout else None
     return Embedder(backend, cache)
+
+
+API_KEY_ENV = "REFINERY_EMBEDDINGS_API_KEY"
+
+
+def open_embedder_in_worker(options, layout=None) -> Embedder:
+    """open_embedder for code running in a datatrove worker, which has no resource: the endpoint's key comes
+    from the environment, as the EmbeddingsResource's EnvVar would give it."""
+    import os
+
+    return open_embedder(options, layout, api_key=os.environ.get(API_KEY_ENV))

@@ -9,8 +9,6 @@ embedding cache: each document is scored once per filter run, and a shard per ba
 grow the cache's index."""
 from __future__ import annotations
 
-import os
-
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
@@ -25,12 +23,12 @@ _LOADED: dict[tuple, tuple] = {}  # (root, endpoint, version, embedding options)
 def _load(root: str, endpoint_url: str | None, version: str, embeddings: EmbeddingOptions):
     key = (root, endpoint_url, version, embeddings.model_dump_json())
     if key not in _LOADED:
-        from refinery.embed.embedder import open_embedder
+        from refinery.embed.embedder import open_embedder_in_worker
         from refinery.quality import artifact
         from refinery.storage import Layout
 
         head, card = artifact.load(Layout(root, endpoint_url), version)
-        embedder = open_embedder(embeddings, None, api_key=os.environ.get("REFINERY_EMBEDDINGS_API_KEY"))
+        embedder = open_embedder_in_worker(embeddings)
         if embedder.model_id != card["embedding_model_id"]:
             raise RuntimeError(f"quality classifier {version} was trained on {card['embedding_model_id']} "
                                f"embeddings, the configured model is {embedder.model_id}: retrain it "
