@@ -116,20 +116,23 @@ class OfflineBadWordsFilter(ReasonedFilter, C4BadWordsFilter):
             bad_words = load_bad_words(self.extra_words, self.allow_words, self.use_default_allowlist)
             alternation = "|".join(sorted(map(re.escape, bad_words))) or "(?!)"  # empty would match everywhere
             self._word_runs[lang] = _runs_index(bad_words, lang)
-            self._badwords_regex[lang] = (
-                re.compile(alternation) if lang in ("ja", "th", "zh")
-                else re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternation))
-            )
+            self._badwords_regex[lang] = _pattern(alternation, lang)
         return self._badwords_regex[lang]
 
 
 _WORD_RUN = re.compile(r"\w+")
+_NO_SPACES = ("ja", "th", "zh")  # languages matched without word boundaries
+
+
+def _pattern(alternation: str, lang: str) -> re.Pattern:
+    """C4's pattern: the alternation flanked by non-word characters or ends, bare where words have no spaces."""
+    return re.compile(alternation) if lang in _NO_SPACES else re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternation))
 
 
 def _runs_index(words: set[str], lang: str) -> dict[str, list[tuple[frozenset[str], str]]] | None:
     """Each entry with its word-character runs, keyed by its first run; None where `_candidates` does not
     hold (languages matched without word boundaries, or an entry of punctuation only)."""
-    if lang in ("ja", "th", "zh"):
+    if lang in _NO_SPACES:
         return None
     index: dict[str, list[tuple[frozenset[str], str]]] = {}
     for word in words:
@@ -153,5 +156,4 @@ def _regex_of(words: frozenset[str], lang: str) -> re.Pattern | None:
     """The filter's pattern over `words` only, alternatives in the same (sorted) order; None for no words."""
     if not words:
         return None
-    alternation = "|".join(sorted(map(re.escape, words)))
-    return re.compile(alternation) if lang in ("ja", "th", "zh") else re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternation))
+    return _pattern("|".join(sorted(map(re.escape, words))), lang)
