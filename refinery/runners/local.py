@@ -4,9 +4,8 @@ from __future__ import annotations
 from refinery.runners import _raise_if_incomplete
 from refinery.stage import PipelineRunner
 
-# Imported once by the forkserver, so that each pool's workers (a pool per stage step, up to ~12 per drop)
-# fork with them loaded instead of importing datatrove and the stage code again (~0.6 CPU-s a worker).
-FORKSERVER_PRELOAD = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery.tokenize"]
+# Imported once by the forkserver, so that each pool's workers fork with it loaded (see the module).
+FORKSERVER_PRELOAD = ["refinery.runners.forkserver_preload"]
 
 
 def local_runner(workers: int = 2, start_method: str = "forkserver") -> PipelineRunner:
