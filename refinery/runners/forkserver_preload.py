@@ -5,6 +5,11 @@ benchmark: ~2.4 CPU-s of extractor imports and ~3 CPU-s of dependency checks acr
 from __future__ import annotations
 
 import importlib
+import os
+
+# Each worker is one of `workers` processes already sharing the cores: the tokenizers library's own thread
+# pool on top only spins (tokenizing the benchmark's deduplicated text: 2.6 vs 3.4 CPU-s with it on).
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # The stage code, and the extractors `refinery.extract.dispatch` imports on first use (~0.4 CPU-s together).
 MODULES = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery.tokenize",
