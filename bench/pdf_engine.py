@@ -76,7 +76,8 @@ def main() -> int:
     b, c = sum(cpu["baseline"]), sum(cpu["current"])
     print(f"{len(files)} PDFs, {mb:.2f} MB; extract_pdf CPU-s (min of {args.reps} per file):")
     print(f"  baseline ({args.ref}): {b:.2f} CPU-s = {mb / b:.2f} MB/CPU-s")
-    print(f"  current:              {c:.2f} CPU-s = {mb / c:.2f} MB/CPU-s   ({b / c:.1f}x faster, {c / b:.3f} of the time)")
+    print(f"  current:              {c:.2f} CPU-s = {mb / c:.2f} MB/CPU-s   ({b / c:.1f}x faster, "
+          f"{c / b:.3f} of the time)")
 
     rows, both, old_n, new_n = [], 0, 0, 0
     for f, old, new in zip(files, texts["baseline"], texts["current"]):
