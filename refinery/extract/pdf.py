@@ -20,6 +20,7 @@ the page, and an edge line drawn there is a running element when, digits normali
 another page too, or when it is only a page number ("15", "x", "33/ 233", "Page 3 of 9")."""
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 from collections import Counter
@@ -130,6 +131,23 @@ def _text(raw: str) -> str:
     return raw.replace("\ufffe", "-\n").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _band_edges(textpage, low: float, high: float) -> tuple[float, float]:
+    """The bands' inner edges (bottom band below `low`, top band above `high`) moved past the text runs that
+    cross them but whose middle is outside the band: get_text_bounded takes every character whose box touches
+    the rectangle, and the line under the running header, whose capitals reach into the band (a table's
+    header row), would count as drawn in it. pypdf's visitor placed text by its baseline."""
+    run_left, run_bottom, run_right, run_top = (ctypes.c_double() for _ in range(4))
+    top_edge, bottom_edge = high, low
+    for i in range(pdfium_c.FPDFText_CountRects(textpage, 0, -1)):  # PDFium's text runs, a line or part of one
+        pdfium_c.FPDFText_GetRect(textpage, i, run_left, run_top, run_right, run_bottom)
+        b, t = run_bottom.value, run_top.value
+        if b < high < t and b + t < 2 * high:
+            top_edge = max(top_edge, t)
+        elif b < low < t and b + t > 2 * low:
+            bottom_edge = min(bottom_edge, b)
+    return bottom_edge, top_edge
+
+
 def _page(page, share: float) -> tuple[str, set[str] | None]:
     """The page's text and the words drawn in its top and bottom bands (`share` of its height each)."""
     textpage = page.get_textpage()
@@ -139,11 +157,11 @@ def _page(page, share: float) -> tuple[str, set[str] | None]:
         if top <= bottom:
             return text, None
         margin = (top - bottom) * share
-        band = (textpage.get_text_bounded(left, top - margin, right, top) + "\n"
-                + textpage.get_text_bounded(left, bottom, right, bottom + margin))
+        low, high = _band_edges(textpage, bottom + margin, top - margin)
+        band = [textpage.get_text_bounded(left, high, right, top), textpage.get_text_bounded(left, bottom, right, low)]
     finally:
         textpage.close()
-    return text, {clean_line(word) for word in _text(band).split()}
+    return text, {clean_line(word) for word in _text("\n".join(band)).split()}
 
 
 def read_pages(pdf: pdfium.PdfDocument, options: ExtractOptions) -> tuple[list[list[str]], list, int]:
