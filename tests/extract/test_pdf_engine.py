@@ -48,6 +48,24 @@ def test_band_words_are_the_words_drawn_in_the_top_and_bottom_bands():
     assert wider == [set(HEADER.split()) | set(BODY[0].split()) | set(FOOTER.split())]
 
 
+@pytest.mark.parametrize("y, in_band", [(26.0, True), (27.0, False)])
+def test_a_line_crossing_the_band_edge_counts_by_its_middle(y, in_band):
+    """A table's header row under the running header, its capitals reaching into the top band (edge at 29.7 mm):
+    at 27 mm its middle is below the edge, though PDFium's get_text_bounded on the band returns the whole row."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for top, line in ((10, "Running Header"), (y, "Package Popcon Size"), (60, "Body text here.")):
+        pdf.set_xy(20, top)
+        pdf.cell(170, 6, line)
+    data = bytes(pdf.output())
+    textpage = pypdfium2.PdfDocument(data)[0].get_textpage()
+    assert "Package Popcon Size" in textpage.get_text_bounded(0, 841.89 * 0.9, 595.28, 841.89)
+    _, bands, _ = _read(data, ExtractOptions())
+    assert bands == [{"Running", "Header"} | ({"Package", "Popcon", "Size"} if in_band else set())]
+
+
 def test_a_line_hyphenated_at_its_end_stays_two_lines_and_is_rejoined_by_unwrap():
     """PDFium joins "infor-" and "mation" into one line (U+FFFE for the hyphen): the lines stay as drawn, for the
     header pass, and unwrap() joins them as it does any wrapped line."""
