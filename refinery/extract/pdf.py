@@ -1,18 +1,20 @@
 """PDF text with PDFium (pypdfium2's text page), minus the headers and footers repeated on most pages.
 
-PDFium replaced pypdf as the engine: on the realdocs benchmark's 121 PDFs (13.65 MB) extract_pdf takes 0.95
-CPU-s against pypdf's 8.30, and 98.6% of the words are the same (bench/pdf_engine.py). PDFium splits words by
-the gap between glyphs where pypdf needs space characters, which TeX via dvipdfmx (the Debian Reference)
-does not draw: pypdf glued 215 of the benchmark's 469 pages ("Thereisanalternativenumericmode..."), PDFium
-none, and of the 3,720 pages of the Debian manuals every page PDFium glues (127: Japanese, tables of URLs)
-pypdf glues too, so there is no fallback. On groff's bash man page it rejoins the ~860 words pypdf splits
-at kerning ("e xpansion"), but runs ~200 pairs of justified words together ("howthe"; pypdf ~120).
+PDFium replaced pypdf as the engine: on the realdocs benchmark's 121 PDFs (13.65 MB) extract_pdf takes 0.86
+CPU-s against pypdf's 7.02 in the same run, 98.6% of the words the same (bench/pdf_engine.py), and the
+running headers left the same (bench/pdf_headers.py: 19 on 2,070 pages). PDFium splits words by the gap
+between glyphs where pypdf needs space characters, which TeX via dvipdfmx (the Debian Reference) does not
+draw: pypdf glued 215 of the benchmark's 469 pages ("Thereisanalternativenumericmode..."), PDFium none, and
+of the 3,720 pages of the Debian manuals every page PDFium glues (127: Japanese, tables of URLs) pypdf glues
+too, so there is no fallback. On groff's bash man page it rejoins the ~860 words pypdf splits at kerning
+("e xpansion"), but runs ~200 pairs of justified words together ("howthe"; pypdf ~120 others).
 Like pypdf it reads in content-stream order, which keeps multi-column pages apart where pdfplumber's line
 clustering interleaves them: on Octave's 3-column reference cards 1,222 of pypdf's 1,305 lines are PDFium
 lines in the same order (pdfplumber: 118; the rest is one page where PDFium breaks lines at italic
-arguments). It refuses a file whose trailer is cut off, so truncated uploads are flagged instead of
-half-read. Header/footer detection then works on the first/last lines of each page: both edges are searched
-because producers draw headers and footers in either order.
+arguments). Within a line it goes by position: Texinfo's right-aligned "[Constructor]" follows its
+definition instead of being glued before it. It refuses a file whose trailer is cut off, so truncated
+uploads are flagged instead of half-read. Header/footer detection then works on the first/last lines of each
+page: both edges are searched because producers draw headers and footers in either order.
 
 Running headers change per chapter and carry the page number ("Chapter 2: Simple manipulations 10"), so a
 line identical on half the pages is not enough: PDFium gives the words drawn in the top and bottom bands of
