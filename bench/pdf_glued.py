@@ -58,7 +58,7 @@ class Path_:
 
 
 class Plumber(Path_):
-    name = "today: pdfplumber"
+    name = "pdfplumber (the reference)"
 
     def open(self, data):
         return pdfplumber.open(io.BytesIO(data))
