@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/pdf_glued.py [--raw /work/wt-bench9/bench/out/realdocs/raw] [--limit N]
 
-Today `read_pages` runs pypdf's plain extract_text (with the band visitor) on every page, and re-reads a page
-whose text `glued()` with pdfplumber (`extract_text(x_tolerance_ratio=0.15)`). Candidates for those pages:
+When pypdf was the engine, `read_pages` ran pypdf's extract_text on every page and re-read a page whose text
+`glued()` with pdfplumber (`extract_text(x_tolerance_ratio=0.15)`); this bench chose PDFium for those pages,
+which then became the engine for every page (bench/pdf_engine.py). Candidates for the pages pypdf glues:
   pypdf-layout      pypdf extraction_mode="layout" (space_vertically=False), runs of spaces collapsed
   plumber-words     pdfplumber extract_words(x_tolerance_ratio=0.15), joined per line (no extract_text layout)
   pdfium            pypdfium2's text page, get_text_range() (PDFium, C)
@@ -14,7 +15,7 @@ recall (pdfplumber's words as a multiset found in the candidate), share of candi
 letters (still glued), whether `glued()` still says the candidate is glued, and the share of pdfplumber's
 lines (whitespace collapsed) that are also lines of the candidate (the header/footer pass works on lines). The MB/CPU-s column is the
 whole read of those files: pypdf plain on every page + the path on the glued pages. Last, the whole-file rate
-of `extract_pdf` today, in the same process.
+of `extract_pdf` today (PDFium on every page), in the same process.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from refinery.extract.options import ExtractOptions  # noqa: E402
-from refinery.extract.pdf import _BandWords, clean_line, extract_pdf, glued, unwrap  # noqa: E402
+from refinery.extract.pdf import clean_line, extract_pdf, glued, unwrap  # noqa: E402
 
 _SPACES = re.compile(r"[ \t]{2,}")
 _EDGE_PUNCT = re.compile(r"^\W+|\W+$")
@@ -57,7 +58,7 @@ class Path_:
 
 
 class Plumber(Path_):
-    name = "today: pdfplumber"
+    name = "pdfplumber (the reference)"
 
     def open(self, data):
         return pdfplumber.open(io.BytesIO(data))
@@ -133,14 +134,13 @@ def main() -> None:
     for k, f in enumerate(files):
         data = f.read_bytes()
         total_bytes += len(data)
-        # today's first pass: pypdf plain with the band visitor, every page
+        # pypdf's pass over every page, which finds the glued ones
         t = time.process_time()
         reader = PdfReader(io.BytesIO(data))
         glued_pages = []
         for i, page in enumerate(reader.pages):
-            band = _BandWords(page, options.pdf_band_share)
             try:
-                text = page.extract_text(visitor_text=band.visit) or ""
+                text = page.extract_text() or ""
             except Exception:
                 text = ""
             if glued(text):
@@ -189,7 +189,7 @@ def main() -> None:
 
     mb = total_bytes / 1e6
     print(f"\n{len(files)} PDFs, {mb:.1f} MB, {n_pages} pages; {files_glued} files ({glued_bytes / 1e6:.1f} MB) with "
-          f"{n_glued} glued pages. pypdf plain+visitor on every page: {pypdf_cpu:.1f} CPU-s")
+          f"{n_glued} glued pages. pypdf plain on every page: {pypdf_cpu:.1f} CPU-s")
     print(f"whole-file extract_pdf today: {whole_cpu:.1f} CPU-s = {mb / whole_cpu:.2f} MB/CPU-s\n")
     print(f"{'path (glued pages)':26} {'pages':>6} {'CPU-s':>7} {'pages/CPU-s':>11} {'MB/CPU-s':>9} "
           f"{'word recall vs pdfplumber':>27} {'tokens >25 letters':>19} {'glued pages left':>17}")

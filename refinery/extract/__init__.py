@@ -5,7 +5,7 @@ that runs them over a drop and writes the quarantine manifest. No Dagster in her
 from importlib import import_module
 
 # Resolved on first use (PEP 562): loading a config imports refinery.extract.options, and must not pay
-# for every parser (pypdf, openpyxl, trafilatura, datatrove: seconds) just to validate a YAML file.
+# for every parser (pypdfium2, openpyxl, trafilatura, datatrove: seconds) just to validate a YAML file.
 _HOME = {"REASONS": "base", "Extracted": "base", "ExtractionError": "base", "Skipped": "base",
          "extract_bytes": "dispatch", "extract_stream": "dispatch", "format_of": "dispatch", "sniff": "dispatch",
          "ExtractOptions": "options", "RawFileReader": "reader"}

@@ -26,7 +26,7 @@ Parts = Iterator[Extracted | Skipped]
 
 def _on_first_use(module: str, name: str) -> Callable[[bytes, ExtractOptions], Extracted | Parts]:
     """`refinery.extract.<module>.<name>`, imported when the first file of its format comes: together the
-    parsers' libraries (trafilatura, pypdf, pdfium, python-docx/-pptx, openpyxl) take ~1 s to import, which the
+    parsers' libraries (trafilatura, pypdfium2, python-docx/-pptx, openpyxl) take ~1 s to import, which the
     CLI, the UI's code location and every worker of a drop without such files would otherwise pay."""
     def parse(data: bytes, options: ExtractOptions):
         return getattr(importlib.import_module(f"refinery.extract.{module}"), name)(data, options)

@@ -1,33 +1,38 @@
-"""PDF text with pypdf, minus the headers and footers repeated on most pages.
+"""PDF text with PDFium (pypdfium2's text page), minus the headers and footers repeated on most pages.
 
-pypdf rather than pdfplumber: it needs no layout analysis (several times faster on large drops), it reads
-text in content-stream order, which keeps multi-column pages apart where pdfplumber's line clustering
-interleaves them, and it refuses a file without its end-of-file marker, so truncated uploads are flagged
-instead of half-read. Some producers (TeX via dvipdfmx, e.g. the Debian Reference) place words by position
-with no space characters: pypdf then glues whole sentences ("Thereisanalternativenumericmode..."), and
-such pages are re-read with PDFium's text page (pypdfium2), which splits words by the gap between glyphs. Header/footer detection then works on the first/last lines of each page: both edges are searched
-because producers draw headers and footers in either order.
+PDFium replaced pypdf as the engine: on the realdocs benchmark's 121 PDFs (13.65 MB) extract_pdf takes 0.86
+CPU-s against pypdf's 7.02 in the same run, 98.6% of the words the same (bench/pdf_engine.py), and the
+running headers left the same (bench/pdf_headers.py: 19 on 2,070 pages). PDFium splits words by the gap
+between glyphs where pypdf needs space characters, which TeX via dvipdfmx (the Debian Reference) does not
+draw: pypdf glued 215 of the benchmark's 469 pages ("Thereisanalternativenumericmode..."), PDFium none, and
+of the 3,720 pages of the Debian manuals every page PDFium glues (127: Japanese, tables of URLs) pypdf glues
+too, so there is no fallback. On groff's bash man page it rejoins the ~860 words pypdf splits at kerning
+("e xpansion"), but runs ~200 pairs of justified words together ("howthe"; pypdf ~120 others).
+Like pypdf it reads in content-stream order, which keeps multi-column pages apart where pdfplumber's line
+clustering interleaves them: on Octave's 3-column reference cards 1,222 of pypdf's 1,305 lines are PDFium
+lines in the same order (pdfplumber: 118; the rest is one page where PDFium breaks lines at italic
+arguments). Within a line it goes by position: Texinfo's right-aligned "[Constructor]" follows its
+definition instead of being glued before it. It refuses a file whose trailer is cut off, so truncated
+uploads are flagged instead of half-read. Header/footer detection then works on the first/last lines of each
+page: both edges are searched because producers draw headers and footers in either order.
 
 Running headers change per chapter and carry the page number ("Chapter 2: Simple manipulations 10"), so a
-line identical on half the pages is not enough: pypdf reports where each piece of text is drawn, and an edge
-line drawn inside the top or bottom band of the page is a running element when, digits normalised, it is
-drawn there on another page too, or when it is only a page number ("15", "x", "33/ 233", "Page 3 of 9")."""
+line identical on half the pages is not enough: PDFium gives the words drawn in the top and bottom bands of
+the page, and an edge line drawn there is a running element when, digits normalised, it is drawn there on
+another page too, or when it is only a page number ("15", "x", "33/ 233", "Page 3 of 9")."""
 from __future__ import annotations
 
-import io
-import logging
+import ctypes
 import math
 import re
 from collections import Counter
 
-from pypdf import PdfReader
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from refinery.extract.base import Extracted, ExtractionError
 from refinery.extract.options import ExtractOptions
 from refinery.extract.pdf_ocr import ocr_scanned_pages
-
-# pypdf warns about every recoverable defect; the file either extracts or is quarantined with its reason.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _DIGITS = re.compile(r"\d+")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "”", "|")
@@ -42,18 +47,12 @@ _GLYPHS = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "�
 _COPYRIGHT = re.compile(r"\bc\s?©|©\s?c\b|\bc\s?⃝")  # TeX's © is a "c" inside a circle glyph
 
 
-def _open(data: bytes) -> PdfReader:
+def _open(data: bytes) -> pdfium.PdfDocument:
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):  # an owner-only password still opens with ""
-            raise ExtractionError("encrypted_pdf", "PDF needs a user password")
-        len(reader.pages)  # walks the page tree: damage shows here
-        return reader
-    except ExtractionError:
-        raise
+        return pdfium.PdfDocument(data)  # an owner-only password needs none to open
     except Exception as e:
-        if "crypt" in str(e).lower() or "crypt" in type(e).__name__.lower():  # incl. missing AES support
-            raise ExtractionError("encrypted_pdf", f"{type(e).__name__}: {e}") from None
+        if getattr(e, "err_code", None) in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise ExtractionError("encrypted_pdf", str(e)) from None
         raise ExtractionError("corrupt_pdf", f"{type(e).__name__}: {e}") from None
 
 
@@ -120,90 +119,87 @@ def unwrap(lines: list[str]) -> str:
 
 def glued(text: str) -> bool:
     """Words run together: over 30% of the text in "words" of 20+ characters (English prose has almost
-    none; URLs and paths alone do not get there)."""
+    none; URLs and paths alone do not get there). The measure behind the engine choice above, used by the
+    tests and benches that check it."""
     tokens = text.split()
     total = sum(map(len, tokens))
     long_words = (t for t in tokens if len(t) >= 20 and sum(c.isalpha() for c in t) * 2 > len(t))  # not leaders
     return total >= 200 and sum(map(len, long_words)) > 0.3 * total
 
 
-class _BandWords:
-    """pypdf visitor: the words a page draws in its top and bottom bands (`share` of the page height each)."""
-
-    def __init__(self, page, share: float):
-        try:
-            box = page.mediabox
-            low, high = float(box.bottom), float(box.top)
-        except Exception:
-            low = high = 0.0
-        margin = (high - low) * share
-        self.bottom, self.top = low + margin, high - margin
-        self.words: set[str] | None = set() if high > low else None
-
-    def visit(self, text, cm, tm, font_dict, font_size) -> None:
-        if self.words is None or not text.strip():
-            return
-        y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]  # the text matrix's origin in page space
-        if y <= self.bottom or y >= self.top:
-            self.words.update(text.split())
+def _text(raw: str) -> str:
+    # PDFium ends lines with CR LF and puts U+FFFE where it joined a word hyphenated across lines: the hyphen
+    # and line break go back, so the lines are the drawn ones (the header pass) and unwrap() decides the join.
+    return raw.replace("\ufffe", "-\n").replace("\r\n", "\n").replace("\r", "\n")
 
 
-class _Pdfium:
-    """PDFium's text page (pypdfium2), opened only for a file that has a glued page. It replaced pdfplumber
-    here: bench/pdf_glued.py on the realdocs benchmark's 215 glued pages, 0.3 vs 10.4 CPU-s, 99.8 % of
-    pdfplumber's words (71,225/71,344; most of the rest are words hyphenated across lines, which PDFium joins),
-    no page left glued (0/215)."""
-
-    def __init__(self, data: bytes):
-        self.data, self.pdf = data, None
-
-    def page_text(self, i: int) -> str | None:
-        try:
-            import pypdfium2
-
-            self.pdf = self.pdf or pypdfium2.PdfDocument(self.data)
-            page = self.pdf[i]
-            textpage = page.get_textpage()
-            try:
-                text = textpage.get_text_range()
-            finally:
-                textpage.close()
-                page.close()
-        except Exception:
-            return None
-        # U+FFFE marks where PDFium joined a word hyphenated across lines; lines end in CR LF
-        return text.replace("\ufffe", "").replace("\r\n", "\n").replace("\r", "\n")
-
-    def close(self):
-        if self.pdf:
-            self.pdf.close()
+def _band_edges(textpage, low: float, high: float) -> tuple[float, float]:
+    """The bands' inner edges (bottom band below `low`, top band above `high`) moved past the text runs that
+    cross them but whose middle is outside the band: get_text_bounded takes every character whose box touches
+    the rectangle, and the line under the running header, whose capitals reach into the band (a table's
+    header row), would count as drawn in it. pypdf's visitor placed text by its baseline."""
+    run_left, run_bottom, run_right, run_top = (ctypes.c_double() for _ in range(4))
+    top_edge, bottom_edge = high, low
+    for i in range(pdfium_c.FPDFText_CountRects(textpage, 0, -1)):  # PDFium's text runs, a line or part of one
+        pdfium_c.FPDFText_GetRect(textpage, i, run_left, run_top, run_right, run_bottom)
+        b, t = run_bottom.value, run_top.value
+        if b < high < t and b + t < 2 * high:
+            top_edge = max(top_edge, t)
+        elif b < low < t and b + t > 2 * low:
+            bottom_edge = min(bottom_edge, b)
+    return bottom_edge, top_edge
 
 
-def read_pages(reader: PdfReader, data: bytes, options: ExtractOptions) -> tuple[list[list[str]], list, int]:
+def _page(page, share: float) -> tuple[str, set[str] | None]:
+    """The page's text and the words drawn in its top and bottom bands (`share` of its height each)."""
+    textpage = page.get_textpage()
+    try:
+        text = _text(textpage.get_text_range())
+        left, bottom, right, top = page.get_bbox()  # media box cut to the crop box, in page space
+        if top <= bottom:
+            return text, None
+        margin = (top - bottom) * share
+        low, high = _band_edges(textpage, bottom + margin, top - margin)
+        band = [textpage.get_text_bounded(left, high, right, top), textpage.get_text_bounded(left, bottom, right, low)]
+    finally:
+        textpage.close()
+    return text, {clean_line(word) for word in _text("\n".join(band)).split()}
+
+
+def read_pages(pdf: pdfium.PdfDocument, options: ExtractOptions) -> tuple[list[list[str]], list, int]:
     """Each page's non-empty lines, the words it draws in its top/bottom bands (None where unknown), and the
     number of pages that could not be read."""
-    pages, bands, failed, pdfium = [], [], 0, _Pdfium(data)
-    for i, page in enumerate(reader.pages):
-        band = _BandWords(page, options.pdf_band_share)
+    pages, bands, failed = [], [], 0
+    for i in range(len(pdf)):
         try:
-            text = page.extract_text(visitor_text=band.visit) or ""
+            page = pdf[i]
+        except Exception as e:  # no page object where the page tree says (a loop, a dangling reference)
+            raise ExtractionError("corrupt_pdf", f"page {i + 1}: {type(e).__name__}: {e}") from None
+        try:
+            text, band = _page(page, options.pdf_band_share)
         except Exception:  # one damaged page: keep the others
-            failed, text = failed + 1, ""
-        if glued(text) and (spaced := pdfium.page_text(i)) and not glued(spaced):
-            text, band.words = spaced, None  # PDFium's lines: pypdf's positions do not describe them
+            failed, text, band = failed + 1, "", None
+        finally:
+            page.close()
         lines = (clean_line(line.strip()) for line in text.splitlines() if line.strip())
         pages.append([line for line in lines if line])
-        bands.append(None if band.words is None else {clean_line(word) for word in band.words})
-    pdfium.close()
+        bands.append(band)
     return pages, bands, failed
 
 
 def extract_pdf(data: bytes, options: ExtractOptions) -> Extracted:
-    reader = _open(data)
-    n_pages = len(reader.pages)
-    if n_pages == 0:
-        raise ExtractionError("empty", "PDF without pages")
-    pages, bands, failed = read_pages(reader, data, options)
+    pdf = _open(data)
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise ExtractionError("empty", "PDF without pages")
+        pages, bands, failed = read_pages(pdf, options)
+        try:
+            title = pdf.get_metadata_value("Title")
+        except Exception:
+            title = None
+    finally:
+        pdf.close()
     if failed == n_pages:
         raise ExtractionError("corrupt_pdf", "no page could be read")
     chars = sum(len(line) for lines in pages for line in lines)
@@ -214,10 +210,6 @@ def extract_pdf(data: bytes, options: ExtractOptions) -> Extracted:
     pages = strip_headers_footers(pages, options, bands)
     text = "\n\n".join(unwrap(lines) for lines in pages if lines)
     metadata: dict = {"pages": n_pages}
-    try:
-        title = reader.metadata.title if reader.metadata else None
-    except Exception:
-        title = None
     if isinstance(title, str) and title.strip():
         metadata["title"] = title.strip()
     if failed:

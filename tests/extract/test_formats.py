@@ -165,9 +165,9 @@ def test_stream_api_accepts_file_objects(tmp_path):
     assert list(extract_stream("x.txt", io.BytesIO(b"hello"), ExtractOptions()))[0].text == "hello"
 
 
-def test_pdf_whose_words_are_placed_without_spaces_is_reread_with_spaces():
+def test_pdf_whose_words_are_placed_without_spaces_comes_out_with_spaces():
     """The Debian Reference's PDF (TeX) positions words with no space characters: pypdf glues sentences
-    together ("Thereisanalternativenumericmode"); such pages are re-read by PDFium (pypdfium2) with word gaps."""
+    together ("Thereisanalternativenumericmode"); PDFium, the engine, splits words by the gaps between glyphs."""
     import io
 
     from pypdf import PdfReader
