@@ -20,7 +20,7 @@ class ExtractOptions(StrictOptions):
     min_text_chars: int = Field(1, ge=1)  # shorter text is "empty"
     max_text_chars: int = Field(1_000_000, gt=0)  # longer: quarantined, spaCy-based filters downstream cannot take more
 
-    # HTML (Markdown output). The engine that decides what is main content: resiliparse (Rust, ~9x trafilatura's
+    # HTML (Markdown output). The engine that decides what is main content: resiliparse (Rust, 6.7x trafilatura's
     # MB per CPU-second on the real-document benchmark, every quality goal of bench/quality.py and
     # bench/html_fidelity.py met; bench/html_speed.py) or trafilatura (richer Markdown: inline code in backticks,
     # emphasis, [text](url) links; html_favor_precision is its setting only).
