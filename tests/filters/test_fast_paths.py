@@ -1,6 +1,7 @@
 """The filters' fast paths decide as the code they replaced -- datatrove's repetition helpers and filter, the
 whole bad-words alternation, the identifier regexes as first written -- on the committed real documents
 (tests/data/realdocs: Markdown and text pages read as they are) and on edge cases."""
+import random
 import re
 from pathlib import Path
 
@@ -125,6 +126,51 @@ def test_fences_and_indent_shortcuts():
     assert _indent("\tx") == 4 and _indent("  x") == 2 and _indent("x\ty") == 0 and _indent("") == 0
     assert line_kinds(["    indented code block line here", "text"]) == line_kinds(["    indented code block line here",
                                                                                       "text"])
+
+
+def _looks_like_code_as_first_written(line: str) -> bool:  # text_blocks.looks_like_code before the fast paths
+    if tb._PROMPT.match(line) or tb._CODE_START.match(line) or (
+            tb._C_DECLARATION.match(line) and not line.endswith(".")):
+        return True
+    if all(tb._IDENTIFIER.fullmatch(token) for token in line.split()):
+        return True
+    nonspace = len(line) - line.count(" ")
+    symbols = sum(c in tb._CODE_CHARS for c in line)
+    tokens = len(tb._CODE_TOKENS.findall(line))
+    if tokens >= 2 or (tokens and line.endswith(tb._CODE_END + (")", "const"))):
+        return True
+    if line.endswith(("{", "}")) or (line.endswith(";") and symbols >= 2):
+        return True
+    letters = sum(map(str.isalpha, line))
+    if letters / nonspace < 0.5 or tb._ALIGNED.search(line):
+        return True
+    return symbols / nonspace >= 0.15 or (symbols / nonspace >= 0.08 and letters / nonspace < 0.6)
+
+
+# the characters and words the code patterns look for, for random lines that hit their corners
+_SYMBOLS = list("{}[]();=<>|&$\\^~`*_/:#+-!.,'\"") + ["   ", "é", "ß", "½", "²", "f(", "x1"]
+_WORDS = [" ", " ", " ", "a", "Z", "const", "int", "void", "define", "include", "p", "the", "Value", "word"]
+
+
+def _random_lines(n: int, seed: int = 15) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        pieces = (rng.choice(_WORDS if rng.random() < 0.7 else _SYMBOLS) for _ in range(rng.randint(1, 16)))
+        line = "".join(pieces).strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def test_code_line_test_as_first_written():
+    tricky = ["(char* p, int n)", "#define(x, y)", "(int[4])", "a* b;", "x->a[0]", "**bold**, and *em*;", "é½ ² x",
+              "ÜBER_ALLES straße", "a  &&b =", "f(a, b)   g", "SQLITE_OK", "getValue()", "x   y", "x = y;", "}"]
+    real = [s for text in REAL for s in map(str.strip, text.split("\n")) if s]
+    for line in tricky + real + _random_lines(60_000):
+        assert tb.looks_like_code(line) == _looks_like_code_as_first_written(line), line
+        if tb._CODE_TOKENS.search(line):  # the hint is a superset: a line it misses has no token
+            assert tb._CODE_TOKEN_HINT.search(line), line
 
 
 def test_prose_views_in_either_order():
