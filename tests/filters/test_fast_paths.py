@@ -95,10 +95,11 @@ OLD_PROSE_IDENTIFIER = re.compile(r".*(?:_|[a-z][A-Z]|\w\.\w)")
 
 
 def test_identifier_regexes_as_first_written():
-    tricky = "x86_64 (see) NULL f() ABC-def abcDEF sqlite3_open() getValue a.b README.md_ _x x_ (( )) 42 A1 AB"
+    tricky = ("x86_64 (see) NULL f() ABC-def abcDEF sqlite3_open() getValue a.b README.md_ _x x_ (( )) 42 A1 AB "
+              "ÉTAT AÉB ABé NASA's \u00a0HTTP_1\tX_1\nABC\u2003DEF,GH x1 AB_CD")
     for text in REAL + EDGE + [tricky]:
         for source in (prose(text, tables=True), " ".join(words(text)), text):
-            assert language._IDENTIFIER.sub(" ", source) == OLD_LID_IDENTIFIER.sub(" ", source)
+            assert language._without_identifiers(source) == OLD_LID_IDENTIFIER.sub(" ", source)
         for w in words(text) + words(tricky):
             assert bool(prose_quality._IDENTIFIER.search(w)) == bool(OLD_PROSE_IDENTIFIER.match(w))
 
@@ -203,10 +204,14 @@ def _quality_scores_per_word(text: str, stop_words=prose_quality.STOP_WORDS) -> 
     }
 
 
+def _vocabulary_letters(text: str) -> int:  # language._enough_vocabulary as first written: counts them all
+    return sum(map(len, set(map(str.lower, re.findall(r"[^\W\d_]+", text)))))
+
+
 def _lid_text_eager(text: str) -> str | None:  # language.lid_text as first written: both views built
     for candidate in (OLD_LID_IDENTIFIER.sub(" ", prose(text, tables=True)),
                       OLD_LID_IDENTIFIER.sub(" ", " ".join(words(text)))):
-        if language._vocabulary_letters(candidate) >= language.MIN_LID_LETTERS:
+        if _vocabulary_letters(candidate) >= language.MIN_LID_LETTERS:
             return candidate
     return None
 
@@ -216,3 +221,10 @@ def test_quality_scores_and_lid_text_as_first_written():
     for text in REAL + EDGE + [code_only, "3 Sheets: Über Straße İstanbul 42 café ½ x²"]:
         assert prose_quality.quality_scores(text) == _quality_scores_per_word(text)
         assert language.lid_text(text) == _lid_text_eager(text)
+
+
+def test_enough_vocabulary_stops_at_the_same_count():
+    texts = REAL + EDGE + ["PostgreSQL: MySQL: " * 50, "a" * 39, "a" * 40, "ab AB Ab " * 9 + "cd", "Éé ÉÉ straße x" * 3]
+    for text in texts:
+        for cut in (len(text), 20, 45, 60, 200):
+            assert language._enough_vocabulary(text[:cut]) == (_vocabulary_letters(text[:cut]) >= 40), text[:cut]
