@@ -4,6 +4,10 @@ document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
 from collections import Counter
+from functools import cached_property
+from itertools import count
+
+import numpy as np
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import (
@@ -19,9 +23,9 @@ from refinery.filters.reasons import ReasonedFilter
 
 
 class GopherRepetition(ReasonedFilter, GopherRepetitionFilter):
-    """datatrove's rules and decisions, computed with C-level counting (set/Counter/map over n-grams built by
-    zip) instead of its per-n-gram Python loops: about a third of its time. tests/filters/test_heuristics.py
-    checks every helper against datatrove's own on real documents."""
+    """datatrove's rules and decisions, computed with C-level counting (sets of lines, n-grams counted in
+    numpy: NGrams) instead of its per-n-gram Python loops: about a sixth of its time. tests/filters/
+    test_fast_paths.py checks every helper against datatrove's own on real documents."""
 
     default_reason = "gopher_repetition"
 
@@ -41,13 +45,13 @@ class GopherRepetition(ReasonedFilter, GopherRepetitionFilter):
             return False, "dup_line_frac"
         if self.dup_line_char_frac and char_duplicates / len(text) > self.dup_line_char_frac:
             return False, "dup_line_char_frac"
-        words = split_into_words(text, self.language)
+        grams = NGrams(split_into_words(text, self.language))
         for n, n_frac in self.top_n_grams:
-            top_char_length = find_top_duplicate(words, n)
+            top_char_length = grams.top_duplicate(n)
             if top_char_length is not None and top_char_length / len(text) > n_frac:
                 return False, f"top_{n}_gram"
         for n, n_frac in self.dup_n_grams:
-            if all_duplicates_over(words, n, n_frac, len(text)):
+            if grams.duplicates_over(n, n_frac, len(text)):
                 return False, f"duplicated_{n}_n_grams"
         return True
 
@@ -65,30 +69,95 @@ def _n_grams(words: list[str], n: int, sep: str) -> list[str]:
 def find_top_duplicate(words: list[str], n: int) -> int | None:
     """datatrove's find_top_duplicate(get_n_grams(words, n)): characters of the most frequent n-gram times
     its count (the first one seen on ties, as Counter.most_common); None without n-grams."""
-    grams = _n_grams(words, n, " ")
-    if not grams:
-        return None
-    gram, count = Counter(grams).most_common(1)[0]
-    return len(gram) * count
+    return NGrams(words).top_duplicate(n)
 
 
 def all_duplicates_over(words: list[str], n: int, frac: float, text_len: int) -> bool:
-    """datatrove's `find_all_duplicate(words, n) / text_len > frac`. Its scan jumps over an n-gram after a
-    repeat, so it counts at most the characters of every n-gram seen before: when that bound (counted in C)
-    is within the limit, the scan cannot exceed it either and is skipped."""
-    grams = _n_grams(words, n, "")  # datatrove joins n-gram words without a separator
-    if (sum(map(len, grams)) - sum(map(len, set(grams)))) / text_len <= frac:
-        return False
-    unique, repeated, idx = set(), 0, 0
-    while idx < len(grams):
-        gram = grams[idx]
-        if gram in unique:
-            repeated += len(gram)
-            idx += n
-        else:
-            unique.add(gram)
-            idx += 1
-    return repeated / text_len > frac
+    """datatrove's `find_all_duplicate(words, n) / text_len > frac`."""
+    return NGrams(words).duplicates_over(n, frac, text_len)
+
+
+_U64 = np.uint64
+
+
+def _char_hashes(codes: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per character code (splitmix64's finalizer; numpy's uint64 arithmetic wraps)."""
+    z = codes.astype(_U64) + _U64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+class NGrams:
+    """One document's word n-grams for every n of the repetition rules, counted in numpy from arrays built once
+    (building and hashing the n-gram strings in Python was most of the filter's time)."""
+
+    def __init__(self, words: list[str]):
+        self.words = words
+        self._joined = "".join(words)
+        self._offsets = np.zeros(len(words) + 1, dtype=np.int64)  # each word's start in _joined, and its end
+        np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=self._offsets[1:])
+
+    @cached_property
+    def _ids(self) -> np.ndarray:
+        """One integer per distinct word."""
+        index: dict[str, int] = {}
+        return np.fromiter(map(index.setdefault, self.words, count()), dtype=np.int64, count=len(self.words))
+
+    @cached_property
+    def _hash_sums(self) -> np.ndarray:
+        """At each word boundary, the sum of the character hashes of _joined before it: the hash sum of any
+        run of words joined without a separator (datatrove's all-duplicate n-grams) is a difference of two."""
+        codes = np.frombuffer(self._joined.encode("utf-32-le"), dtype=np.uint32)
+        sums = np.zeros(len(codes) + 1, dtype=_U64)
+        np.cumsum(_char_hashes(codes), out=sums[1:])
+        return sums[self._offsets]
+
+    def top_duplicate(self, n: int) -> int | None:
+        """datatrove's find_top_duplicate(get_n_grams(words, n)): characters of the most frequent n-gram times
+        its count (the first one seen on ties, as Counter.most_common); None without n-grams."""
+        n_grams = len(self.words) - n + 1
+        if n_grams <= 0:
+            return None
+        if " " in self._joined or len(self.words) ** n >= 2**63:
+            # words holding a space can join to the same n-gram from different words; or the keys overflow
+            gram, repeats = Counter(_n_grams(self.words, n, " ")).most_common(1)[0]
+            return len(gram) * repeats
+        keys = np.zeros(n_grams, dtype=np.int64)  # the n word ids as the digits of a number: one per n-gram
+        for i in range(n):
+            keys = keys * len(self.words) + self._ids[i:i + n_grams]
+        order = keys.argsort(kind="stable")  # equal n-grams together, each run in the order they occur
+        ranked = keys[order]
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # where each distinct n-gram's run starts
+        counts = np.diff(starts, append=n_grams)
+        top = counts.max()
+        first = int(order[starts[counts == top]].min())  # the first seen of the most frequent
+        return int(self._offsets[first + n] - self._offsets[first] + n - 1) * int(top)  # n - 1 spaces
+
+    def duplicates_over(self, n: int, frac: float, text_len: int) -> bool:
+        """datatrove's `find_all_duplicate(words, n) / text_len > frac`. Its scan jumps over an n-gram after a
+        repeat, so it counts at most the characters of every n-gram equal to one before it. Bounding that in
+        numpy first: n-grams with the same characters (whatever their order) have the same hash sum, so
+        counting those with a hash sum seen before counts all repeats, and maybe more. Within the limit, the
+        scan cannot exceed it either and is skipped (most documents, for every n)."""
+        sums = self._hash_sums[n:] - self._hash_sums[:-n]  # empty without n-grams
+        order = sums.argsort()
+        ranked = sums[order]
+        later = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1  # each run of equal sums but its first
+        lengths = self._offsets[n:] - self._offsets[:-n]
+        if int(lengths[order[later]].sum()) / text_len <= frac:
+            return False
+        grams = _n_grams(self.words, n, "")  # datatrove joins n-gram words without a separator
+        unique, repeated, idx = set(), 0, 0
+        while idx < len(grams):
+            gram = grams[idx]
+            if gram in unique:
+                repeated += len(gram)
+                idx += n
+            else:
+                unique.add(gram)
+                idx += 1
+        return repeated / text_len > frac
 
 
 class GopherQuality(ReasonedFilter, GopherQualityFilter):

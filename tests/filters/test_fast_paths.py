@@ -1,6 +1,7 @@
 """The filters' fast paths decide as the code they replaced -- datatrove's repetition helpers and filter, the
 whole bad-words alternation, the identifier regexes as first written -- on the committed real documents
 (tests/data/realdocs: Markdown and text pages read as they are) and on edge cases."""
+import itertools
 import random
 import re
 from pathlib import Path
@@ -24,7 +25,9 @@ RAW = Path(__file__).resolve().parents[1] / "data" / "realdocs" / "raw"
 REAL = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(RAW.rglob("*")) if p.suffix in (".md", ".txt")]
 # "ab c" and "a bc" join to the same n-gram in datatrove's find_all_duplicate (no separator): kept that way
 COLLIDING = " ".join(["ab c", "a bc"] * 40) + "\n\n" + "the end of it all " * 30
-EDGE = [ENGLISH, REPETITIVE, WORD_SALAD, COLLIDING, "", "one", "a b", "x\n\n\nx\n\nx"]
+# no 9-gram repeats, but many have the same letters as others: NGrams' bound counts those, the exact scan decides
+ANAGRAMS = " ".join(" ".join(p) for p in itertools.permutations(["red", "green", "blue", "cyan", "pink"]))
+EDGE = [ENGLISH, REPETITIVE, WORD_SALAD, COLLIDING, ANAGRAMS, "", "one", "a b", "x\n\n\nx\n\nx"]
 
 
 def test_there_are_real_documents():
@@ -46,6 +49,21 @@ def test_repetition_helpers_equal_datatrove():
                 exact = dt.find_all_duplicate(ws, n)
                 for frac in (0.0, 0.05, 0.1, 0.15, 0.3, 0.45):  # 0.0: the scan runs whenever anything repeats
                     assert h.all_duplicates_over(ws, n, frac, len(source)) == (exact / len(source) > frac)
+
+
+def test_n_gram_counts_corner_cases():
+    ws = words(ANAGRAMS)
+    assert dt.find_all_duplicate(ws, 9) == 0  # no 9-gram repeats ...
+    assert not h.all_duplicates_over(ws, 9, 0.1, len(ANAGRAMS))  # ... though many have the same hash sum
+    grams = h.NGrams(ws)
+    sums = grams._hash_sums[9:] - grams._hash_sums[:-9]
+    assert len(set(sums.tolist())) < len(set(h._n_grams(ws, 9, ""))) / 2
+    spaced = ["a b", "c", "a", "b c", "a b", "c", "x"] * 3  # "a b c" from two different word pairs
+    for n in (1, 2, 3, 4):
+        assert h.find_top_duplicate(spaced, n) == dt.find_top_duplicate(dt.get_n_grams(spaced, n))
+    ties = ["z", "y", "z", "y", "long", "words", "long", "words"]  # equal counts: the first seen wins
+    assert h.find_top_duplicate(ties, 2) == dt.find_top_duplicate(dt.get_n_grams(ties, 2)) == 3 * 2
+    assert h.find_top_duplicate(["a"], 2) is None and not h.all_duplicates_over(["a"], 5, 0.1, 1)
 
 
 @pytest.mark.parametrize("profile", ["web", "documents"])
