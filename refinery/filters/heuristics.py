@@ -3,6 +3,7 @@
 document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import cached_property
 from itertools import count
@@ -16,6 +17,7 @@ from datatrove.pipeline.filters import (
     GopherQualityFilter,
     GopherRepetitionFilter,
 )
+from datatrove.utils.stats import MetricStats
 from datatrove.utils.text import split_into_words
 
 from refinery.filters.prose_quality import OnProse
@@ -175,11 +177,16 @@ class GopherQuality(ReasonedFilter, GopherQualityFilter):
     default_reason = "gopher_quality"
 
 
+_OTHER_LINE_BREAK = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines' breaks but "\n"
+
+
 class C4Quality(ReasonedFilter, C4QualityFilter):
     """With `min_num_sentences` <= 1 the only question is "is any sentence left?", i.e. "is any kept line
     non-blank?": answering that from the kept text skips spaCy's sentencizer on every line, about a third
     of the filter stage's time. Same decisions as datatrove (tests/filters/test_heuristics.py), except that
-    datatrove counts a blank line as a sentence and keeps documents left with blank lines only."""
+    datatrove counts a blank line as a sentence and keeps documents left with blank lines only. With only
+    the long-word and lorem-ipsum rules on, a text with neither skips datatrove's line loop (same text and
+    stats: tests/filters/test_fast_paths.py)."""
 
     default_reason = "c4_quality"
 
@@ -192,10 +199,28 @@ class C4Quality(ReasonedFilter, C4QualityFilter):
         self._needs_a_sentence = self.min_num_sentences == 1
         if self._any_sentence_only:
             self.min_num_sentences = -1  # datatrove then skips the per-line sentence count
+        # only the long-word line rule and the lorem-ipsum document rule on (the `documents` profile)
+        self._whole_text_rules_only = (
+            self.split_paragraph and not self.remove_citations and not self.filter_no_terminal_punct
+            and self.min_words_per_line <= 0 and not self.filter_javascript and not self.filter_curly_bracket
+            and not self.filter_policy and self.min_num_sentences == -1 and self.max_word_length >= -1)
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         original = doc.text
-        result = super().filter(doc)
+        if (lines := self._every_line_kept(original)) is not None:
+            # what datatrove's line loop does then, without its per-line Python and two stat updates per line
+            # (most of this filter's time)
+            self._count_stat("line-total", len(lines))
+            self._count_stat("line-kept", len(lines))
+            if (self.preserve_line_format and lines and lines[0].strip() and lines[-1].strip()
+                    and not original.endswith("\n") and not _OTHER_LINE_BREAK.search(original)):
+                # the line-format step below would put back every line: split on "\n" alone, the lines are
+                # these, and with no blank line at either end, the kept text's strip() removed none of them
+                return True
+            doc.text = "\n".join(map(str.strip, lines)).strip()
+            result = True
+        else:
+            result = super().filter(doc)
         if result is True and self._needs_a_sentence and not doc.text.strip():
             doc.text = original  # as datatrove: a dropped document is written out as it came in
             return False, "too_few_sentences"
@@ -208,6 +233,25 @@ class C4Quality(ReasonedFilter, C4QualityFilter):
                     out.append(line)
             doc.text = "\n".join(out)
         return result
+
+    def _every_line_kept(self, text: str) -> list[str] | None:
+        """The text's lines if datatrove's loop keeps them all: only the whole-text rules are on and neither
+        applies (a word never spans lines, every line break being whitespace; a line's lowercase is part of
+        the text's lowercase)."""
+        if not self._whole_text_rules_only:
+            return None
+        lines = text.splitlines()
+        n = self.max_word_length
+        if n != -1 and any(len(word) > n for line in lines if len(line) > n for word in line.split()):
+            return None
+        if self.filter_lorem_ipsum and "lorem ipsum" in text.lower():
+            return None
+        return lines
+
+    def _count_stat(self, key: str, k: int) -> None:
+        """`k` calls of stat_update(key) at once: datatrove's stats of k updates by 1."""
+        if k:
+            self.stats[key] += MetricStats(total=k, n=k, mean=1.0, min=1, max=1)
 
 
 class FineWebQuality(ReasonedFilter, FineWebQualityFilter):

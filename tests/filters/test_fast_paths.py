@@ -14,7 +14,7 @@ from datatrove.pipeline.filters import gopher_repetition_filter as dt
 from refinery.filters import heuristics as h
 from refinery.filters import language, prose_quality
 from refinery.filters.bad_words import OfflineBadWordsFilter
-from refinery.filters.heuristics import GopherRepetition
+from refinery.filters.heuristics import C4Quality, GopherRepetition
 from refinery.filters.options import FilterOptions
 from refinery.filters.prose_quality import ProseWords
 from refinery import text_blocks as tb
@@ -95,6 +95,24 @@ def test_repetition_filter_decides_as_datatrove(profile):
             assert mine == theirs.filter(Document(text=source, id="x")), source[:200]
             results.append(mine is True)
     assert any(results) and not all(results)  # both kinds of decision were compared
+
+
+def test_c4_whole_text_shortcut_as_datatrove_line_loop():
+    options = FilterOptions(profile="documents").c4_quality.model_dump(exclude={"enabled"})
+    fast, loop = C4Quality(**options), C4Quality(**options)
+    loop._whole_text_rules_only = False  # datatrove's loop on every document
+    assert fast._whole_text_rules_only
+    edge = ["\n\n  A line.  \n\n\nB\n\n", "a\rb\x0bc\x0cd\x1ce\x85f\u2028g\u2029h\n", "x" * 1001 + " tail\nkept",
+            "x" * 1000 + "\nkept", "Lorem Ipsum dolor\nx", "lorem\nipsum", "LOREM IPSUM " + "y" * 1200, "\t\n \n", "",
+            "ΣΑΣ lorem ipsum", "İpsum lorem", "first\n\nlast", "first\n\nlast\n", "\nfirst", " a \n b ", "a\r\nb"]
+    shortcut = 0
+    for text in REAL + EDGE + edge:
+        a, b = Document(text=text, id="x"), Document(text=text, id="x")
+        assert fast.filter(a) == loop.filter(b), text[:100]
+        assert a.text == b.text, text[:100]
+        shortcut += not (re.search(r"\S{1001}", text) or "lorem ipsum" in text.lower())
+    assert fast.stats.to_dict() == loop.stats.to_dict() and fast.stats["line-total"].total > 1000
+    assert 10 < shortcut < len(REAL + EDGE + edge)  # both ways were taken
 
 
 BAD_EDGE = ["he is a s.o.b. and that is sh!t", "2 girls 1 cup", "2 girls and 1 cup", "SOB s o b", "jack off, jack-off",
