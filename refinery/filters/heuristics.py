@@ -92,6 +92,14 @@ def _char_hashes(codes: np.ndarray) -> np.ndarray:
     return z ^ (z >> _U64(31))
 
 
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct key (of at least one): how many times it occurs, and where first."""
+    order = keys.argsort()  # not stable, 6x faster than a stable sort on 20,000 keys: first = the least index
+    ranked = keys[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # where each distinct key's run starts
+    return np.diff(starts, append=len(keys)), np.minimum.reduceat(order, starts)
+
+
 class NGrams:
     """One document's word n-grams for every n of the repetition rules, counted in numpy from arrays built once
     (building and hashing the n-gram strings in Python was most of the filter's time)."""
@@ -136,12 +144,9 @@ class NGrams:
         keys = np.zeros(n_grams, dtype=np.int64)  # the n word ids as the digits of a number: one per n-gram
         for i in range(n):
             keys = keys * len(self.words) + self._ids[i:i + n_grams]
-        order = keys.argsort(kind="stable")  # equal n-grams together, each run in the order they occur
-        ranked = keys[order]
-        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])  # where each distinct n-gram's run starts
-        counts = np.diff(starts, append=n_grams)
+        counts, firsts = _runs(keys)
         top = counts.max()
-        first = int(order[starts[counts == top]].min())  # the first seen of the most frequent
+        first = int(firsts[counts == top].min())  # the first seen of the most frequent
         return int(self._offsets[first + n] - self._offsets[first] + n - 1) * int(top)  # n - 1 spaces
 
     def duplicates_over(self, n: int, frac: float, text_len: int) -> bool:
@@ -152,9 +157,10 @@ class NGrams:
         either and is skipped (all but ~1% of the documents, for every n)."""
         sums, scales = self._hashes
         hashes = (sums[n:] - sums[:-n]) * scales[:-n]  # empty without n-grams
-        order = hashes.argsort(kind="stable")  # equal hashes together, each run in the order they occur
-        ranked = hashes[order]
-        repeats = order[np.flatnonzero(ranked[1:] == ranked[:-1]) + 1]  # where an n-gram repeats an earlier one
+        repeated = np.ones(len(hashes), dtype=bool)
+        if len(hashes):
+            repeated[_runs(hashes)[1]] = False
+        repeats = np.flatnonzero(repeated)  # where an n-gram repeats an earlier one
         size = len(self.words) + 1
         starts_minus_ends = np.bincount(repeats, minlength=size) - np.bincount(repeats + n, minlength=size)
         covered = np.cumsum(starts_minus_ends[:-1]) > 0  # the words inside any repeated n-gram
