@@ -12,6 +12,8 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
+import numpy as np
+
 CODE, TABLE, INDENTED, TEXT, BLANK = "code", "table", "indented", "text", "blank"
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -262,5 +264,21 @@ def _words_of(text: str) -> tuple[str, ...]:
 
 
 def count_words(text: str) -> int:
-    """len(words(text)), without making the words: subn's count of its matches, 30% faster than findall."""
-    return _WORD.subn("", text)[1]
+    """len(words(text)), without making the words, in numpy (3x faster than the regex): the runs of word
+    characters, less each "'", "’", "." or "-" alone between two of them, which joins two runs into one word."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not _SEEN[codes].all():  # classify characters not met before with the regex's own \w
+        new = np.unique(codes[~_SEEN[codes]])
+        _WORD_CHAR[new] = [bool(_W.match(chr(c))) for c in new.tolist()]
+        _SEEN[new] = True
+    word = _WORD_CHAR[codes]
+    runs = np.count_nonzero(word[1:] > word[:-1]) + bool(word[:1].any())
+    joins = np.count_nonzero(_JOIN_CHAR[codes[1:-1]] & word[:-2] & word[2:])
+    return int(runs - joins)
+
+
+_W = re.compile(r"\w")
+_WORD_CHAR = np.zeros(0x110000, dtype=bool)  # \w, per code point, for those in _SEEN
+_SEEN = np.zeros(0x110000, dtype=bool)
+_JOIN_CHAR = np.zeros(0x110000, dtype=bool)
+_JOIN_CHAR[[ord(c) for c in "'’.-"]] = True

@@ -122,7 +122,7 @@ class NGrams:
         n-grams), from two arrays at word boundaries: the run from word i to word j hashes to
         (sums[j] - sums[i]) * scales[i], the sum of its characters' hashes times B⁻¹ to the power of their
         position in it (mod 2⁶⁴: numpy's uint64 arithmetic wraps; B is odd, so it has an inverse)."""
-        codes = np.frombuffer(self._joined.encode("utf-32-le"), dtype=np.uint32)
+        codes = np.frombuffer(self._joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         powers, inverse = np.repeat(np.array([[_B], [_B_INVERSE]], dtype=_U64), len(codes) + 1, axis=1)
         powers[0] = inverse[0] = 1
         np.cumprod(powers, out=powers)  # B^k

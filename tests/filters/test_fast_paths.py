@@ -274,6 +274,19 @@ def test_quality_scores_and_lid_text_as_first_written():
         assert language.lid_text(text) == _lid_text_eager(text)
 
 
+def test_count_words_counts_the_words():
+    rng = random.Random(15)
+    alphabet = list("ab_Z9 .'-’\n\t,é²½Ⅻ\ud800ß") + ["\U0001F600", "x.y", "--", "İ"]
+    texts = REAL + EDGE + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20_000)]
+    for text in texts:
+        assert tb.count_words(text) == len(words(text)), repr(text[:100])
+
+
+def test_repetition_takes_lone_surrogates():
+    ws = ["a\ud800b", "c"] * 40
+    assert h.all_duplicates_over(ws, 5, 0.1, 400) == (dt.find_all_duplicate(ws, 5) / 400 > 0.1)
+
+
 def test_enough_vocabulary_stops_at_the_same_count():
     texts = REAL + EDGE + ["PostgreSQL: MySQL: " * 50, "a" * 39, "a" * 40, "ab AB Ab " * 9 + "cd", "Éé ÉÉ straße x" * 3]
     for text in texts:
