@@ -155,19 +155,27 @@ def test_identifier_regexes_as_first_written():
             assert bool(prose_quality._IDENTIFIER.search(w)) == bool(OLD_PROSE_IDENTIFIER.match(w))
 
 
+OLD_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|\\(?=[^\w\s])|!?\[([^\]]*)\]\([^)]*\)")
+
+
 def _strip_markup_unguarded(line: str) -> str:  # text_blocks._strip_markup before the guards
     line = tb._MARKER.sub("", line.strip())
     line = tb._INLINE_CODE.sub(" ", line)
     line = tb._URL.sub(" ", line)
     line = tb._PATH.sub(" ", line)
-    line = tb._MARKUP.sub(lambda m: m.group(1) or "", line)
+    line = OLD_MARKUP.sub(lambda m: m.group(1) or "", line)
     return tb._SPACES.sub(" ", line).strip()
 
 
 def test_markup_stripping_guards():
     edge = ["- **bold** and `code` at https://x.org/a, /usr/bin/x and C:\\Tools\\x", "\tplain  text\twith tabs",
-            "[link](http://x) ![img](y.png) snake_case _em_ \\*", "plain words only", "a@b.org www.x.org", " \t x"]
-    for line in edge + [line for text in REAL for line in text.split("\n")]:
+            "[link](http://x) ![img](y.png) snake_case _em_ \\*", "plain words only", "a@b.org www.x.org", " \t x",
+            "and/or a/b/c ~/x/y ../a/b", "*a* _b_ a*b a_b *_x_* **_y_** __z__ x__ _ * ** *** _a ! [x] ![](y) [](z)",
+            "![a](b)[c](d) !![e](f) [g]]( h) \\[i\\](j) é_ü _é ü* *ü 1_2 _1 *1* x\\_y"]
+    rng = random.Random(15)
+    pieces = list("*_[]()!\\ ab1é") + ["**", "__", "](", "a_b"]
+    fuzz = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+    for line in edge + fuzz + [line for text in REAL for line in text.split("\n")]:
         assert _strip_markup(line) == _strip_markup_unguarded(line), line
 
 
