@@ -14,6 +14,7 @@ from datatrove.pipeline.filters import gopher_repetition_filter as dt
 from refinery.filters import heuristics as h
 from refinery.filters import language, prose_quality
 from refinery.filters.bad_words import OfflineBadWordsFilter
+from refinery.filters.build import build_filter_steps
 from refinery.filters.heuristics import C4Quality, GopherRepetition
 from refinery.filters.options import FilterOptions
 from refinery.filters.prose_quality import ProseWords
@@ -300,3 +301,16 @@ def test_enough_vocabulary_stops_at_the_same_count():
     for text in texts:
         for cut in (len(text), 20, 45, 60, 200):
             assert language._enough_vocabulary(text[:cut]) == (_vocabulary_letters(text[:cut]) >= 40), text[:cut]
+
+
+def test_the_prose_filters_split_each_document_once():
+    """The filters run one document at a time through the chain (datatrove's batch_size 1), so language ID,
+    Gopher quality and repetition find each document's line kinds and prose in text_blocks' caches of 16."""
+    for cache in (tb._kinds_of, tb._stripped_lines, tb.prose, tb._words_of):
+        cache.cache_clear()
+    data = iter([Document(text=t + " ", id=str(i)) for i, t in enumerate(REAL)])  # texts no test has cached
+    for step in build_filter_steps(FilterOptions()):
+        assert getattr(step, "batch_size", 1) <= 8
+        data = step.run(data)
+    assert list(data)
+    assert tb._stripped_lines.cache_info().misses == len(set(REAL)) == tb._kinds_of.cache_info().misses
