@@ -1,6 +1,6 @@
 """datatrove's heuristic quality filters with their decisions unchanged, except that every drop carries a reason
-(Gopher repetition is recomputed with cheaper counting, C4's sentence rule with a shortcut); `Prose*` judge the
-document's prose only (the `documents` profile)."""
+(Gopher repetition is recomputed with cheaper counting, C4's sentence rule and line loop with shortcuts);
+`Prose*` judge the document's prose only (the `documents` profile)."""
 from __future__ import annotations
 
 import re
@@ -26,7 +26,7 @@ from refinery.filters.reasons import ReasonedFilter
 
 class GopherRepetition(ReasonedFilter, GopherRepetitionFilter):
     """datatrove's rules and decisions, computed with C-level counting (sets of lines, n-grams counted in
-    numpy: NGrams) instead of its per-n-gram Python loops: about a sixth of its time. tests/filters/
+    numpy: NGrams) instead of its per-n-gram Python loops: a quarter of its time or less. tests/filters/
     test_fast_paths.py checks every helper against datatrove's own on real documents."""
 
     default_reason = "gopher_repetition"
@@ -157,10 +157,10 @@ class NGrams:
         either and is skipped (all but ~1% of the documents, for every n)."""
         sums, scales = self._hashes
         hashes = (sums[n:] - sums[:-n]) * scales[:-n]  # empty without n-grams
-        repeated = np.ones(len(hashes), dtype=bool)
+        is_repeat = np.ones(len(hashes), dtype=bool)
         if len(hashes):
-            repeated[_runs(hashes)[1]] = False
-        repeats = np.flatnonzero(repeated)  # where an n-gram repeats an earlier one
+            is_repeat[_runs(hashes)[1]] = False
+        repeats = np.flatnonzero(is_repeat)  # where an n-gram repeats an earlier one
         size = len(self.words) + 1
         starts_minus_ends = np.bincount(repeats, minlength=size) - np.bincount(repeats + n, minlength=size)
         covered = np.cumsum(starts_minus_ends[:-1]) > 0  # the words inside any repeated n-gram
