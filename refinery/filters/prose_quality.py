@@ -18,7 +18,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.word_tokenizers import WordTokenizer
 
 from refinery.filters.reasons import ReasonedFilter
-from refinery.text_blocks import prose, words
+from refinery.text_blocks import count_words, prose, words
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Gopher's, as datatrove has them
 # sqlite3_changegroup_delete, changes.html, getValue: names, not words; they would push the mean word length
@@ -30,7 +30,6 @@ _IDENTIFIER = re.compile(r"_|[a-z][A-Z]|\w\.\w")  # searched: a word has no newl
 def quality_scores(text: str, stop_words=STOP_WORDS) -> dict:
     """The numbers the prose rules look at; also what `refinery explain` prints."""
     body = prose(text)
-    all_words = words(text)
     # each distinct word judged once (a manual repeats its vocabulary), weighted by its count
     prose_counts = {w: c for w, c in Counter(words(body)).items() if not _IDENTIFIER.search(w)}
     n_prose = sum(prose_counts.values())
@@ -38,7 +37,7 @@ def quality_scores(text: str, stop_words=STOP_WORDS) -> dict:
     text_lines = text.splitlines()
     n = max(n_prose, 1)
     return {
-        "words": len(all_words),
+        "words": count_words(text),
         "prose_words": n_prose,
         "avg_word_length": round(sum(len(w) * c for w, c in prose_counts.items()) / n, 3),
         "hash_ratio": round(body.count("#") / n, 4),
@@ -125,7 +124,7 @@ class OnProse(BaseFilter):
         text = doc.text
         doc.text = prose(text)
         try:
-            if len(words(doc.text)) < self.min_prose_words:
+            if len(words(doc.text)) < self.min_prose_words:  # the words repetition splits again: cached
                 return True  # code, tables or slides: nothing to judge
             return super().filter(doc)
         finally:
