@@ -144,7 +144,7 @@ def _minhash(corpus: Corpus, stage: Stage, drop, earlier, src, target, dropped) 
                           exclusion_writer=corpus.writer(f"{dropped}/minhash"), language=o.tokenizer,
                           threshold=o.verify_threshold)
     corpus.run(stage, "minhash_signatures", [corpus.reader(src), steps["signatures"]], tasks=tasks)
-    corpus.run(stage, "minhash_buckets", [steps["buckets"]], tasks=o.num_buckets)
+    corpus.run(stage, "minhash_buckets", [steps["buckets"]], tasks=min(o.num_buckets, corpus.config.execution.tasks))
     corpus.run(stage, "minhash_cluster", [steps["cluster"]], tasks=1)
     summary = corpus.run(stage, "minhash_filter", [corpus.reader(src), steps["filter"], corpus.writer(target)], tasks=tasks)
     removed = sum(int(m.get("dropped", 0)) for name, m in summary["steps"].items() if "MinHash" in name)
