@@ -230,7 +230,10 @@ class RensaMinhashSignature(MinhashDedupSignature):
     32-bit hash config (R-MinHash values are 32-bit)."""
 
     name = "🎯 MinHash stage 1 (rensa)"
-    batch_docs = 2000
+    # documents are signed a batch of about this many words at a time: enough to amortise the calls into rensa
+    # and numpy, few enough that the batch's word objects and arrays reuse memory instead of faulting in new
+    # pages (realdocs bench: stage 1 0.25 CPU-s vs 0.34 with 2,000 documents, ~1.5M words, a batch)
+    batch_words = 20_000
 
     def __init__(self, output_folder, config, language: str = "whitespace", tokenizer=None):
         if config.hash_config.precision != 32:
@@ -261,13 +264,14 @@ class RensaMinhashSignature(MinhashDedupSignature):
             files = [self.output_folder.open(f"bucket_{b:03d}/{rank:05d}.minhash.sig", mode="wb")
                      for b in range(cfg.num_buckets)]
             try:
-                batch, first = [], 0
+                batch, first, words = [], 0, 0
                 for doc in data:
                     self.stat_update(StatHints.total)
                     batch.append(self.words(doc.text))
-                    if len(batch) == self.batch_docs:
+                    words += len(batch[-1])
+                    if words >= self.batch_words:
                         self._write(files, batch, first, rec)
-                        first, batch = first + len(batch), []
+                        first, batch, words = first + len(batch), [], 0
                 if batch:
                     self._write(files, batch, first, rec)
             finally:

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rensa
+from datatrove.data import Document
 from datatrove.utils.text import simplify_text
 
 import refinery.corpus.dedup_stage as dedup_stage
@@ -124,6 +125,22 @@ def _polynomial_shingles(words: list[bytes], n: int) -> list[int]:
 
 PINNED_SHINGLES = [9819591096880949642, 9176704162802840090]
 PINNED_SIGNATURE = [3274059326, 3331440901, 3298753090, 3250458599]
+
+
+def test_signature_files_do_not_depend_on_the_batches(tmp_path):
+    # document indices continue across batches; a text without 5 words gets no record in any batch
+    texts = [_prose(topic, 3) for topic in ("billing", "security", "payroll", "ledger")] * 3 + ["too short", ""]
+    texts.insert(5, "four words only here")
+    files = {}
+    for batch_words in (10**9, 7, 60):
+        step = minhash_steps(minhash_config(5, 20, 8, 1), lambda n: str(tmp_path / str(batch_words) / n), None,
+                             "x")["signatures"]
+        step.batch_words = batch_words
+        step.run(Document(text=t, id=str(i)) for i, t in enumerate(texts))
+        root = tmp_path / str(batch_words) / "signatures"
+        files[batch_words] = {str(f.relative_to(root)): f.read_bytes() for f in sorted(root.rglob("*.sig"))}
+    assert len(files[10**9]) == 20 and all(len(b) == 36 * 12 for b in files[10**9].values())
+    assert files[7] == files[10**9] == files[60]
 
 
 def test_near_duplicate_estimate_follows_jaccard():
