@@ -16,3 +16,17 @@ def resolve_tokenizer(name_or_path: str) -> str:
     if path.is_dir() and (path / "tokenizer.json").is_file():
         return str(path / "tokenizer.json")
     return str(path) if path.is_file() else name_or_path
+
+
+
+# Tokenizers loaded before the workers fork (the local runner's forkserver loads the bundled one): each worker
+# of the tokenize stage otherwise parses the 3.5 MB tokenizer.json again (~0.12 CPU-s, 6 times on the realdocs
+# benchmark's three drops). A worker's copy is its own after the fork (refinery/tokenize_step.py).
+PRELOADED: dict[str, object] = {}
+
+
+def preload_tokenizer(name_or_path: str = "default") -> None:
+    from datatrove.utils.tokenization import load_tokenizer
+
+    path = resolve_tokenizer(name_or_path)
+    PRELOADED[path] = load_tokenizer(path)

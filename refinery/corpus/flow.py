@@ -168,7 +168,7 @@ def tokenize_fingerprint(corpus: Corpus, drop: str) -> str:
 
 
 def tokenize(corpus: Corpus, drop: str) -> StageResult:
-    from datatrove.pipeline.tokens import DocumentTokenizer
+    from refinery.tokenize_step import PreloadedDocumentTokenizer
 
     lay, opts = corpus.layout, corpus.config.tokenize
     fp = tokenize_fingerprint(corpus, drop)
@@ -178,7 +178,7 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
         if not opts.enabled:
             return {"tokens": 0, "shards": [], "disabled": True, "outputs": {}}
         with tempfile.TemporaryDirectory(prefix="refinery-tok-") as scratch:
-            tokenizer = DocumentTokenizer(
+            tokenizer = PreloadedDocumentTokenizer(
                 output_folder=corpus.folder(out), local_working_dir=scratch,
                 tokenizer_name_or_path=resolve_tokenizer(opts.tokenizer), eos_token=opts.eos_token,
                 save_filename=drop, shuffle_documents=opts.shuffle, seed=opts.seed,

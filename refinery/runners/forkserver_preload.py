@@ -1,20 +1,22 @@
 """Imported once by the local runner's forkserver, before it forks any worker: each pool's workers (a pool
 per multi-task step, ~5 per drop) then start with the stage code, the extractors' libraries, datatrove's
-dependency checks and loguru's library paths already loaded instead of paying for them again (measured with
-py-spy on the realdocs benchmark: ~2.4 CPU-s of extractor imports and ~3 CPU-s of dependency checks across
-the workers)."""
+dependency checks, loguru's library paths and the bundled tokenizer already loaded instead of paying for
+them again (py-spy on the realdocs benchmark: ~2.4 CPU-s of extractor imports, ~3 CPU-s of dependency checks
+and ~0.7 CPU-s of tokenizer loading across the workers)."""
 from __future__ import annotations
 
 import functools
 import importlib
 import os
 
+from refinery.tokenize import preload_tokenizer
+
 # Each worker is one of `workers` processes already sharing the cores: the tokenizers library's own thread
 # pool on top only spins (tokenizing the benchmark's deduplicated text: 2.6 vs 3.4 CPU-s with it on).
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # The stage code, and the extractors `refinery.extract.dispatch` imports on first use (~0.4 CPU-s together).
-MODULES = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery.tokenize",
+MODULES = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery.tokenize_step",
            "refinery.extract.html", "refinery.extract.pdf", "refinery.extract.word", "refinery.extract.slides",
            "refinery.extract.sheets"]
 
@@ -54,3 +56,4 @@ for _module in MODULES:
     importlib.import_module(_module)
 warm_dependency_checks()
 cache_log_library_dirs()
+preload_tokenizer()  # the bundled one, the default; another is loaded by each worker as before
