@@ -18,7 +18,6 @@ def resolve_tokenizer(name_or_path: str) -> str:
     return str(path) if path.is_file() else name_or_path
 
 
-
 # Tokenizers loaded before the workers fork (the local runner's forkserver loads the bundled one): each worker
 # of the tokenize stage otherwise parses the 3.5 MB tokenizer.json again (~0.12 CPU-s, 6 times on the realdocs
 # benchmark's three drops). A worker's copy is its own after the fork (refinery/tokenize_step.py).

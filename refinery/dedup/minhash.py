@@ -75,8 +75,8 @@ class WhitespaceTokenizer(WordTokenizer):
 class GroupedMinhashBuckets(MinhashDedupBuckets):
     """datatrove's stage 2 with any number of tasks up to `num_buckets`: task `rank` of `world_size` takes
     buckets rank, rank + world_size, ... and runs datatrove's code on each as its own task. A bucket is little
-    work (all 20 of the benchmark's take 0.09 CPU-s), while each datatrove task costs its log handlers, stats
-    and completion files (~20 ms): 20 tasks per drop were ~1 CPU-s of the realdocs flow, 2 are a tenth."""
+    work (all 20 of the benchmark's take 0.09 CPU-s) next to what each datatrove task costs (its log handlers,
+    stats and completion files): 20 one-bucket tasks a drop were ~1 CPU-s of the realdocs flow."""
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         buckets = self.config.num_buckets
