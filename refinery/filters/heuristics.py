@@ -68,17 +68,6 @@ def _n_grams(words: list[str], n: int, sep: str) -> list[str]:
     return list(map(sep.join, zip(*(words[i:] for i in range(n)))))
 
 
-def find_top_duplicate(words: list[str], n: int) -> int | None:
-    """datatrove's find_top_duplicate(get_n_grams(words, n)): characters of the most frequent n-gram times
-    its count (the first one seen on ties, as Counter.most_common); None without n-grams."""
-    return NGrams(words).top_duplicate(n)
-
-
-def all_duplicates_over(words: list[str], n: int, frac: float, text_len: int) -> bool:
-    """datatrove's `find_all_duplicate(words, n) / text_len > frac`."""
-    return NGrams(words).duplicates_over(n, frac, text_len)
-
-
 _U64 = np.uint64
 _B = 0x100000001B3  # FNV's 64-bit prime: odd
 _B_INVERSE = pow(_B, -1, 2**64)

@@ -43,13 +43,13 @@ def test_repetition_helpers_equal_datatrove():
                 assert h.find_duplicates(parts) == dt.find_duplicates(parts)
             for n in (2, 3, 4):
                 grams = dt.get_n_grams(ws, n)
-                assert h.find_top_duplicate(ws, n) == (dt.find_top_duplicate(grams) if grams else None)
+                assert h.NGrams(ws).top_duplicate(n) == (dt.find_top_duplicate(grams) if grams else None)
             if not source:
                 continue
             for n in range(5, 11):
                 exact = dt.find_all_duplicate(ws, n)
                 for frac in (0.0, 0.05, 0.1, 0.15, 0.3, 0.45):  # 0.0: the scan runs whenever anything repeats
-                    assert h.all_duplicates_over(ws, n, frac, len(source)) == (exact / len(source) > frac)
+                    assert h.NGrams(ws).duplicates_over(n, frac, len(source)) == (exact / len(source) > frac)
 
 
 def test_n_gram_hashes_are_those_of_the_joined_strings():
@@ -73,13 +73,13 @@ def test_n_gram_hashes_are_those_of_the_joined_strings():
 def test_n_gram_counts_corner_cases():
     ws = words(ANAGRAMS)
     assert dt.find_all_duplicate(ws, 9) == 0  # no 9-gram repeats ...
-    assert not h.all_duplicates_over(ws, 9, 0.1, len(ANAGRAMS))
+    assert not h.NGrams(ws).duplicates_over(9, 0.1, len(ANAGRAMS))
     spaced = ["a b", "c", "a", "b c", "a b", "c", "x"] * 3  # "a b c" from two different word pairs
     for n in (1, 2, 3, 4):
-        assert h.find_top_duplicate(spaced, n) == dt.find_top_duplicate(dt.get_n_grams(spaced, n))
+        assert h.NGrams(spaced).top_duplicate(n) == dt.find_top_duplicate(dt.get_n_grams(spaced, n))
     ties = ["z", "y", "z", "y", "long", "words", "long", "words"]  # equal counts: the first seen wins
-    assert h.find_top_duplicate(ties, 2) == dt.find_top_duplicate(dt.get_n_grams(ties, 2)) == 3 * 2
-    assert h.find_top_duplicate(["a"], 2) is None and not h.all_duplicates_over(["a"], 5, 0.1, 1)
+    assert h.NGrams(ties).top_duplicate(2) == dt.find_top_duplicate(dt.get_n_grams(ties, 2)) == 3 * 2
+    assert h.NGrams(["a"]).top_duplicate(2) is None and not h.NGrams(["a"]).duplicates_over(5, 0.1, 1)
 
 
 @pytest.mark.parametrize("profile", ["web", "documents"])
@@ -293,7 +293,7 @@ def test_count_words_counts_the_words():
 
 def test_repetition_takes_lone_surrogates():
     ws = ["a\ud800b", "c"] * 40
-    assert h.all_duplicates_over(ws, 5, 0.1, 400) == (dt.find_all_duplicate(ws, 5) / 400 > 0.1)
+    assert h.NGrams(ws).duplicates_over(5, 0.1, 400) == (dt.find_all_duplicate(ws, 5) / 400 > 0.1)
 
 
 def test_enough_vocabulary_stops_at_the_same_count():
