@@ -20,8 +20,10 @@ def resolve_tokenizer(name_or_path: str) -> str:
 
 # Tokenizers loaded before the workers fork (the local runner's forkserver loads the bundled one): each worker
 # of the tokenize stage otherwise parses the 3.5 MB tokenizer.json again (~0.12 CPU-s, 6 times on the realdocs
-# benchmark's three drops). A worker's copy is its own after the fork (refinery/tokenize_step.py).
+# benchmark's three drops) and builds and checks its tiktoken encoder (~0.3 CPU-s). A worker's copy is its own
+# after the fork (refinery/tokenize_step.py).
 PRELOADED: dict[str, object] = {}
+FAST: dict[str, tuple[object, str | None]] = {}  # path -> refinery.tokenize_fast.fast_bpe's (encoder, reason)
 
 
 def preload_tokenizer(name_or_path: str = "default") -> None:
@@ -29,3 +31,14 @@ def preload_tokenizer(name_or_path: str = "default") -> None:
 
     path = resolve_tokenizer(name_or_path)
     PRELOADED[path] = load_tokenizer(path)
+    fast_encoder(path, PRELOADED[path])
+
+
+def fast_encoder(path: str, hf_tokenizer):
+    """The tiktoken encoder for the tokenizer.json at `path` (None: HF encodes; FAST[path][1] says why), built
+    once per process; a hub name (no local file) keeps HF."""
+    from refinery.tokenize_fast import fast_bpe
+
+    if path not in FAST:
+        FAST[path] = fast_bpe(path, hf_tokenizer) if Path(path).is_file() else (None, "not a local tokenizer.json")
+    return FAST[path][0]

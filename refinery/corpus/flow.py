@@ -168,7 +168,7 @@ def tokenize_fingerprint(corpus: Corpus, drop: str) -> str:
 
 
 def tokenize(corpus: Corpus, drop: str) -> StageResult:
-    from refinery.tokenize_step import PreloadedDocumentTokenizer
+    from refinery.tokenize_step import FastDocumentTokenizer
 
     lay, opts = corpus.layout, corpus.config.tokenize
     fp = tokenize_fingerprint(corpus, drop)
@@ -178,7 +178,7 @@ def tokenize(corpus: Corpus, drop: str) -> StageResult:
         if not opts.enabled:
             return {"tokens": 0, "shards": [], "disabled": True, "outputs": {}}
         with tempfile.TemporaryDirectory(prefix="refinery-tok-") as scratch:
-            tokenizer = PreloadedDocumentTokenizer(
+            tokenizer = FastDocumentTokenizer(
                 output_folder=corpus.folder(out), local_working_dir=scratch,
                 tokenizer_name_or_path=resolve_tokenizer(opts.tokenizer), eos_token=opts.eos_token,
                 save_filename=drop, shuffle_documents=opts.shuffle, seed=opts.seed,
