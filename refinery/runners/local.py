@@ -9,9 +9,8 @@ FORKSERVER_PRELOAD = ["refinery.runners.forkserver_preload"]
 
 
 def local_runner(workers: int = 2, start_method: str = "forkserver") -> PipelineRunner:
-    from datatrove.executor import LocalPipelineExecutor
-
     from refinery.runners.dependency_checks import check_distributions_once
+    from refinery.runners.local_executor import LocalPipelineExecutor
 
     check_distributions_once()  # this process makes the steps: datatrove checks each one's distributions
     if start_method == "forkserver":
