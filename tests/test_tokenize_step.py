@@ -9,6 +9,7 @@ from refinery import tokenize
 from refinery.tokenize_step import FastDocumentTokenizer, TiktokenTokenizer
 from tests.test_tokenize_fast import real_texts
 
+DEFAULT = tokenize.resolve_tokenizer("default")
 TEXTS = ["Install the package with apt-get install bash-doc.", "第二章 配置", "x = f(1, 2)  # code\n\n| a | b |"]
 
 
@@ -37,14 +38,14 @@ def test_preloaded_tokenizer_encodes_like_datatrove(monkeypatch, tmp_path):
 
 def test_without_preload_datatrove_loads_it(monkeypatch, tmp_path):
     monkeypatch.setattr("refinery.tokenize_step.PRELOADED", {})
-    step = FastDocumentTokenizer(output_folder=str(tmp_path), tokenizer_name_or_path=tokenize.resolve_tokenizer("default"),
+    step = FastDocumentTokenizer(output_folder=str(tmp_path), tokenizer_name_or_path=DEFAULT,
                                  eos_token="<|endoftext|>")
     assert _ids(step)[0][-1] == step.tokenizer.token_to_id("<|endoftext|>")
 
 
 def test_loss_masks_keep_hf(tmp_path):
     """Loss masks map characters to tokens through HF's offsets: that step encodes with HF."""
-    step = FastDocumentTokenizer(output_folder=str(tmp_path), tokenizer_name_or_path=tokenize.resolve_tokenizer("default"),
+    step = FastDocumentTokenizer(output_folder=str(tmp_path), tokenizer_name_or_path=DEFAULT,
                                  eos_token="<|endoftext|>", save_loss_metadata=True)
     assert not isinstance(step.tokenizer, TiktokenTokenizer)
 
@@ -55,8 +56,9 @@ def test_shards_byte_identical_to_datatrove(tmp_path):
     outputs = {}
     for name, cls in (("datatrove", DocumentTokenizer), ("refinery", FastDocumentTokenizer)):
         out = tmp_path / name
-        step = cls(output_folder=str(out), tokenizer_name_or_path=tokenize.resolve_tokenizer("default"),
-                   eos_token="<|endoftext|>", save_filename="drop", seed=7, local_working_dir=str(tmp_path / f"w-{name}"))
+        step = cls(output_folder=str(out), tokenizer_name_or_path=DEFAULT,
+                   eos_token="<|endoftext|>", save_filename="drop", seed=7,
+                   local_working_dir=str(tmp_path / f"w-{name}"))
         step.run(iter(docs))
         outputs[name] = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     assert isinstance(step.tokenizer, TiktokenTokenizer)

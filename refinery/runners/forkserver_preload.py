@@ -1,8 +1,8 @@
 """Imported once by the local runner's forkserver, before it forks any worker: each pool's workers (a pool
 per multi-task step, ~5 per drop) then start with the stage code, the extractors' libraries, datatrove's
 dependency checks, loguru's library paths, the fastText language ID model and the bundled tokenizer (with its
-tiktoken encoder) already loaded instead of paying for them again (py-spy on the realdocs benchmark: ~2.4 CPU-s of extractor imports, ~3 CPU-s
-of dependency checks and ~0.7 CPU-s of tokenizer loading across the workers)."""
+tiktoken encoder) already loaded instead of paying for them again (py-spy on the realdocs benchmark: ~2.4 CPU-s
+of extractor imports, ~3 CPU-s of dependency checks and ~0.7 CPU-s of tokenizer loading across the workers)."""
 from __future__ import annotations
 
 import functools
