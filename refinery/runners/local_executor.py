@@ -11,8 +11,8 @@ from datatrove.utils.stats import PipelineStats
 
 class LocalPipelineExecutor(local.LocalPipelineExecutor):
     """With one worker datatrove runs the tasks in this process, one after the other, yet starts a
-    multiprocess.Manager first (a fork of the whole CLI process and a server process: ~0.03 CPU-s; most of a
-    realdocs flow's ~27 runs have one task) only to hand that worker its local rank through a queue. Here that
+    multiprocess.Manager first (a fork of the whole CLI process and a server process: 0.02-0.04 CPU-s; 14 of the
+    realdocs flow's 27 runs have one task) only to hand that worker its local rank through a queue. Here that
     queue is a plain one; the rest is datatrove's own loop: completed tasks skipped, stats.json, the summary.
     More workers, or a dependency: datatrove's run as it is."""
 
