@@ -5,13 +5,12 @@ tiktoken encoder) already loaded instead of paying for them again (py-spy on the
 of extractor imports, ~3 CPU-s of dependency checks and ~0.7 CPU-s of tokenizer loading across the workers)."""
 from __future__ import annotations
 
-import functools
 import gc
 import importlib
 import os
 
 from refinery.filters.language import load_lid_model
-from refinery.runners.dependency_checks import check_distributions_once
+from refinery.runners.run_overheads import cache_log_library_dirs, check_distributions_once
 from refinery.tokenize import preload_tokenizer
 
 # Each worker is one of `workers` processes already sharing the cores: the tokenizers library's own thread
@@ -23,19 +22,6 @@ MODULES = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery
            "refinery.extract.html", "refinery.extract.pdf", "refinery.extract.word", "refinery.extract.slides",
            "refinery.extract.sheets", "refinery.filters.language", "datatrove.pipeline.readers",
            "datatrove.pipeline.writers", "datatrove.pipeline.filters", "datatrove.pipeline.tokens"]
-
-
-def cache_log_library_dirs() -> None:
-    """datatrove adds and removes loguru handlers around every task, and each `logger.add` builds an exception
-    formatter that asks sysconfig for ~40 library paths (9 ms a task, 0.4 ms cached; ~45 tasks in the realdocs
-    flow). The answer depends only on sys.path and the interpreter, fixed for a worker's life."""
-    try:
-        from loguru._better_exceptions import ExceptionFormatter
-    except ImportError:
-        return
-    lib_dirs = getattr(ExceptionFormatter, "_get_lib_dirs", None)
-    if callable(lib_dirs) and not hasattr(lib_dirs, "cache_info"):
-        ExceptionFormatter._get_lib_dirs = staticmethod(functools.cache(lib_dirs))
 
 
 for _module in MODULES:

@@ -9,10 +9,11 @@ FORKSERVER_PRELOAD = ["refinery.runners.forkserver_preload"]
 
 
 def local_runner(workers: int = 2, start_method: str = "forkserver") -> PipelineRunner:
-    from refinery.runners.dependency_checks import check_distributions_once
     from refinery.runners.local_executor import LocalPipelineExecutor
+    from refinery.runners.run_overheads import cache_log_library_dirs, check_distributions_once
 
-    check_distributions_once()  # this process makes the steps: datatrove checks each one's distributions
+    check_distributions_once()  # this process makes the steps (datatrove checks each one's distributions)
+    cache_log_library_dirs()  # and runs one-task runs (a loguru handler added for each)
     if start_method == "forkserver":
         import multiprocess  # datatrove's pools come from `multiprocess`; its forkserver reads this once it starts
 
