@@ -1,6 +1,6 @@
 """Byte-level BPE tokenizers (the bundled SmolLM2 one, GPT-2's, Llama 3's shape) encoded by tiktoken's Rust BPE
 with the ids Hugging Face tokenizers gives: the tokenize stage's encoding at ~1/5 of the CPU (the realdocs
-benchmark's deduplicated text, 5.8 M characters: 0.41-0.60 vs 2.9-3.3 CPU-s, every id the same).
+benchmark's deduplicated text, 5.8 M characters: 0.41-0.60 vs 2.7-3.3 CPU-s, every id the same).
 
 tiktoken merges the adjacent pair whose concatenation has the lowest id; HF merges the pair listed first in
 `merges`. The two agree when merges are listed in the order of the ids they make and no token is reached
@@ -9,8 +9,9 @@ compute alike (`unsupported` says why not) and checks every vocabulary token thr
 (~0.25 CPU-s, once in the forkserver for the bundled tokenizer). Texts that could still differ go to HF:
 a character with a byte the vocabulary lacks (HF silently drops such a byte, tiktoken has no rank for it), a
 lone surrogate, and characters unassigned in this Python's Unicode tables, where HF's digit splitting
-(Rust's `char::is_numeric`) and tiktoken's regex tables may be of different Unicode versions (U+11DE0..9,
-digits since Unicode 17, were the only disagreement over all assigned code points; tests/test_tokenize_fast.py).
+(Rust's `char::is_numeric`) and tiktoken's regex tables may be of different Unicode versions (U+11DE0..9 and
+U+16FF4..6, digits since Unicode 17, were the only disagreements over all code points; every assigned one is
+compared in tests/test_tokenize_fast.py).
 """
 from __future__ import annotations
 
