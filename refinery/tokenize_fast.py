@@ -10,8 +10,8 @@ compute alike (`unsupported` says why not) and checks every vocabulary token thr
 a character with a byte the vocabulary lacks (HF silently drops such a byte, tiktoken has no rank for it), a
 lone surrogate, and characters unassigned in this Python's Unicode tables, where HF's digit splitting
 (Rust's `char::is_numeric`) and tiktoken's regex tables may be of different Unicode versions (U+11DE0..9 and
-U+16FF4..6, numbers new in recent Unicode versions, were the only disagreements over all code points; every assigned one is
-compared in tests/test_tokenize_fast.py).
+U+16FF4..6, numbers new in recent Unicode versions, were the only disagreements over all code points; every
+assigned one is compared in tests/test_tokenize_fast.py).
 """
 from __future__ import annotations
 
