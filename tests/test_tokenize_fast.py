@@ -28,7 +28,8 @@ def spec() -> dict:
 
 @cache
 def realdoc_pages() -> tuple[str, ...]:
-    """The realdocs slice's pages as shipped (HTML, Markdown, text, JSONL dumps; English, Spanish, French, Italian, Japanese)."""
+    """The realdocs slice's pages as shipped (HTML, Markdown, text, JSONL dumps), in English, Spanish, French,
+    Italian and Japanese."""
     return tuple(p.read_text(encoding="utf-8", errors="replace") for p in sorted(REALDOCS.rglob("*"))
                  if p.is_file() and p.suffix in (".html", ".md", ".txt", ".jsonl"))
 
