@@ -160,10 +160,6 @@ def fast_bpe(path: str | Path, hf_tokenizer) -> tuple[FastBPE | None, str | None
         return None, f"cannot read {path}: {e}"
     if reason := unsupported(spec):
         return None, reason
-    try:
-        import tiktoken  # noqa: F401
-    except ImportError:
-        return None, "tiktoken is not installed"
     fast = FastBPE(spec, hf_tokenizer)
     if fast.continuation_missing:
         return None, "a UTF-8 continuation byte is missing from the vocabulary"

@@ -20,8 +20,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # The stage code, and the extractors `refinery.extract.dispatch` imports on first use (~0.4 CPU-s together).
 MODULES = ["refinery.corpus.dedup_stage", "refinery.extract.dispatch", "refinery.tokenize_step",
            "refinery.extract.html", "refinery.extract.pdf", "refinery.extract.word", "refinery.extract.slides",
-           "refinery.extract.sheets", "refinery.filters.language", "datatrove.pipeline.readers",
-           "datatrove.pipeline.writers", "datatrove.pipeline.filters", "datatrove.pipeline.tokens"]
+           "refinery.extract.sheets", "refinery.filters.language"]
 
 
 for _module in MODULES:
